@@ -1,0 +1,36 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import { AbstractLogger, LogLevel, LogMessage, QueryRunner } from "typeorm";
+
+/** Per-request SQL statement counter; the request handler runs each operation inside `track`. */
+export class QueryStats {
+  statements = 0;
+}
+
+const storage = new AsyncLocalStorage<QueryStats>();
+
+export const trackQueries = <T>(stats: QueryStats, run: () => T): T => storage.run(stats, run);
+
+/**
+ * TypeORM logger that counts every statement against the request it runs for, and otherwise logs
+ * only errors and slow queries (never parameters, which can hold secrets).
+ */
+export class CountingLogger extends AbstractLogger {
+  logQuery(): void {
+    const stats = storage.getStore();
+    if (stats) stats.statements += 1;
+  }
+
+  logQueryError(error: string | Error, query: string): void {
+    const stats = storage.getStore();
+    if (stats) stats.statements += 1;
+    if (process.env.LOG_SQL_ERRORS !== "0") console.error(`[sql] ${error instanceof Error ? error.message : error} in: ${query}`);
+  }
+
+  logQuerySlow(time: number, query: string): void {
+    console.warn(`[sql] slow (${time} ms): ${query}`);
+  }
+
+  protected writeLog(_level: LogLevel, _message: LogMessage | LogMessage[], _queryRunner?: QueryRunner): void {
+    // Schema-build and migration chatter stays quiet; errors go through logQueryError.
+  }
+}
