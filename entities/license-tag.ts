@@ -1,4 +1,4 @@
-import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, Relation } from "typeorm";
+import { Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, Relation } from "typeorm";
 import { License } from "./license";
 
 /** One tag of a license lot (R21); a table rather than a JSON column so `LicenseFilter.tag` is an index lookup. */

@@ -1,4 +1,4 @@
-import { Role, User } from "../../entities";
+import { Role, RoleAssignment, User } from "../../entities";
 import { CAPABILITIES, Capability, isSmartAccountRole } from "./capabilities";
 
 /** A role assignment as the access model needs it: with the current path of its Virtual Account. */
@@ -7,6 +7,7 @@ export interface Grant {
   smartAccountId: number;
   virtualAccountId: number | null;
   virtualAccountPath: string | null;
+  assignment: RoleAssignment;
 }
 
 /** Where a capability reaches in one Smart Account: everywhere, or the subtrees under these paths. */
@@ -106,10 +107,15 @@ export class Access {
   }
 
   /**
-   * The capability as a SQL predicate over a Virtual Account alias (`va.smart_account_id`, `va.path`),
-   * across every account the viewer is in. Always a real predicate: no reach is `1 = 0`.
+   * The capability as a SQL predicate, across every account the viewer is in (or just `smartAccountId`).
+   * `columns` names the account column of the listed rows and the path column of their Virtual
+   * Account (e.g. a LEFT JOIN for rows that may have none). Always a real predicate: no reach is `1 = 0`.
    */
-  sqlScope(capability: Capability, alias = "va", smartAccountId?: number): SqlScope {
+  sqlScope(
+    capability: Capability,
+    columns: { account: string; path: string } = { account: "va.smart_account_id", path: "va.path" },
+    smartAccountId?: number,
+  ): SqlScope {
     const allAccounts: number[] = [];
     const paths: string[] = [];
     const accountIds = smartAccountId === undefined ? this.smartAccountIds : [smartAccountId];
@@ -120,13 +126,13 @@ export class Access {
     }
     const terms: string[] = [];
     const params: Record<string, unknown> = {};
-    const prefix = `${alias}_${capability.replace(/[^a-z]/gi, "_")}`;
+    const prefix = `scope_${capability.replace(/[^a-z]/gi, "_")}`;
     if (allAccounts.length) {
-      terms.push(`${alias}.smart_account_id IN (:...${prefix}_accounts)`);
+      terms.push(`${columns.account} IN (:...${prefix}_accounts)`);
       params[`${prefix}_accounts`] = allAccounts;
     }
     paths.forEach((path, index) => {
-      terms.push(`${alias}.path LIKE :${prefix}_p${index}`);
+      terms.push(`${columns.path} LIKE :${prefix}_p${index}`);
       params[`${prefix}_p${index}`] = `${path}%`;
     });
     return { sql: terms.length ? `(${terms.join(" OR ")})` : "1 = 0", params };

@@ -16,6 +16,7 @@ export class InitialSchema1763900000000 implements MigrationInterface {
           // Each database's own spelling of the portable types (int → integer on SQLite, boolean → tinyint on MySQL).
           columns: spec.columns.map((column) => ({
             ...column,
+            length: column.length === undefined ? undefined : String(column.length),
             type: queryRunner.connection.driver.normalizeType({ type: column.type as ColumnType }),
           })),
           indices: spec.indices.map((index) => new TableIndex(index)),

@@ -1,0 +1,20 @@
+import { Ctx, FieldResolver, Resolver, Root } from "type-graphql";
+import { Event, User, VirtualAccount } from "../entities";
+import { RequestContext } from "../src/context";
+import { NodeResolver } from "./node-resolver";
+import { EventObject, UserObject, VirtualAccountObject } from "./types/objects";
+
+@Resolver(() => EventObject)
+export class EventResolver extends NodeResolver("Event", EventObject) {
+  @FieldResolver(() => UserObject, { nullable: true })
+  async actor(@Root() event: Event, @Ctx() context: RequestContext): Promise<User | null> {
+    return event.actorId === null ? null : context.loaders.user.load(event.actorId);
+  }
+
+  @FieldResolver(() => VirtualAccountObject, { nullable: true })
+  async virtualAccount(@Root() event: Event, @Ctx() context: RequestContext): Promise<VirtualAccount | null> {
+    if (event.virtualAccountId === null) return null;
+    const va = await context.loaders.virtualAccount.load(event.virtualAccountId);
+    return va && context.access.can("virtualAccounts:read", va) ? va : null;
+  }
+}

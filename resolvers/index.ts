@@ -1,0 +1,37 @@
+import "reflect-metadata";
+import "./types/enums";
+import { GraphQLSchema } from "graphql";
+import { buildSchemaSync } from "type-graphql";
+import { EventResolver } from "./event.resolver";
+import { QueryResolver } from "./query.resolver";
+import { AccessRequestResolver, RoleAssignmentResolver } from "./role.resolver";
+import { SmartAccountResolver } from "./smart-account.resolver";
+import { DateTimeScalar } from "./types/scalars";
+import { ProductResolver, UserResolver } from "./user.resolver";
+import { ViewerResolver } from "./viewer.resolver";
+import { VirtualAccountResolver } from "./virtual-account.resolver";
+
+export const RESOLVERS = [
+  QueryResolver,
+  ViewerResolver,
+  SmartAccountResolver,
+  VirtualAccountResolver,
+  RoleAssignmentResolver,
+  AccessRequestResolver,
+  EventResolver,
+  UserResolver,
+  ProductResolver,
+] as const;
+
+let schema: GraphQLSchema | null = null;
+
+/** The executable schema (without the shield; src/app.ts applies it). Built once per process. */
+export function buildGraphQLSchema(): GraphQLSchema {
+  schema ??= buildSchemaSync({
+    resolvers: RESOLVERS,
+    scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
+    validate: false,
+    emitSchemaFile: false,
+  });
+  return schema;
+}

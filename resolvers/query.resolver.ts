@@ -1,0 +1,45 @@
+import { Arg, Args, Ctx, ID, Query, Resolver } from "type-graphql";
+import { Product, SmartAccount } from "../entities";
+import { smartAccountByDomain } from "../src/accounts/queries";
+import { searchProducts } from "../src/catalog/queries";
+import { RequestContext } from "../src/context";
+import { loadNode } from "../src/nodes";
+import { Connection } from "../src/paging";
+import { PageArgs } from "./types/inputs";
+import { Node } from "./types/node";
+import { ProductConnection, SmartAccountObject, ViewerObject } from "./types/objects";
+
+@Resolver()
+export class QueryResolver {
+  @Query(() => ViewerObject)
+  viewer(): ViewerObject {
+    return {};
+  }
+
+  @Query(() => Node, { nullable: true, description: "Null where the object does not exist or the viewer cannot see it." })
+  node(@Arg("id", () => ID) id: string, @Ctx() context: RequestContext): Promise<object | null> {
+    return loadNode(context, id);
+  }
+
+  @Query(() => [Node], { nullable: "items" })
+  nodes(@Arg("ids", () => [ID]) ids: string[], @Ctx() context: RequestContext): Promise<(object | null)[]> {
+    return Promise.all(ids.map((id) => loadNode(context, id)));
+  }
+
+  @Query(() => SmartAccountObject, {
+    nullable: true,
+    description: "Exact, case-insensitive match; null where the viewer holds no role in it.",
+  })
+  smartAccount(@Arg("domain") domain: string, @Ctx() context: RequestContext): Promise<SmartAccount | null> {
+    return smartAccountByDomain(context, domain);
+  }
+
+  @Query(() => ProductConnection)
+  products(
+    @Arg("search", () => String, { nullable: true }) search: string | null,
+    @Args() page: PageArgs,
+    @Ctx() context: RequestContext,
+  ): Promise<Connection<Product>> {
+    return searchProducts(context, search, page);
+  }
+}

@@ -1,0 +1,146 @@
+import http from "node:http";
+import { ApolloServer, ApolloServerPlugin } from "@apollo/server";
+import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
+import { expressMiddleware } from "@as-integrations/express5";
+import express from "express";
+import { GraphQLFormattedError, GraphQLSchema } from "graphql";
+import { applyMiddleware } from "graphql-middleware";
+import { buildGraphQLSchema } from "../resolvers";
+import { Access } from "./auth/access";
+import { createTokenVerifier, TokenVerifier } from "./auth/identity";
+import { permissions } from "./auth/shield";
+import { loadAccess } from "./auth/viewer";
+import { Clock, systemClock } from "./clock";
+import { Config } from "./config";
+import { createContext, RequestContext } from "./context";
+import { Database } from "./db/database";
+import { QueryStats, trackQueries } from "./db/query-stats";
+import { isDomainError, UnauthenticatedError } from "./errors";
+import { createServices, Services } from "./services";
+
+export interface App {
+  express: express.Express;
+  httpServer: http.Server;
+  apollo: ApolloServer<RequestContext>;
+  services: Services;
+  listen(port: number): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** Codes that graphql-js and Apollo produce themselves and that are safe to show as they are. */
+const PASS_THROUGH = new Set([
+  "GRAPHQL_PARSE_FAILED",
+  "GRAPHQL_VALIDATION_FAILED",
+  "BAD_USER_INPUT",
+  "BAD_REQUEST",
+  "OPERATION_RESOLUTION_FAILURE",
+  "PERSISTED_QUERY_NOT_FOUND",
+  "PERSISTED_QUERY_NOT_SUPPORTED",
+]);
+
+/** R3: domain errors and Apollo's own keep their codes; anything else is masked and logged. */
+export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const original = (error as { originalError?: unknown })?.originalError;
+  if (isDomainError(original) || isDomainError(error)) {
+    const { http: _http, ...extensions } = (formatted.extensions ?? {}) as Record<string, unknown>;
+    return { ...formatted, extensions };
+  }
+  const code = formatted.extensions?.code as string | undefined;
+  if (code && PASS_THROUGH.has(code) && !original) return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } };
+  if (code === "BAD_USER_INPUT") return { message: formatted.message, locations: formatted.locations, extensions: { code } };
+  console.error("[graphql] internal error:", original ?? error);
+  return { message: "Internal server error", path: formatted.path, locations: formatted.locations, extensions: { code: "INTERNAL_SERVER_ERROR" } };
+}
+
+let shieldedSchema: GraphQLSchema | null = null;
+export const executableSchema = (): GraphQLSchema => (shieldedSchema ??= applyMiddleware(buildGraphQLSchema(), permissions));
+
+/** The HTTP application: `/graphql`, `/healthz`, `/readyz`. Tests and `main.ts` both build it here. */
+export async function createApp(options: { db: Database; config: Config; clock?: Clock }): Promise<App> {
+  const { db, config } = options;
+  const clock = options.clock ?? systemClock;
+  const services = createServices(clock);
+  const verify: TokenVerifier = createTokenVerifier(config.jwt);
+  const app = express();
+  app.disable("x-powered-by");
+  const httpServer = http.createServer(app);
+
+  const statsPlugin: ApolloServerPlugin<RequestContext> = {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ contextValue, response }) {
+          if (config.exposeQueryStats && response.body.kind === "single") {
+            response.body.singleResult.extensions = {
+              ...response.body.singleResult.extensions,
+              sqlStatements: contextValue.stats.statements,
+            };
+          }
+        },
+      };
+    },
+  };
+
+  const apollo = new ApolloServer<RequestContext>({
+    schema: executableSchema(),
+    formatError,
+    includeStacktraceInErrorResponses: false,
+    introspection: true,
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), statsPlugin],
+  });
+  await apollo.start();
+
+  app.get("/healthz", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+  app.get("/readyz", async (_req, res) => {
+    try {
+      await db.dataSource.query("SELECT 1");
+      res.json({ status: "ready" });
+    } catch {
+      res.status(503).json({ status: "unavailable", reason: "database is not answering" });
+    }
+  });
+
+  app.use(
+    "/graphql",
+    express.json({ limit: "1mb" }),
+    (req, _res, next) => {
+      // Every statement this request runs is counted against it (tests and the benchmark read the count).
+      const stats = new QueryStats();
+      (req as express.Request & { stats?: QueryStats }).stats = stats;
+      trackQueries(stats, () => next());
+    },
+    expressMiddleware(apollo, {
+      context: async ({ req }) => {
+        const stats = (req as express.Request & { stats?: QueryStats }).stats ?? new QueryStats();
+        const base = { db, clock, services };
+        const header = req.headers.authorization;
+        if (!header) return createContext(base, Access.anonymous(), null, stats);
+        const match = /^Bearer\s+(\S+)$/i.exec(header);
+        if (!match) return createContext(base, Access.anonymous(), new UnauthenticatedError("Send the token as `Authorization: Bearer <JWT>`."), stats);
+        try {
+          const claims = await verify(match[1]);
+          return createContext(base, await loadAccess(db, clock, claims), null, stats);
+        } catch (error) {
+          if (error instanceof UnauthenticatedError) return createContext(base, Access.anonymous(), error, stats);
+          throw error;
+        }
+      },
+    }),
+  );
+
+  return {
+    express: app,
+    httpServer,
+    apollo,
+    services,
+    listen: (port) =>
+      new Promise((resolve) => {
+        httpServer.listen(port, () => resolve((httpServer.address() as { port: number }).port));
+      }),
+    stop: async () => {
+      await apollo.stop();
+      if (httpServer.listening) await new Promise((resolve) => httpServer.close(resolve));
+    },
+  };
+}

@@ -1,0 +1,83 @@
+import { allow, deny, rule, shield } from "graphql-shield";
+import { IRules } from "graphql-shield/typings/types";
+import { SmartAccount, VirtualAccount } from "../../entities";
+import { RequestContext } from "../context";
+import { ForbiddenError, UnauthenticatedError } from "../errors";
+import { Capability } from "./capabilities";
+
+/** R1: every operation needs a valid token (the device mutations of R24/R25 carry their own credential). */
+const isAuthenticated = rule({ cache: "contextual" })((_parent, _args, context: RequestContext) =>
+  context.access.authenticated ? true : (context.authError ?? new UnauthenticatedError()),
+);
+
+/** A guarded Smart Account field: the capability must reach somewhere in the account (lists are then scoped in SQL). */
+const inAccount = (capability: Capability) =>
+  rule(`inAccount:${capability}`, { cache: "no_cache" })((account: SmartAccount, _args, context: RequestContext) =>
+    context.access.canAnywhere(capability, account.id) ? true : new ForbiddenError(`This field needs ${capability}.`),
+  );
+
+/** A guarded Virtual Account field: the capability must cover this Virtual Account. */
+const onVirtualAccount = (capability: Capability) =>
+  rule(`onVirtualAccount:${capability}`, { cache: "no_cache" })((va: VirtualAccount, _args, context: RequestContext) =>
+    context.access.can(capability, va) ? true : new ForbiddenError(`This field needs ${capability}.`),
+  );
+
+const connection = (name: string): IRules => ({ [`${name}Connection`]: allow, [`${name}Edge`]: allow });
+
+/**
+ * The declarative map from fields to capabilities (SPEC §5) at the API boundary. Anything not named
+ * here is denied. Mutations are each ruled here and re-checked inside their service, because a denial
+ * on a payload field would come after the write.
+ */
+export const RULES: IRules = {
+  Query: {
+    viewer: isAuthenticated,
+    node: isAuthenticated,
+    nodes: isAuthenticated,
+    smartAccount: isAuthenticated,
+    products: isAuthenticated,
+  },
+  Mutation: {
+    requestSmartAccount: isAuthenticated,
+    approveDomainPrefix: isAuthenticated,
+    activateSmartAccount: isAuthenticated,
+    updateSmartAccount: isAuthenticated,
+    createVirtualAccount: isAuthenticated,
+    updateVirtualAccount: isAuthenticated,
+    deleteVirtualAccount: isAuthenticated,
+    grantRole: isAuthenticated,
+    revokeRole: isAuthenticated,
+    requestAccess: isAuthenticated,
+    decideAccessRequest: isAuthenticated,
+  },
+  Viewer: allow,
+  User: allow,
+  Product: allow,
+  PageInfo: allow,
+  SmartAccount: {
+    "*": allow,
+    roleAssignments: inAccount("roles:read"),
+    accessRequests: inAccount("accessRequests:manage"),
+    events: inAccount("events:read"),
+  },
+  VirtualAccount: {
+    "*": allow,
+    roleAssignments: onVirtualAccount("roles:read"),
+    events: onVirtualAccount("events:read"),
+  },
+  RoleAssignment: allow,
+  AccessRequest: allow,
+  Event: allow,
+  ...connection("SmartAccount"),
+  ...connection("VirtualAccount"),
+  ...connection("Product"),
+  ...connection("RoleAssignment"),
+  ...connection("AccessRequest"),
+  ...connection("Event"),
+};
+
+export const permissions = shield(RULES, {
+  fallbackRule: deny,
+  allowExternalErrors: true,
+  fallbackError: () => new ForbiddenError(),
+});

@@ -1,0 +1,30 @@
+import { Product } from "../../entities";
+import { RequestContext } from "../context";
+import { loadWindowedPages } from "../db/windowed";
+import { Connection, emptyConnection, PageArgs, pageRequest } from "../paging";
+
+/** products(search:): the catalog, by SKU; `search` matches SKU or name, case-insensitively. */
+export async function searchProducts(
+  context: RequestContext,
+  search: string | null | undefined,
+  args: PageArgs,
+): Promise<Connection<Product>> {
+  const request = pageRequest("Query.products", args);
+  const term = search?.trim();
+  const pattern = term ? `%${term.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
+  const pages = await loadWindowedPages(
+    context.db,
+    {
+      entity: Product,
+      kind: "Query.products",
+      from: "products p",
+      alias: "p",
+      partitionBy: null,
+      where: pattern ? "(LOWER(p.sku) LIKE :pattern ESCAPE '\\' OR LOWER(p.name) LIKE :pattern ESCAPE '\\')" : "1 = 1",
+      params: { pattern },
+      sort: [{ column: "p.sku", property: "sku" }],
+    },
+    request,
+  );
+  return pages.get(0) ?? emptyConnection();
+}

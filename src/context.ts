@@ -1,0 +1,40 @@
+import { Access } from "./auth/access";
+import { Clock } from "./clock";
+import { Database } from "./db/database";
+import { QueryStats } from "./db/query-stats";
+import { UnauthenticatedError } from "./errors";
+import { createLoaders, Loaders } from "./loaders";
+import type { Services } from "./services";
+
+/**
+ * Everything one request needs, built once per request: the viewer and their access, the
+ * per-request loaders, and the process-wide database, clock and services.
+ */
+export interface RequestContext {
+  access: Access;
+  /** Why the bearer token was refused, if one was sent and refused (R1). */
+  authError: UnauthenticatedError | null;
+  db: Database;
+  clock: Clock;
+  services: Services;
+  loaders: Loaders;
+  stats: QueryStats;
+}
+
+export function createContext(
+  base: { db: Database; clock: Clock; services: Services },
+  access: Access,
+  authError: UnauthenticatedError | null,
+  stats = new QueryStats(),
+): RequestContext {
+  const context = { ...base, access, authError, stats } as RequestContext;
+  context.loaders = createLoaders(context);
+  return context;
+}
+
+/** The viewer of an authenticated request; the shield has already refused anonymous ones. */
+export function viewerOf(context: RequestContext) {
+  const viewer = context.access.viewer;
+  if (!viewer) throw context.authError ?? new UnauthenticatedError();
+  return viewer;
+}

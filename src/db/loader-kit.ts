@@ -1,0 +1,63 @@
+import DataLoader from "dataloader";
+import { EntityTarget, In, ObjectLiteral } from "typeorm";
+import { Connection, emptyConnection, PageRequest } from "../paging";
+import { Database } from "./database";
+import { loadWindowedPages, WindowedPageQuery } from "./windowed";
+
+/** Rows by primary key, one `IN (…)` statement per batch, results in key order (null where missing). */
+export function byIdLoader<T extends ObjectLiteral & { id: number }>(db: Database, entity: EntityTarget<T>) {
+  return new DataLoader<number, T | null>(async (ids) => {
+    const rows = await db.manager.getRepository(entity).findBy({ id: In([...ids]) } as never);
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return ids.map((id) => byId.get(id) ?? null);
+  });
+}
+
+/** Rows by any unique column, e.g. the default Virtual Account by Smart Account id. */
+export function byColumnLoader<T extends ObjectLiteral, K extends number | string>(
+  load: (keys: readonly K[]) => Promise<T[]>,
+  keyOf: (row: T) => K,
+) {
+  return new DataLoader<K, T | null>(async (keys) => {
+    const rows = await load(keys);
+    const byKey = new Map(rows.map((row) => [keyOf(row), row]));
+    return keys.map((key) => byKey.get(key) ?? null);
+  });
+}
+
+export interface PageKey<F = undefined> {
+  parent: number;
+  request: PageRequest;
+  filter?: F;
+}
+
+/**
+ * A connection per parent, batched: all parents asking with the same page arguments and filter
+ * share ONE windowed statement (so a level of the tree costs one query, whatever its width).
+ */
+export function pagedLoader<T extends ObjectLiteral, F = undefined>(
+  db: Database,
+  build: (parents: number[], filter: F | undefined) => WindowedPageQuery<T>,
+) {
+  return new DataLoader<PageKey<F>, Connection<T>, string>(
+    async (keys) => {
+      const groups = new Map<string, PageKey<F>[]>();
+      for (const key of keys) {
+        const group = JSON.stringify([key.request, key.filter ?? null]);
+        groups.set(group, [...(groups.get(group) ?? []), key]);
+      }
+      const results = new Map<string, Connection<T>>();
+      await Promise.all(
+        [...groups.values()].map(async (group) => {
+          const parents = [...new Set(group.map((key) => key.parent))];
+          const pages = await loadWindowedPages(db, build(parents, group[0].filter), group[0].request);
+          for (const key of group) results.set(cacheKey(key), pages.get(key.parent) ?? emptyConnection<T>());
+        }),
+      );
+      return keys.map((key) => results.get(cacheKey(key)) as Connection<T>);
+    },
+    { cacheKeyFn: cacheKey },
+  );
+}
+
+const cacheKey = (key: PageKey<unknown>): string => JSON.stringify([key.parent, key.request, key.filter ?? null]);

@@ -1,0 +1,96 @@
+import { EntityTarget, ObjectLiteral } from "typeorm";
+import { Connection, PageRequest, toConnection } from "../paging";
+import { Database } from "./database";
+
+/** One sort key of a connection: a column of the alias, and the entity property it hydrates to. */
+export interface SortKey {
+  column: string;
+  property: string;
+  descending?: boolean;
+}
+
+export interface WindowedPageQuery<T> {
+  entity: EntityTarget<T>;
+  /** Cursor kind, e.g. "VirtualAccount.children". */
+  kind: string;
+  /** `FROM … [JOIN …]` with the entity's table aliased as `alias`, e.g. "virtual_accounts va". */
+  from: string;
+  alias: string;
+  /** The column rows are grouped by (the parent key), or null for a single, top-level list. */
+  partitionBy: string | null;
+  /** The WHERE clause (already scoped to the viewer), with its named parameters. */
+  where: string;
+  params: Record<string, unknown>;
+  /** A total order: the last key must be unique. */
+  sort: SortKey[];
+}
+
+/**
+ * Loads one page for each partition (parent) in ONE statement, with each partition's total:
+ * `COUNT(*) OVER (PARTITION BY …)` before the cursor filter, `ROW_NUMBER()` after it.
+ * Works on MySQL 8, MariaDB 10.2+ and SQLite 3.25+. Returns connections keyed by partition value.
+ */
+export async function loadWindowedPages<T extends ObjectLiteral>(
+  db: Database,
+  query: WindowedPageQuery<T>,
+  request: PageRequest,
+): Promise<Map<unknown, Connection<T>>> {
+  const metadata = db.dataSource.getMetadata(query.entity);
+  const a = query.alias;
+  const partition = query.partitionBy ? `PARTITION BY ${query.partitionBy}` : "";
+  const partitionSelect = query.partitionBy ? `, ${query.partitionBy} AS partition__` : ", 0 AS partition__";
+  const order = query.sort.map((key) => `${key.column.replace(`${a}.`, "t.")} ${key.descending ? "DESC" : "ASC"}`).join(", ");
+  const params: Record<string, unknown> = { ...query.params, limit__: request.first + 1 };
+  let afterSql = "1 = 1";
+  if (request.after) {
+    afterSql = keysetCondition(query.sort.map((key) => ({ ...key, column: key.column.replace(`${a}.`, "t.") })), request.after, params);
+  }
+  const columns = metadata.columns.map((column) => `${a}.${column.databaseName}`).join(", ");
+  const sql =
+    `SELECT * FROM (` +
+    `SELECT t.*, ROW_NUMBER() OVER (PARTITION BY t.partition__ ORDER BY ${order}) AS rn__ FROM (` +
+    `SELECT ${columns}${partitionSelect}, COUNT(*) OVER (${partition}) AS total__ FROM ${query.from} WHERE ${query.where}` +
+    `) t WHERE ${afterSql}` +
+    `) u WHERE u.rn__ <= :limit__ ORDER BY u.partition__, u.rn__`;
+  const [text, values] = db.dataSource.driver.escapeQueryWithParameters(sql, params, {});
+  const rows: Record<string, unknown>[] = await db.dataSource.query(text, values);
+
+  const grouped = new Map<unknown, { rows: T[]; total: number }>();
+  for (const raw of rows) {
+    const key = normalizeKey(raw.partition__);
+    const group = grouped.get(key) ?? { rows: [], total: Number(raw.total__) };
+    group.rows.push(hydrate(db, query.entity, raw));
+    grouped.set(key, group);
+  }
+  const keyOf = (row: T) => query.sort.map((key) => cursorValue(row[key.property]));
+  const pages = new Map<unknown, Connection<T>>();
+  for (const [key, group] of grouped) pages.set(key, toConnection(query.kind, request, group.rows, group.total, keyOf));
+  return pages;
+}
+
+/** `(k1 > :c0) OR (k1 = :c0 AND k2 > :c1) …`, honouring each key's direction. */
+function keysetCondition(sort: SortKey[], after: unknown[], params: Record<string, unknown>): string {
+  const terms: string[] = [];
+  sort.forEach((key, index) => {
+    const equal = sort.slice(0, index).map((previous, j) => `${previous.column} = :after__${j}`);
+    equal.push(`${key.column} ${key.descending ? "<" : ">"} :after__${index}`);
+    terms.push(`(${equal.join(" AND ")})`);
+    params[`after__${index}`] = after[index];
+  });
+  return `(${terms.join(" OR ")})`;
+}
+
+const normalizeKey = (value: unknown): unknown => (typeof value === "bigint" || typeof value === "string" ? Number(value) : value);
+
+const cursorValue = (value: unknown): unknown => (value instanceof Date ? value.toISOString() : value);
+
+/** Raw snake_case row → entity, with each driver's own value conversions (dates, booleans). */
+export function hydrate<T extends ObjectLiteral>(db: Database, entity: EntityTarget<T>, raw: Record<string, unknown>): T {
+  const metadata = db.dataSource.getMetadata(entity);
+  const instance = metadata.create() as T;
+  for (const column of metadata.columns) {
+    if (!(column.databaseName in raw)) continue;
+    (instance as Record<string, unknown>)[column.propertyName] = db.dataSource.driver.prepareHydratedValue(raw[column.databaseName], column);
+  }
+  return instance;
+}

@@ -1,0 +1,29 @@
+import { EntityManager } from "typeorm";
+import { Event } from "../../entities";
+import { Clock } from "../clock";
+
+export interface EventInput {
+  type: string;
+  message: string;
+  actorId: number | null;
+  smartAccountId: number;
+  virtualAccountId?: number | null;
+}
+
+/** R29: the one event of a successful mutation, written with the mutation's own transaction manager. */
+export class EventService {
+  constructor(private readonly clock: Clock) {}
+
+  async record(manager: EntityManager, input: EventInput): Promise<Event> {
+    return manager.save(
+      manager.create(Event, {
+        type: input.type,
+        message: input.message.slice(0, 1000),
+        actorId: input.actorId,
+        smartAccountId: input.smartAccountId,
+        virtualAccountId: input.virtualAccountId ?? null,
+        createdAt: this.clock.now(),
+      }),
+    );
+  }
+}

@@ -1,0 +1,19 @@
+import { Product, User } from "../entities";
+import { accountLoaders } from "./accounts/loaders";
+import { RequestContext } from "./context";
+import { byIdLoader } from "./db/loader-kit";
+import { eventLoaders } from "./events/loaders";
+import { roleLoaders } from "./roles/loaders";
+
+/** Every per-request DataLoader, one family per domain folder. */
+export function createLoaders(context: RequestContext) {
+  return {
+    user: byIdLoader(context.db, User),
+    product: byIdLoader(context.db, Product),
+    ...accountLoaders(context),
+    ...roleLoaders(context),
+    ...eventLoaders(context),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;

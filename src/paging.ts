@@ -1,0 +1,81 @@
+import { InputError } from "./errors";
+
+/** Connection arguments as they arrive (R5). */
+export interface PageArgs {
+  first?: number | null;
+  after?: string | null;
+}
+
+/** Validated arguments: `after` holds the decoded sort key of the last row seen. */
+export interface PageRequest {
+  first: number;
+  after: unknown[] | null;
+}
+
+/** What every connection resolver returns; the GraphQL Connection types read it as is. */
+export interface Connection<T> {
+  edges: { cursor: string; node: T }[];
+  nodes: T[];
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+  totalCount: number;
+}
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 500;
+
+/** Cursors are opaque: base64url of `[kind, ...sortKey]`; a cursor of another kind is refused (R5). */
+export const encodeCursor = (kind: string, key: unknown[]): string =>
+  Buffer.from(JSON.stringify([kind, ...key])).toString("base64url");
+
+export function decodeCursor(kind: string, cursor: string, arity: number): unknown[] {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+    if (Array.isArray(value) && value[0] === kind && value.length === arity + 1) {
+      const key = value.slice(1);
+      if (key.every((part) => typeof part === "string" || typeof part === "number")) return key;
+    }
+  } catch {
+    // fall through to the input error
+  }
+  throw new InputError("after", "after is not a cursor of this connection.");
+}
+
+/** R5: `first` defaults to 50 and must be 1–500; `after` must be a cursor of this connection. */
+export function pageRequest(kind: string, args: PageArgs, arity = 1): PageRequest {
+  const first = args.first ?? DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
+    throw new InputError("first", `first must be between 1 and ${MAX_PAGE_SIZE}.`);
+  }
+  return { first, after: args.after == null ? null : decodeCursor(kind, args.after, arity) };
+}
+
+/** Builds the connection from up to `first + 1` rows of one partition. */
+export function toConnection<T>(
+  kind: string,
+  request: PageRequest,
+  rows: T[],
+  totalCount: number,
+  keyOf: (row: T) => unknown[],
+): Connection<T> {
+  const hasNextPage = rows.length > request.first;
+  const nodes = hasNextPage ? rows.slice(0, request.first) : rows;
+  const edges = nodes.map((node) => ({ cursor: encodeCursor(kind, keyOf(node)), node }));
+  return {
+    edges,
+    nodes,
+    pageInfo: {
+      hasNextPage,
+      hasPreviousPage: request.after !== null,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges[edges.length - 1]?.cursor ?? null,
+    },
+    totalCount,
+  };
+}
+
+export const emptyConnection = <T>(): Connection<T> => ({
+  edges: [],
+  nodes: [],
+  pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null },
+  totalCount: 0,
+});
