@@ -3,7 +3,7 @@ import { ApolloServer, ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { expressMiddleware } from "@as-integrations/express5";
 import express from "express";
-import { GraphQLFormattedError, GraphQLSchema } from "graphql";
+import { GraphQLError, GraphQLFormattedError, GraphQLSchema } from "graphql";
 import { applyMiddleware } from "graphql-middleware";
 import { buildGraphQLSchema } from "../resolvers";
 import { Access } from "./auth/access";
@@ -46,7 +46,9 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
     return { ...formatted, extensions };
   }
   const code = formatted.extensions?.code as string | undefined;
-  if (code && PASS_THROUGH.has(code) && !original) return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } };
+  // Apollo's parse/validation errors wrap graphql-js's own error (no path: nothing was executed yet).
+  const preExecution = !original || (original instanceof GraphQLError && !formatted.path);
+  if (code && PASS_THROUGH.has(code) && preExecution) return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } };
   if (code === "BAD_USER_INPUT") return { message: formatted.message, locations: formatted.locations, extensions: { code } };
   console.error("[graphql] internal error:", original ?? error);
   return { message: "Internal server error", path: formatted.path, locations: formatted.locations, extensions: { code: "INTERNAL_SERVER_ERROR" } };

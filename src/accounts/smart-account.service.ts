@@ -120,7 +120,10 @@ export class SmartAccountService {
     const viewer = viewerOf(context);
     const id = fromGlobalId("SmartAccount", smartAccountId, "smartAccountId");
     return context.db.transaction(async (manager) => {
-      const account = await this.lock(context, manager, id);
+      // The parent's admins keep seeing it here once approved, so approving twice is a CONFLICT, not NOT_FOUND.
+      const account = await this.lock(context, manager, id, (found) =>
+        found.domainParentId !== null && context.access.hasRole(found.domainParentId, Role.SMART_ACCOUNT_ADMIN),
+      );
       if (!account.awaitingDomainApproval || account.domainParentId === null) {
         throw new ConflictError(`${account.domain} is not awaiting domain approval.`);
       }
@@ -205,11 +208,18 @@ export class SmartAccountService {
   }
 
   /** Loads an account under lock for a write, NOT_FOUND unless the viewer can see it (R4). */
-  async lock(context: RequestContext, manager: EntityManager, id: number): Promise<SmartAccount> {
+  async lock(
+    context: RequestContext,
+    manager: EntityManager,
+    id: number,
+    alsoVisible: (account: SmartAccount) => boolean = () => false,
+  ): Promise<SmartAccount> {
     const account = await context.db
       .forUpdate(manager.createQueryBuilder(SmartAccount, "sa").where("sa.id = :id", { id }))
       .getOne();
-    if (!SmartAccountService.visible(context.access, account)) throw new NotFoundError("Smart Account");
+    if (!account || !(SmartAccountService.visible(context.access, account) || alsoVisible(account))) {
+      throw new NotFoundError("Smart Account");
+    }
     return account;
   }
 

@@ -39,11 +39,12 @@ export class VirtualAccountService {
     const description = input.description(raw.description, "input.description") ?? null;
 
     return context.db.transaction(async (manager) => {
+      // R4: a parent the viewer cannot see is NOT_FOUND before any FORBIDDEN (same lock order as update: VA, then account).
+      const parent = parentId === null ? null : await this.findVisible(context, manager, parentId, "input.parentId");
       const account = await this.lockAccount(context, manager, accountId);
       if (account.type === SmartAccountType.LIMITED_USE) {
         throw new InputError("input.smartAccountId", "A LIMITED_USE Smart Account has only its default Virtual Account.");
       }
-      const parent = parentId === null ? null : await this.findVisible(context, manager, parentId, "input.parentId");
       if (parent && parent.smartAccountId !== accountId) {
         throw new InputError("input.parentId", "The parent Virtual Account belongs to another Smart Account.");
       }
