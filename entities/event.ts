@@ -28,8 +28,9 @@ export class Event {
   @JoinColumn({ name: "actor_id" })
   actor?: Relation<User> | null;
 
-  @Column({ type: "int" })
-  smartAccountId!: number;
+  /** Null for events outside any account, such as catalog changes. */
+  @Column({ type: "int", nullable: true })
+  smartAccountId!: number | null;
 
   @ManyToOne(() => SmartAccount, { onDelete: "CASCADE" })
   @JoinColumn({ name: "smart_account_id" })

@@ -3,6 +3,15 @@ import "./types/enums";
 import { GraphQLSchema } from "graphql";
 import { buildSchemaSync } from "type-graphql";
 import { EventResolver } from "./event.resolver";
+import {
+  AlertResolver,
+  LicensePoolResolver,
+  LicenseResolver,
+  SmartAccountLicensesResolver,
+  TransferLicensesPayloadResolver,
+  VirtualAccountLicensesResolver,
+} from "./licensing.resolver";
+import { OrderLineResolver, OrderResolver, SmartAccountOrdersResolver } from "./order.resolver";
 import { QueryResolver } from "./query.resolver";
 import { AccessRequestResolver, RoleAssignmentResolver } from "./role.resolver";
 import { SmartAccountResolver } from "./smart-account.resolver";
@@ -21,6 +30,15 @@ export const RESOLVERS = [
   EventResolver,
   UserResolver,
   ProductResolver,
+  SmartAccountLicensesResolver,
+  VirtualAccountLicensesResolver,
+  LicenseResolver,
+  LicensePoolResolver,
+  AlertResolver,
+  TransferLicensesPayloadResolver,
+  SmartAccountOrdersResolver,
+  OrderResolver,
+  OrderLineResolver,
 ] as const;
 
 let schema: GraphQLSchema | null = null;

@@ -3,6 +3,8 @@ import { accountLoaders } from "./accounts/loaders";
 import { RequestContext } from "./context";
 import { byIdLoader } from "./db/loader-kit";
 import { eventLoaders } from "./events/loaders";
+import { licenseLoaders } from "./licenses/loaders";
+import { orderLoaders } from "./orders/loaders";
 import { roleLoaders } from "./roles/loaders";
 
 /** Every per-request DataLoader, one family per domain folder. */
@@ -13,6 +15,8 @@ export function createLoaders(context: RequestContext) {
     ...accountLoaders(context),
     ...roleLoaders(context),
     ...eventLoaders(context),
+    ...licenseLoaders(context),
+    ...orderLoaders(context),
   };
 }
 

@@ -2,6 +2,7 @@ import { Event } from "../entities";
 import { SmartAccountService } from "./accounts/smart-account.service";
 import { RequestContext } from "./context";
 import { parseGlobalId } from "./ids";
+import { OrderService } from "./orders/order.service";
 import { AccessRequestService } from "./roles/access-request.service";
 import { RoleService } from "./roles/role.service";
 
@@ -38,6 +39,15 @@ export async function loadNode(context: RequestContext, globalId: string): Promi
       const user = await loaders.user.load(parsed.id);
       return user && (await userVisible(context, user.id)) ? user : null;
     }
+    case "License": {
+      const license = await loaders.license.load(parsed.id);
+      const va = license ? await loaders.virtualAccount.load(license.virtualAccountId) : null;
+      return license && va && access.can("licenses:read", va) ? license : null;
+    }
+    case "Order": {
+      const order = await loaders.order.load(parsed.id);
+      return order && OrderService.visible(access, order) ? order : null;
+    }
     case "Product":
       return loaders.product.load(parsed.id);
     default:
@@ -51,6 +61,7 @@ async function pathOf(context: RequestContext, item: { virtualAccountId: number 
 }
 
 async function eventVisible(context: RequestContext, event: Event): Promise<boolean> {
+  if (event.smartAccountId === null) return false;
   return context.access.can("events:read", { smartAccountId: event.smartAccountId, path: await pathOf(context, event) });
 }
 

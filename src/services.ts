@@ -1,7 +1,11 @@
 import { SmartAccountService } from "./accounts/smart-account.service";
 import { VirtualAccountService } from "./accounts/virtual-account.service";
+import { ProductService } from "./catalog/product.service";
 import { Clock } from "./clock";
 import { EventService } from "./events/event.service";
+import { LicenseService } from "./licenses/license.service";
+import { fulfilPendingOrders } from "./orders/fulfilment";
+import { OrderService } from "./orders/order.service";
 import { AccessRequestService } from "./roles/access-request.service";
 import { RoleService } from "./roles/role.service";
 import { UserService } from "./users/user.service";
@@ -11,13 +15,19 @@ export function createServices(clock: Clock) {
   const events = new EventService(clock);
   const users = new UserService(clock);
   const roles = new RoleService(clock, events, users);
+  const smartAccounts = new SmartAccountService(clock, events, users);
+  // R10: activation fulfils the account's pending orders, in the activation's transaction.
+  smartAccounts.onActivation((manager, account) => fulfilPendingOrders(manager, account, clock.now()).then(() => undefined));
   return {
     events,
     users,
-    smartAccounts: new SmartAccountService(clock, events, users),
+    smartAccounts,
     virtualAccounts: new VirtualAccountService(clock, events),
     roles,
     accessRequests: new AccessRequestService(clock, events, users, roles),
+    products: new ProductService(clock, events),
+    orders: new OrderService(clock, events),
+    licenses: new LicenseService(clock, events),
   };
 }
 

@@ -29,3 +29,27 @@ registerEnumType(OrderStatus, {
   name: "OrderStatus",
   valuesConfig: { PENDING: { description: "Booked against a Smart Account that is not active yet: no licenses delivered." } },
 });
+
+import { LicenseStatus } from "../../src/licenses/expiry";
+
+registerEnumType(LicenseStatus, { name: "LicenseStatus" });
+
+export enum ComplianceStatus {
+  AUTHORIZED = "AUTHORIZED",
+  OUT_OF_COMPLIANCE = "OUT_OF_COMPLIANCE",
+}
+registerEnumType(ComplianceStatus, { name: "ComplianceStatus" });
+
+export enum AlertType {
+  INSUFFICIENT_LICENSES = "INSUFFICIENT_LICENSES",
+  LICENSES_EXPIRING = "LICENSES_EXPIRING",
+  LICENSES_EXPIRED = "LICENSES_EXPIRED",
+  PRODUCT_INSTANCE_NOT_REPORTING = "PRODUCT_INSTANCE_NOT_REPORTING",
+}
+registerEnumType(AlertType, { name: "AlertType" });
+
+export enum AlertSeverity {
+  MAJOR = "MAJOR",
+  MINOR = "MINOR",
+}
+registerEnumType(AlertSeverity, { name: "AlertSeverity" });

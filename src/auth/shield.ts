@@ -1,25 +1,42 @@
-import { allow, deny, rule, shield } from "graphql-shield";
+import { allow, and, deny, rule, shield } from "graphql-shield";
 import { IRules } from "graphql-shield/typings/types";
 import { SmartAccount, VirtualAccount } from "../../entities";
 import { RequestContext } from "../context";
 import { ForbiddenError, UnauthenticatedError } from "../errors";
-import { Capability } from "./capabilities";
+import { Capability, ServiceScope } from "./capabilities";
 
 /** R1: every operation needs a valid token (the device mutations of R24/R25 carry their own credential). */
 const isAuthenticated = rule({ cache: "contextual" })((_parent, _args, context: RequestContext) =>
   context.access.authenticated ? true : (context.authError ?? new UnauthenticatedError()),
 );
 
+/** graphql-shield wants one instance per named rule: build each rule once. */
+function memo<T>(make: (key: string) => T): (key: string) => T {
+  const made = new Map<string, T>();
+  return (key) => {
+    if (!made.has(key)) made.set(key, make(key));
+    return made.get(key) as T;
+  };
+}
+
 /** A guarded Smart Account field: the capability must reach somewhere in the account (lists are then scoped in SQL). */
-const inAccount = (capability: Capability) =>
+const inAccount = memo((capability) =>
   rule(`inAccount:${capability}`, { cache: "no_cache" })((account: SmartAccount, _args, context: RequestContext) =>
-    context.access.canAnywhere(capability, account.id) ? true : new ForbiddenError(`This field needs ${capability}.`),
-  );
+    context.access.canAnywhere(capability as Capability, account.id) ? true : new ForbiddenError(`This field needs ${capability}.`),
+  ),
+);
 
 /** A guarded Virtual Account field: the capability must cover this Virtual Account. */
-const onVirtualAccount = (capability: Capability) =>
+const onVirtualAccount = memo((capability) =>
   rule(`onVirtualAccount:${capability}`, { cache: "no_cache" })((va: VirtualAccount, _args, context: RequestContext) =>
-    context.access.can(capability, va) ? true : new ForbiddenError(`This field needs ${capability}.`),
+    context.access.can(capability as Capability, va) ? true : new ForbiddenError(`This field needs ${capability}.`),
+  ),
+);
+
+/** R2: a service scope carried by the token (e.g. catalog:write). */
+const hasScope = (scope: ServiceScope) =>
+  rule(`hasScope:${scope}`, { cache: "contextual" })((_parent, _args, context: RequestContext) =>
+    context.access.hasScope(scope) ? true : new ForbiddenError(`This needs the ${scope} scope.`),
   );
 
 const connection = (name: string): IRules => ({ [`${name}Connection`]: allow, [`${name}Edge`]: allow });
@@ -49,6 +66,12 @@ export const RULES: IRules = {
     revokeRole: isAuthenticated,
     requestAccess: isAuthenticated,
     decideAccessRequest: isAuthenticated,
+    upsertProduct: and(isAuthenticated, hasScope(ServiceScope.CATALOG_WRITE)),
+    placeOrder: isAuthenticated,
+    assignOrder: isAuthenticated,
+    transferLicenses: isAuthenticated,
+    convertClassicLicense: isAuthenticated,
+    setLicenseTags: isAuthenticated,
   },
   Viewer: allow,
   User: allow,
@@ -59,21 +82,36 @@ export const RULES: IRules = {
     roleAssignments: inAccount("roles:read"),
     accessRequests: inAccount("accessRequests:manage"),
     events: inAccount("events:read"),
+    orders: inAccount("orders:read"),
+    licensePools: inAccount("licenses:read"),
+    licenses: inAccount("licenses:read"),
+    alerts: inAccount("licenses:read"),
   },
   VirtualAccount: {
     "*": allow,
     roleAssignments: onVirtualAccount("roles:read"),
     events: onVirtualAccount("events:read"),
+    licenses: onVirtualAccount("licenses:read"),
+    licensePools: onVirtualAccount("licenses:read"),
+    alerts: onVirtualAccount("licenses:read"),
   },
   RoleAssignment: allow,
   AccessRequest: allow,
   Event: allow,
+  License: allow,
+  LicensePool: allow,
+  Alert: allow,
+  Order: allow,
+  OrderLine: allow,
+  TransferLicensesPayload: allow,
   ...connection("SmartAccount"),
   ...connection("VirtualAccount"),
   ...connection("Product"),
   ...connection("RoleAssignment"),
   ...connection("AccessRequest"),
   ...connection("Event"),
+  ...connection("License"),
+  ...connection("Order"),
 };
 
 export const permissions = shield(RULES, {

@@ -6,7 +6,7 @@ export interface EventInput {
   type: string;
   message: string;
   actorId: number | null;
-  smartAccountId: number;
+  smartAccountId: number | null;
   virtualAccountId?: number | null;
 }
 

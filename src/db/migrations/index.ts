@@ -1,4 +1,5 @@
 import { InitialSchema1763900000000 } from "./1763900000000-initial-schema";
+import { Catalog1763990000000 } from "./1763990000000-catalog";
 
 /** Every migration, in order. */
-export const MIGRATIONS = [InitialSchema1763900000000];
+export const MIGRATIONS = [InitialSchema1763900000000, Catalog1763990000000];

@@ -1,5 +1,13 @@
 import { EntityManager } from "typeorm";
 import {
+  License,
+  LicenseKind,
+  LicenseModel,
+  LicenseTag,
+  Order,
+  OrderLine,
+  OrderStatus,
+  Product,
   Role,
   RoleAssignment,
   SmartAccount,
@@ -10,6 +18,15 @@ import {
 } from "../../../entities";
 import { childPath, siblingKey } from "../../accounts/tree";
 import { Clock, systemClock } from "../../clock";
+import { addMonths, deliverOrder, generatePak } from "../../orders/fulfilment";
+
+export interface LineSpec {
+  sku: string;
+  quantity: number;
+  kind?: LicenseKind;
+  termMonths?: number;
+  virtualAccount?: VirtualAccount | null;
+}
 
 /**
  * Builds rows straight into the database, following the hierarchy: for the demo data set and for
@@ -25,6 +42,22 @@ export class Builder {
   async user(email: string, name: string | null = null): Promise<User> {
     const existing = await this.manager.findOneBy(User, { email });
     return existing ?? this.manager.save(this.manager.create(User, { email, name, createdAt: this.clock.now() }));
+  }
+
+  async product(sku: string, options: { name?: string; model?: LicenseModel; smartEnabled?: boolean } = {}): Promise<Product> {
+    const existing = await this.manager.findOneBy(Product, { sku });
+    if (existing) return existing;
+    const now = this.clock.now();
+    return this.manager.save(
+      this.manager.create(Product, {
+        sku,
+        name: options.name ?? sku,
+        model: options.model ?? LicenseModel.PERPETUAL,
+        smartEnabled: options.smartEnabled ?? true,
+        createdAt: now,
+        updatedAt: now,
+      }),
+    );
   }
 
   async account(
@@ -108,5 +141,80 @@ export class AccountBuilder {
         createdAt: this.build.clock.now(),
       }),
     );
+  }
+
+  /**
+   * An order as placeOrder books it (R16): fulfilled into lots when the account is active, PENDING
+   * otherwise. `bookedAt` back-dates it, e.g. to make a term lot that expires soon.
+   */
+  async order(lines: LineSpec[], options: { placedBy?: string; bookedAt?: Date } = {}): Promise<{ order: Order; licenses: License[] }> {
+    const { manager } = this.build;
+    const bookedAt = options.bookedAt ?? this.build.clock.now();
+    const placedBy = options.placedBy ? await this.build.user(options.placedBy) : null;
+    const order = await manager.save(
+      manager.create(Order, {
+        number: `SO-${bookedAt.getUTCFullYear()}-${Math.random().toString().slice(2, 12)}`,
+        status: OrderStatus.PENDING,
+        smartAccountId: this.account.id,
+        placedById: placedBy?.id ?? null,
+        assignedFromId: null,
+        createdAt: bookedAt,
+        fulfilledAt: null,
+      }),
+    );
+    order.number = `SO-${bookedAt.getUTCFullYear()}-${String(order.id).padStart(6, "0")}`;
+    await manager.update(Order, { id: order.id }, { number: order.number });
+    const saved: OrderLine[] = [];
+    for (const line of lines) {
+      const product = await this.build.product(line.sku);
+      const kind = line.kind ?? LicenseKind.SMART;
+      saved.push(
+        await manager.save(
+          manager.create(OrderLine, {
+            orderId: order.id,
+            productId: product.id,
+            kind,
+            quantity: line.quantity,
+            termMonths: line.termMonths ?? null,
+            startsAt: bookedAt,
+            endsAt: line.termMonths ? addMonths(bookedAt, line.termMonths) : null,
+            virtualAccountId: line.virtualAccount?.id ?? null,
+            pak: kind === LicenseKind.CLASSIC ? generatePak() : null,
+          }),
+        ),
+      );
+    }
+    const licenses = this.account.status === SmartAccountStatus.ACTIVE ? await deliverOrder(manager, order, saved, bookedAt) : [];
+    return { order, licenses };
+  }
+
+  /** A bare license lot (no order), for fixtures that only need a pool. */
+  async license(
+    virtualAccount: VirtualAccount,
+    sku: string,
+    quantity: number,
+    options: { kind?: LicenseKind; startsAt?: Date; endsAt?: Date | null; tags?: string[]; pak?: string | null } = {},
+  ): Promise<License> {
+    const { manager } = this.build;
+    const product = await this.build.product(sku);
+    const kind = options.kind ?? LicenseKind.SMART;
+    const lot = await manager.save(
+      manager.create(License, {
+        smartAccountId: this.account.id,
+        virtualAccountId: virtualAccount.id,
+        productId: product.id,
+        orderId: null,
+        orderLineId: null,
+        kind,
+        quantity,
+        startsAt: options.startsAt ?? this.build.clock.now(),
+        endsAt: options.endsAt ?? null,
+        pak: options.pak ?? (kind === LicenseKind.CLASSIC ? generatePak() : null),
+        splitFromId: null,
+        createdAt: this.build.clock.now(),
+      }),
+    );
+    if (options.tags?.length) await manager.insert(LicenseTag, options.tags.map((tag) => ({ licenseId: lot.id, tag })));
+    return lot;
   }
 }

@@ -1,4 +1,5 @@
-import { Role, SmartAccount, SmartAccountType } from "../../../entities";
+import { LicenseKind, Role, SmartAccount, SmartAccountStatus, SmartAccountType } from "../../../entities";
+import { addMonths } from "../../orders/fulfilment";
 import { Database } from "../database";
 import { Builder } from "./builder";
 
@@ -12,6 +13,8 @@ export const DEMO_USERS = {
   vaUser: "finance-user@acme.com",
   vaViewer: "emea-viewer@acme.com",
   partner: "alex@bluepartner.com",
+  pendingApprover: "bill@initech.com",
+  integration: "orders@commerce.example",
 } as const;
 
 /**
@@ -23,9 +26,9 @@ export async function seedDemoIfEmpty(db: Database): Promise<boolean> {
   await db.transaction(async (manager) => {
     const build = new Builder(manager);
     const acme = await build.account("acme.com", { name: "Acme Corporation" });
-    const [us, finance] = await acme.chain("US", "Finance", "Sacramento");
-    await acme.virtualAccount("Engineering", us);
-    const [emea] = await acme.chain("EMEA", "Sales");
+    const [us, finance, sacramento] = await acme.chain("US", "Finance", "Sacramento");
+    const engineering = await acme.virtualAccount("Engineering", us);
+    const [emea, sales] = await acme.chain("EMEA", "Sales");
 
     await acme.grant(DEMO_USERS.approver, Role.SMART_ACCOUNT_APPROVER);
     await acme.grant(DEMO_USERS.admin, Role.SMART_ACCOUNT_ADMIN);
@@ -36,8 +39,34 @@ export async function seedDemoIfEmpty(db: Database): Promise<boolean> {
     await acme.grant(DEMO_USERS.vaViewer, Role.VIRTUAL_ACCOUNT_VIEWER, emea);
     await acme.grant(DEMO_USERS.partner, Role.VIRTUAL_ACCOUNT_USER, us);
 
+    // Licenses (issue #3): term and perpetual lots over the tree, a classic PAK lot, and a term lot
+    // booked eleven months ago on a one-year term, so it expires within the month.
+    const now = new Date();
+    await acme.order(
+      [
+        { sku: "C9300-DNA-A-3Y", quantity: 50, termMonths: 36, virtualAccount: finance },
+        { sku: "C9300-NW-A", quantity: 40, virtualAccount: sacramento },
+        { sku: "ISR4K-SEC", quantity: 10, virtualAccount: sales },
+        { sku: "C9300-NW-A", quantity: 25, virtualAccount: us },
+      ],
+      { placedBy: DEMO_USERS.admin },
+    );
+    await acme.order([{ sku: "L-ASA5506-SEC-PL", quantity: 5, kind: LicenseKind.CLASSIC }], { placedBy: DEMO_USERS.user });
+    await acme.order([{ sku: "ASAv10-THREAT-1Y", quantity: 20, termMonths: 12, virtualAccount: engineering }], {
+      placedBy: DEMO_USERS.admin,
+      bookedAt: addMonths(now, -12 + 1),
+    });
+    await acme.order([{ sku: "C9300-DNA-E-3Y", quantity: 15, termMonths: 36, virtualAccount: emea }], { bookedAt: new Date(now.getTime() - 86_400_000 * 1100) });
+
     const partner = await build.account("bluepartner.com", { name: "Blue Partner Holding", type: SmartAccountType.PARTNER_HOLDING });
     await partner.grant(DEMO_USERS.partner, Role.SMART_ACCOUNT_ADMIN);
+    // Waiting in the holding account until the partner assigns it to a customer (R18).
+    await partner.order([{ sku: "C9300-DNA-E-3Y", quantity: 30, termMonths: 36 }], { placedBy: DEMO_USERS.integration });
+
+    // A customer account not yet activated, with an order waiting for it (R16).
+    const initech = await build.account("initech.com", { name: "Initech", status: SmartAccountStatus.PENDING });
+    await initech.grant(DEMO_USERS.pendingApprover, Role.SMART_ACCOUNT_APPROVER);
+    await initech.order([{ sku: "C9300-NW-E", quantity: 25 }], { placedBy: DEMO_USERS.integration });
   });
   return true;
 }

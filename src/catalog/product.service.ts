@@ -1,0 +1,44 @@
+import { LicenseModel, Product } from "../../entities";
+import { ServiceScope } from "../auth/capabilities";
+import { Clock } from "../clock";
+import { RequestContext, viewerOf } from "../context";
+import { ForbiddenError, InputError } from "../errors";
+import { EventService } from "../events/event.service";
+import * as input from "../input";
+
+const SKU = /^[A-Za-z0-9][A-Za-z0-9._\-/+]{0,63}$/;
+
+/** The catalog (R2): maintained by integrations holding the `catalog:write` scope. */
+export class ProductService {
+  constructor(
+    private readonly clock: Clock,
+    private readonly events: EventService,
+  ) {}
+
+  async upsert(
+    context: RequestContext,
+    raw: { sku: string; name: string; model: LicenseModel; smartEnabled: boolean },
+  ): Promise<Product> {
+    const viewer = viewerOf(context);
+    if (!context.access.hasScope(ServiceScope.CATALOG_WRITE)) throw new ForbiddenError("Maintaining the catalog needs the catalog:write scope.");
+    const sku = typeof raw.sku === "string" ? raw.sku.trim().toUpperCase() : "";
+    if (!SKU.test(sku)) throw new InputError("input.sku", "input.sku must be 1–64 characters of A-Z 0-9 . _ - / +.");
+    const name = input.requiredText(raw.name, "input.name", 200);
+    return context.db.transaction(async (manager) => {
+      const now = this.clock.now();
+      const existing = await context.db
+        .forUpdate(manager.createQueryBuilder(Product, "p").where("p.sku = :sku", { sku }))
+        .getOne();
+      const product = existing ?? manager.create(Product, { sku, createdAt: now });
+      Object.assign(product, { name, model: raw.model, smartEnabled: raw.smartEnabled, updatedAt: now });
+      const saved = await manager.save(product);
+      await this.events.record(manager, {
+        type: existing ? "PRODUCT_UPDATED" : "PRODUCT_CREATED",
+        message: `${viewer.email} ${existing ? "updated" : "added"} ${sku} (${name}, ${raw.model}${raw.smartEnabled ? ", smart-enabled" : ""})`,
+        actorId: viewer.id,
+        smartAccountId: null,
+      });
+      return saved;
+    });
+  }
+}

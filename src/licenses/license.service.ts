@@ -1,0 +1,181 @@
+import { EntityManager } from "typeorm";
+import { License, LicenseKind, LicenseTag, Product, VirtualAccount } from "../../entities";
+import { Clock } from "../clock";
+import { RequestContext, viewerOf } from "../context";
+import { ConflictError, ForbiddenError, InputError, NotFoundError } from "../errors";
+import { EventService } from "../events/event.service";
+import { fromGlobalId } from "../ids";
+import * as input from "../input";
+import { licenseStatus, LicenseStatus } from "./expiry";
+import { poolTotals } from "./pools";
+
+const TAG = /^[A-Za-z0-9 _.-]{1,50}$/;
+export const MAX_TAGS = 20;
+
+/** License management: transfers (R19), conversion (R20), tags (R21). */
+export class LicenseService {
+  constructor(
+    private readonly clock: Clock,
+    private readonly events: EventService,
+  ) {}
+
+  /**
+   * R19: moves `quantity` SMART licenses of a product between two Virtual Accounts in one transaction.
+   * Both Virtual Accounts are locked in id order first (so opposite transfers cannot deadlock), then the
+   * source pool's lots; lots are split as needed and keep their dates.
+   */
+  async transfer(
+    context: RequestContext,
+    raw: { fromVirtualAccountId: string; toVirtualAccountId: string; sku: string; quantity: number },
+  ): Promise<{ from: VirtualAccount; to: VirtualAccount; quantity: number }> {
+    const viewer = viewerOf(context);
+    const fromId = fromGlobalId("VirtualAccount", raw.fromVirtualAccountId, "input.fromVirtualAccountId");
+    const toId = fromGlobalId("VirtualAccount", raw.toVirtualAccountId, "input.toVirtualAccountId");
+    if (fromId === toId) throw new InputError("input.toVirtualAccountId", "Source and destination are the same Virtual Account.");
+    const quantity = input.intInRange(raw.quantity, "input.quantity", 1, 1_000_000_000);
+    const sku = typeof raw.sku === "string" ? raw.sku.trim() : "";
+
+    return context.db.transaction(async (manager) => {
+      const locked = await context.db
+        .forUpdate(manager.createQueryBuilder(VirtualAccount, "va").where("va.id IN (:...ids)", { ids: [fromId, toId] }).orderBy("va.id"))
+        .getMany();
+      const from = this.visible(context, locked.find((va) => va.id === fromId), "input.fromVirtualAccountId");
+      const to = this.visible(context, locked.find((va) => va.id === toId), "input.toVirtualAccountId");
+      for (const va of [from, to]) {
+        if (!context.access.can("licenses:manage", va)) {
+          throw new ForbiddenError(`You may not manage licenses in "${va.name}".`);
+        }
+      }
+      const product = await manager.findOneBy(Product, { sku });
+      if (!product) throw new InputError("input.sku", `No product has the SKU "${raw.sku}".`);
+
+      const now = this.clock.now();
+      const lots = await context.db
+        .forUpdate(
+          manager
+            .createQueryBuilder(License, "l")
+            .where("l.virtual_account_id = :fromId AND l.product_id = :productId AND l.kind = :kind", {
+              fromId,
+              productId: product.id,
+              kind: LicenseKind.SMART,
+            })
+            .andWhere("(l.ends_at IS NULL OR l.ends_at > :now)", { now })
+            .andWhere("l.quantity > 0")
+            // The soonest-ending lots move first; perpetual ones last.
+            .orderBy("CASE WHEN l.ends_at IS NULL THEN 1 ELSE 0 END", "ASC")
+            .addOrderBy("l.ends_at", "ASC")
+            .addOrderBy("l.id", "ASC"),
+        )
+        .getMany();
+      const [pool] = await poolTotals(manager, [fromId], product.id, now);
+      const available = Math.max((pool?.purchased ?? 0) - (pool?.inUse ?? 0), 0);
+      if (quantity > available) {
+        throw new ConflictError(`Only ${available} ${product.sku} license${available === 1 ? " is" : "s are"} available in "${from.name}".`);
+      }
+
+      let remaining = quantity;
+      for (const lot of lots) {
+        if (remaining === 0) break;
+        const take = Math.min(lot.quantity, remaining);
+        remaining -= take;
+        if (take === lot.quantity) {
+          await manager.update(License, { id: lot.id }, { virtualAccountId: to.id, smartAccountId: to.smartAccountId });
+        } else {
+          await manager.update(License, { id: lot.id }, { quantity: lot.quantity - take });
+          await this.split(manager, lot, take, { virtualAccountId: to.id, smartAccountId: to.smartAccountId, kind: lot.kind }, now);
+        }
+      }
+      await this.events.record(manager, {
+        type: "LICENSES_TRANSFERRED",
+        message: `${viewer.email} transferred ${quantity} ${product.sku} from "${from.name}" to "${to.name}"`,
+        actorId: viewer.id,
+        smartAccountId: from.smartAccountId,
+        virtualAccountId: from.id,
+      });
+      return { from, to, quantity };
+    });
+  }
+
+  /** R20: `quantity` of a CLASSIC lot becomes a SMART lot in the same Virtual Account with the same dates. */
+  async convert(context: RequestContext, raw: { licenseId: string; quantity: number }): Promise<License> {
+    const viewer = viewerOf(context);
+    const id = fromGlobalId("License", raw.licenseId, "input.licenseId");
+    const quantity = input.intInRange(raw.quantity, "input.quantity", 1, 1_000_000_000);
+    return context.db.transaction(async (manager) => {
+      const { lot, va } = await this.lockLot(context, manager, id);
+      if (!context.access.can("licenses:convert", va)) {
+        throw new ForbiddenError("Only SMART_ACCOUNT_ADMINs and SMART_ACCOUNT_USERs convert classic licenses.");
+      }
+      if (lot.kind !== LicenseKind.CLASSIC) throw new InputError("input.licenseId", "Only CLASSIC licenses convert to SMART.");
+      const product = await manager.findOneByOrFail(Product, { id: lot.productId });
+      if (!product.smartEnabled) throw new InputError("input.licenseId", `${product.sku} is not smart-enabled.`);
+      const now = this.clock.now();
+      if (licenseStatus(lot, now) === LicenseStatus.EXPIRED) throw new ConflictError("An expired license cannot be converted.");
+      if (quantity > lot.quantity) throw new ConflictError(`The lot holds only ${lot.quantity} license${lot.quantity === 1 ? "" : "s"}.`);
+      await manager.update(License, { id: lot.id }, { quantity: lot.quantity - quantity });
+      const smart = await this.split(manager, lot, quantity, { virtualAccountId: lot.virtualAccountId, smartAccountId: lot.smartAccountId, kind: LicenseKind.SMART, pak: null }, now);
+      await this.events.record(manager, {
+        type: "LICENSE_CONVERTED",
+        message: `${viewer.email} converted ${quantity} classic ${product.sku} (${lot.pak ?? "no PAK"}) to Smart Licensing in "${va.name}"`,
+        actorId: viewer.id,
+        smartAccountId: lot.smartAccountId,
+        virtualAccountId: lot.virtualAccountId,
+      });
+      return smart;
+    });
+  }
+
+  /** R21: replaces a lot's tags (at most 20, each 1–50 of `A-Za-z0-9 _.-`). */
+  async setTags(context: RequestContext, raw: { licenseId: string; tags: string[] }): Promise<License> {
+    const viewer = viewerOf(context);
+    const id = fromGlobalId("License", raw.licenseId, "input.licenseId");
+    const tags = [...new Set(raw.tags.map((tag, index) => {
+      const text = typeof tag === "string" ? tag.trim() : "";
+      if (!TAG.test(text)) throw new InputError(`input.tags[${index}]`, "A tag is 1–50 characters of A-Z a-z 0-9, space, _ . -");
+      return text;
+    }))];
+    if (tags.length > MAX_TAGS) throw new InputError("input.tags", `A license has at most ${MAX_TAGS} tags.`);
+    return context.db.transaction(async (manager) => {
+      const { lot, va } = await this.lockLot(context, manager, id);
+      if (!context.access.can("licenses:manage", va)) throw new ForbiddenError(`You may not manage licenses in "${va.name}".`);
+      await manager.delete(LicenseTag, { licenseId: lot.id });
+      if (tags.length) await manager.insert(LicenseTag, tags.map((tag) => ({ licenseId: lot.id, tag })));
+      await this.events.record(manager, {
+        type: "LICENSE_TAGS_SET",
+        message: `${viewer.email} set the tags of license lot ${lot.id} to [${tags.join(", ")}]`,
+        actorId: viewer.id,
+        smartAccountId: lot.smartAccountId,
+        virtualAccountId: lot.virtualAccountId,
+      });
+      return lot;
+    });
+  }
+
+  private visible(context: RequestContext, va: VirtualAccount | undefined, field: string): VirtualAccount {
+    if (!va || !context.access.can("virtualAccounts:read", va)) throw new NotFoundError(`Virtual Account (${field})`);
+    return va;
+  }
+
+  /** A lot under lock, NOT_FOUND unless the viewer can see licenses where it lies (R4). */
+  private async lockLot(context: RequestContext, manager: EntityManager, id: number): Promise<{ lot: License; va: VirtualAccount }> {
+    const lot = await context.db.forUpdate(manager.createQueryBuilder(License, "l").where("l.id = :id", { id })).getOne();
+    const va = lot ? await manager.findOneBy(VirtualAccount, { id: lot.virtualAccountId }) : null;
+    if (!lot || !va || !context.access.can("licenses:read", va)) throw new NotFoundError("License");
+    return { lot, va };
+  }
+
+  /** A new lot split off `lot` with its dates, product, order and tags. */
+  private async split(
+    manager: EntityManager,
+    lot: License,
+    quantity: number,
+    changes: Partial<License>,
+    now: Date,
+  ): Promise<License> {
+    const { id: _id, ...rest } = lot;
+    const part = await manager.save(manager.create(License, { ...rest, ...changes, quantity, splitFromId: lot.id, createdAt: now }));
+    const tags = await manager.findBy(LicenseTag, { licenseId: lot.id });
+    if (tags.length) await manager.insert(LicenseTag, tags.map((tag) => ({ licenseId: part.id, tag: tag.tag })));
+    return part;
+  }
+}

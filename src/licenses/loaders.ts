@@ -1,0 +1,123 @@
+import DataLoader from "dataloader";
+import { In } from "typeorm";
+import { License, LicenseTag } from "../../entities";
+import { RequestContext } from "../context";
+import { byIdLoader, pagedLoader } from "../db/loader-kit";
+import { SortKey } from "../db/windowed";
+import { ALERT_WINDOW_DAYS, DAY_MS } from "./expiry";
+import { LicenseFilter, licenseFilterSql } from "./filter";
+import { exactVirtualAccounts, LicensePool, loadPools, subtrees } from "./pools";
+
+const BY_ID: SortKey[] = [{ column: "l.id", property: "id" }];
+
+/** Per-request loaders for license lots, their tags, pools and the lots alerts look at. */
+export function licenseLoaders(context: RequestContext) {
+  const { db, access, clock } = context;
+  const now = clock.now();
+  const poolLoader = (scopeOf: (ids: number[]) => Parameters<typeof loadPools>[1]) =>
+    new DataLoader<number, LicensePool[]>(async (ids) => {
+      const pools = await loadPools(db.manager, scopeOf([...ids]), now);
+      return ids.map((id) => pools.get(id) ?? []);
+    });
+
+  return {
+    license: byIdLoader(db, License),
+
+    /** VirtualAccount.licenses: the lots of that Virtual Account. */
+    virtualAccountLicenses: pagedLoader<License, LicenseFilter | null>(db, (vaIds, filter) => {
+      const where = licenseFilterSql(filter, now);
+      return {
+        entity: License,
+        kind: "VirtualAccount.licenses",
+        from: "licenses l",
+        alias: "l",
+        partitionBy: "l.virtual_account_id",
+        where: `l.virtual_account_id IN (:...vaIds)${where.sql}`,
+        params: { vaIds, ...where.params },
+        sort: BY_ID,
+      };
+    }),
+
+    /** SmartAccount.licenses: every lot in a Virtual Account where the viewer may see licenses. */
+    smartAccountLicenses: pagedLoader<License, LicenseFilter | null>(db, (accountIds, filter) => {
+      const where = licenseFilterSql(filter, now);
+      const scope = access.sqlScope("licenses:read");
+      return {
+        entity: License,
+        kind: "SmartAccount.licenses",
+        from: "licenses l JOIN virtual_accounts va ON va.id = l.virtual_account_id",
+        alias: "l",
+        partitionBy: "l.smart_account_id",
+        where: `l.smart_account_id IN (:...accountIds) AND ${scope.sql}${where.sql}`,
+        params: { accountIds, ...scope.params, ...where.params },
+        sort: BY_ID,
+      };
+    }),
+
+    tags: new DataLoader<number, string[]>(async (licenseIds) => {
+      const rows = await db.manager.find(LicenseTag, { where: { licenseId: In([...licenseIds]) }, order: { tag: "ASC" } });
+      return licenseIds.map((id) => rows.filter((row) => row.licenseId === id).map((row) => row.tag));
+    }),
+
+    /** R27 pools: one statement per level for all the Virtual Accounts asked about. */
+    pools: poolLoader(exactVirtualAccounts),
+    subtreePools: poolLoader(subtrees),
+    /** SmartAccount.licensePools: summed over every Virtual Account where the viewer may see licenses. */
+    accountPools: poolLoader((accountIds) => {
+      const scope = access.sqlScope("licenses:read");
+      return { owner: "va.smart_account_id", from: "virtual_accounts va", where: `va.smart_account_id IN (:...poolIds) AND ${scope.sql}`, params: { poolIds: accountIds, ...scope.params } };
+    }),
+    /** Pools of each visible Virtual Account of an account, keyed by Virtual Account (for SmartAccount.alerts). */
+    visibleVirtualAccountPools: new DataLoader<number, Map<number, LicensePool[]>>(async (accountIds) => {
+      const scope = access.sqlScope("licenses:read");
+      const pools = await loadPools(
+        db.manager,
+        { owner: "va.id", from: "virtual_accounts va", where: `va.smart_account_id IN (:...poolIds) AND ${scope.sql}`, params: { poolIds: [...accountIds], ...scope.params } },
+        now,
+      );
+      const vaAccount = new Map<number, number>();
+      if (pools.size) {
+        const vas: { id: number; smart_account_id: number }[] = await db.manager
+          .createQueryBuilder()
+          .select(["va.id AS id", "va.smart_account_id AS smart_account_id"])
+          .from("virtual_accounts", "va")
+          .where("va.id IN (:...ids)", { ids: [...pools.keys()] })
+          .getRawMany();
+        for (const va of vas) vaAccount.set(Number(va.id), Number(va.smart_account_id));
+      }
+      return accountIds.map((accountId) => new Map([...pools].filter(([vaId]) => vaAccount.get(vaId) === accountId)));
+    }),
+
+    /** Lots ending within R28's window either side of now, by Virtual Account. */
+    alertLots: new DataLoader<number, License[]>(async (vaIds) => {
+      const lots = await db.manager
+        .createQueryBuilder(License, "l")
+        .where("l.virtual_account_id IN (:...vaIds) AND l.quantity > 0", { vaIds: [...vaIds] })
+        .andWhere("l.ends_at > :from AND l.ends_at <= :to", {
+          from: new Date(now.getTime() - ALERT_WINDOW_DAYS * DAY_MS),
+          to: new Date(now.getTime() + ALERT_WINDOW_DAYS * DAY_MS),
+        })
+        .orderBy("l.ends_at", "ASC")
+        .addOrderBy("l.id", "ASC")
+        .getMany();
+      return vaIds.map((id) => lots.filter((lot) => lot.virtualAccountId === id));
+    }),
+
+    /** Alert lots of every Virtual Account of an account where the viewer may see licenses. */
+    accountAlertLots: new DataLoader<number, License[]>(async (accountIds) => {
+      const scope = access.sqlScope("licenses:read");
+      const lots = await db.manager
+        .createQueryBuilder(License, "l")
+        .innerJoin("virtual_accounts", "va", "va.id = l.virtual_account_id")
+        .where(`l.smart_account_id IN (:...accountIds) AND l.quantity > 0 AND ${scope.sql}`, { accountIds: [...accountIds], ...scope.params })
+        .andWhere("l.ends_at > :from AND l.ends_at <= :to", {
+          from: new Date(now.getTime() - ALERT_WINDOW_DAYS * DAY_MS),
+          to: new Date(now.getTime() + ALERT_WINDOW_DAYS * DAY_MS),
+        })
+        .orderBy("l.ends_at", "ASC")
+        .addOrderBy("l.id", "ASC")
+        .getMany();
+      return accountIds.map((id) => lots.filter((lot) => lot.smartAccountId === id));
+    }),
+  };
+}

@@ -1,0 +1,103 @@
+import { EntityManager } from "typeorm";
+import { LicenseKind } from "../../entities";
+
+/** A product's pool in one Virtual Account, a subtree, or an account (R27). */
+export interface LicensePool {
+  productId: number;
+  purchased: number;
+  inUse: number;
+  available: number;
+  shortage: number;
+  status: "AUTHORIZED" | "OUT_OF_COMPLIANCE";
+  nextExpiry: Date | null;
+}
+
+/** Which rows a pool query groups, by `owner`: a Virtual Account, a subtree root, or a Smart Account. */
+export interface PoolScope {
+  /** The grouping key, e.g. `va.id`, `root.id` or `va.smart_account_id`. */
+  owner: string;
+  /** FROM clause that yields the Virtual Accounts as `va` (joined to their owner where needed). */
+  from: string;
+  where: string;
+  params: Record<string, unknown>;
+}
+
+export const exactVirtualAccounts = (ids: number[]): PoolScope => ({
+  owner: "va.id",
+  from: "virtual_accounts va",
+  where: "va.id IN (:...poolIds)",
+  params: { poolIds: ids },
+});
+
+/** includeDescendants: every Virtual Account whose path starts with the root's. */
+export const subtrees = (rootIds: number[]): PoolScope => ({
+  owner: "root.id",
+  from: "virtual_accounts root JOIN virtual_accounts va ON va.smart_account_id = root.smart_account_id AND va.path LIKE CONCAT(root.path, '%')",
+  where: "root.id IN (:...poolIds)",
+  params: { poolIds: rootIds },
+});
+
+/**
+ * R27 in one statement for any number of owners: purchased = Σ ACTIVE SMART lots, inUse = Σ the
+ * devices' usage, UNION ALL'd and grouped by (owner, product). A product appears when either side
+ * is non-zero. Rows come back keyed by owner.
+ */
+export async function loadPools(manager: EntityManager, scope: PoolScope, now: Date, productId?: number): Promise<Map<number, LicensePool[]>> {
+  const product = productId === undefined ? "" : " AND l.product_id = :productId";
+  const usageProduct = productId === undefined ? "" : " AND u.product_id = :productId";
+  const sql = `
+    SELECT x.owner_id, x.product_id, SUM(x.purchased) AS purchased, SUM(x.in_use) AS in_use, MIN(x.next_expiry) AS next_expiry
+    FROM (
+      SELECT ${scope.owner} AS owner_id, l.product_id AS product_id, SUM(l.quantity) AS purchased, 0 AS in_use, MIN(l.ends_at) AS next_expiry
+        FROM ${scope.from} JOIN licenses l ON l.virtual_account_id = va.id
+       WHERE ${scope.where} AND l.kind = :smart AND (l.ends_at IS NULL OR l.ends_at > :now)${product}
+       GROUP BY ${scope.owner}, l.product_id
+      UNION ALL
+      SELECT ${scope.owner} AS owner_id, u.product_id AS product_id, 0 AS purchased, SUM(u.count) AS in_use, NULL AS next_expiry
+        FROM ${scope.from} JOIN product_instances pi ON pi.virtual_account_id = va.id
+        JOIN license_usages u ON u.product_instance_id = pi.id
+       WHERE ${scope.where}${usageProduct}
+       GROUP BY ${scope.owner}, u.product_id
+    ) x
+    GROUP BY x.owner_id, x.product_id
+    HAVING SUM(x.purchased) > 0 OR SUM(x.in_use) > 0
+    ORDER BY x.owner_id, x.product_id`;
+  const [text, values] = manager.connection.driver.escapeQueryWithParameters(
+    sql,
+    { ...scope.params, smart: LicenseKind.SMART, now, productId },
+    {},
+  );
+  const rows: Record<string, unknown>[] = await manager.query(text, values);
+  const pools = new Map<number, LicensePool[]>();
+  for (const row of rows) {
+    const owner = Number(row.owner_id);
+    const purchased = Number(row.purchased);
+    const inUse = Number(row.in_use);
+    const list = pools.get(owner) ?? [];
+    list.push({
+      productId: Number(row.product_id),
+      purchased,
+      inUse,
+      available: Math.max(purchased - inUse, 0),
+      shortage: Math.max(inUse - purchased, 0),
+      status: inUse > purchased ? "OUT_OF_COMPLIANCE" : "AUTHORIZED",
+      nextExpiry: toDate(row.next_expiry),
+    });
+    pools.set(owner, list);
+  }
+  return pools;
+}
+
+/** The pool of one product in each of these Virtual Accounts (for transfers, R19). */
+export async function poolTotals(manager: EntityManager, vaIds: number[], productId: number, now: Date): Promise<LicensePool[]> {
+  const pools = await loadPools(manager, exactVirtualAccounts(vaIds), now, productId);
+  return vaIds.map((id) => pools.get(id)?.[0]).filter((pool): pool is LicensePool => !!pool);
+}
+
+/** Aggregates come back as Date (MySQL) or 'YYYY-MM-DD HH:MM:SS.SSS' UTC text (SQLite). */
+export function toDate(value: unknown): Date | null {
+  if (value === null || value === undefined) return null;
+  if (value instanceof Date) return value;
+  const text = String(value);
+  return new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(text) ? text : `${text.replace(" ", "T")}Z`);
+}

@@ -1,0 +1,33 @@
+import DataLoader from "dataloader";
+import { In } from "typeorm";
+import { Order, OrderLine, OrderStatus } from "../../entities";
+import { RequestContext } from "../context";
+import { byIdLoader, pagedLoader } from "../db/loader-kit";
+
+/** Per-request loaders for orders and their lines. */
+export function orderLoaders(context: RequestContext) {
+  const { db, access } = context;
+  return {
+    order: byIdLoader(db, Order),
+
+    orderLines: new DataLoader<number, OrderLine[]>(async (orderIds) => {
+      const lines = await db.manager.find(OrderLine, { where: { orderId: In([...orderIds]) }, order: { id: "ASC" } });
+      return orderIds.map((id) => lines.filter((line) => line.orderId === id));
+    }),
+
+    /** SmartAccount.orders, newest first, for the roles that see orders (§5). */
+    smartAccountOrders: pagedLoader<Order, OrderStatus | null>(db, (accountIds, status) => {
+      const scope = access.sqlScope("orders:read", { account: "o.smart_account_id", path: "NULL" });
+      return {
+        entity: Order,
+        kind: "SmartAccount.orders",
+        from: "orders o",
+        alias: "o",
+        partitionBy: "o.smart_account_id",
+        where: `o.smart_account_id IN (:...accountIds) AND ${scope.sql}${status ? " AND o.status = :status" : ""}`,
+        params: { accountIds, status, ...scope.params },
+        sort: [{ column: "o.id", property: "id", descending: true }],
+      };
+    }),
+  };
+}

@@ -1,0 +1,204 @@
+import { randomBytes } from "node:crypto";
+import { EntityManager, In } from "typeorm";
+import {
+  License,
+  LicenseKind,
+  LicenseModel,
+  Order,
+  OrderLine,
+  OrderStatus,
+  Product,
+  SmartAccount,
+  SmartAccountStatus,
+  SmartAccountType,
+  VirtualAccount,
+} from "../../entities";
+import { Access } from "../auth/access";
+import { ServiceScope } from "../auth/capabilities";
+import { Clock } from "../clock";
+import { RequestContext, viewerOf } from "../context";
+import { ConflictError, ForbiddenError, InputError, NotFoundError } from "../errors";
+import { EventService } from "../events/event.service";
+import { fromGlobalId, parseGlobalId } from "../ids";
+import * as input from "../input";
+import { addMonths, deliverOrder, generatePak } from "./fulfilment";
+
+export interface OrderLineInput {
+  sku: string;
+  quantity: number;
+  kind?: LicenseKind | null;
+  termMonths?: number | null;
+  virtualAccountId?: string | null;
+}
+
+export const MAX_ORDER_LINES = 500;
+
+/** Orders (R15, R16) and partner holding accounts (R17, R18). */
+export class OrderService {
+  constructor(
+    private readonly clock: Clock,
+    private readonly events: EventService,
+  ) {}
+
+  /** Who may read an order: viewers with "see orders" in its account, and whoever placed it (R15). */
+  static visible(access: Access, order: Order): boolean {
+    return (
+      (access.viewer !== null && order.placedById === access.viewer.id) ||
+      access.can("orders:read", { smartAccountId: order.smartAccountId })
+    );
+  }
+
+  /** R15, R16: validates every line (naming `input.lines[i].field`), books, and fulfils into an active account. */
+  async place(context: RequestContext, raw: { smartAccountDomain: string; lines: OrderLineInput[] }): Promise<Order> {
+    const viewer = viewerOf(context);
+    const domain = input.domainKey(raw.smartAccountDomain, "input.smartAccountDomain");
+    if (!raw.lines.length) throw new InputError("input.lines", "An order needs at least one line.");
+    if (raw.lines.length > MAX_ORDER_LINES) throw new InputError("input.lines", `An order has at most ${MAX_ORDER_LINES} lines.`);
+
+    return context.db.transaction(async (manager) => {
+      const account = await context.db
+        .forUpdate(manager.createQueryBuilder(SmartAccount, "sa").where("sa.domain = :domain", { domain }))
+        .getOne();
+      const integration = context.access.hasScope(ServiceScope.ORDERS_WRITE);
+      if (!account || (!integration && !context.access.canSeeAccount(account.id))) {
+        throw new NotFoundError(`A Smart Account with the domain ${domain}`);
+      }
+      if (!integration && !context.access.can("orders:place", { smartAccountId: account.id })) {
+        throw new ForbiddenError("Placing orders needs SMART_ACCOUNT_ADMIN or SMART_ACCOUNT_USER, or the orders:write scope.");
+      }
+      const now = this.clock.now();
+      const lines = await this.validateLines(manager, account, raw.lines, now);
+      const order = await manager.save(
+        manager.create(Order, {
+          number: `pending-${randomBytes(8).toString("hex")}`,
+          status: OrderStatus.PENDING,
+          smartAccountId: account.id,
+          placedById: viewer.id,
+          assignedFromId: null,
+          createdAt: now,
+          fulfilledAt: null,
+        }),
+      );
+      order.number = orderNumber(order);
+      await manager.update(Order, { id: order.id }, { number: order.number });
+      const saved = await manager.save(lines.map((line) => manager.create(OrderLine, { ...line, orderId: order.id })));
+      if (account.status === SmartAccountStatus.ACTIVE) await deliverOrder(manager, order, saved, now);
+      await this.events.record(manager, {
+        type: "ORDER_PLACED",
+        message:
+          `${viewer.email} placed order ${order.number} (${saved.length} line${saved.length === 1 ? "" : "s"})` +
+          (order.status === OrderStatus.PENDING ? "; licenses are delivered when the account is activated" : ""),
+        actorId: viewer.id,
+        smartAccountId: account.id,
+      });
+      return order;
+    });
+  }
+
+  /** R18: moves a holding account's order, with its licenses still there, to a customer's account. */
+  async assign(
+    context: RequestContext,
+    raw: { orderId: string; smartAccountDomain: string; virtualAccountId?: string | null },
+  ): Promise<Order> {
+    const viewer = viewerOf(context);
+    const orderId = fromGlobalId("Order", raw.orderId, "input.orderId");
+    const domain = input.domainKey(raw.smartAccountDomain, "input.smartAccountDomain");
+    const vaId = raw.virtualAccountId == null ? null : fromGlobalId("VirtualAccount", raw.virtualAccountId, "input.virtualAccountId");
+
+    return context.db.transaction(async (manager) => {
+      const order = await context.db
+        .forUpdate(manager.createQueryBuilder(Order, "o").where("o.id = :orderId", { orderId }))
+        .getOne();
+      if (!order || !OrderService.visible(context.access, order)) throw new NotFoundError("Order");
+      const holding = await manager.findOneByOrFail(SmartAccount, { id: order.smartAccountId });
+      if (!context.access.can("orders:place", { smartAccountId: holding.id })) {
+        throw new ForbiddenError("Assigning an order needs SMART_ACCOUNT_ADMIN or SMART_ACCOUNT_USER on the holding account.");
+      }
+      if (holding.type !== SmartAccountType.PARTNER_HOLDING) {
+        throw new ConflictError(`Order ${order.number} is not in a partner holding account.`);
+      }
+      // The partner needs no role at the customer: the domain is enough (R18).
+      const customer = await manager.findOneBy(SmartAccount, { domain });
+      if (!customer) throw new NotFoundError(`A Smart Account with the domain ${domain}`);
+      if (customer.type === SmartAccountType.PARTNER_HOLDING) {
+        throw new InputError("input.smartAccountDomain", "Orders are assigned to CUSTOMER or LIMITED_USE accounts.");
+      }
+      const target = vaId === null
+        ? await manager.findOneByOrFail(VirtualAccount, { smartAccountId: customer.id, isDefault: true })
+        : await manager.findOneBy(VirtualAccount, { id: vaId, smartAccountId: customer.id });
+      if (!target) throw new InputError("input.virtualAccountId", "The Virtual Account is not one of that Smart Account's.");
+
+      const moved = await manager
+        .createQueryBuilder()
+        .update(License)
+        .set({ smartAccountId: customer.id, virtualAccountId: target.id })
+        .where("order_id = :orderId AND smart_account_id = :holdingId", { orderId, holdingId: holding.id })
+        .execute();
+      await manager.update(OrderLine, { orderId }, { virtualAccountId: target.id });
+      order.smartAccountId = customer.id;
+      order.assignedFromId = holding.id;
+      // Into a pending account the licenses are withheld: the order stays PENDING until activation (R18, R10).
+      order.status = customer.status === SmartAccountStatus.ACTIVE ? OrderStatus.FULFILLED : OrderStatus.PENDING;
+      order.fulfilledAt = order.status === OrderStatus.FULFILLED ? this.clock.now() : null;
+      await manager.update(
+        Order,
+        { id: orderId },
+        { smartAccountId: customer.id, assignedFromId: holding.id, status: order.status, fulfilledAt: order.fulfilledAt },
+      );
+      await this.events.record(manager, {
+        type: "ORDER_ASSIGNED",
+        message: `${viewer.email} assigned order ${order.number} (${moved.affected ?? 0} license lots) from ${holding.domain} to ${customer.domain}`,
+        actorId: viewer.id,
+        smartAccountId: holding.id,
+      });
+      return order;
+    });
+  }
+
+  private async validateLines(manager: EntityManager, account: SmartAccount, lines: OrderLineInput[], now: Date) {
+    const skus = [...new Set(lines.map((line) => (typeof line.sku === "string" ? line.sku.trim() : "")))];
+    const products = new Map((await manager.findBy(Product, { sku: In(skus) })).map((product) => [product.sku.toLowerCase(), product]));
+    const vaIds = lines
+      .map((line, index) => (line.virtualAccountId == null ? null : fromGlobalId("VirtualAccount", line.virtualAccountId, `input.lines[${index}].virtualAccountId`)))
+      .filter((id): id is number => id !== null);
+    const ownVas = vaIds.length
+      ? new Set((await manager.findBy(VirtualAccount, { id: In(vaIds), smartAccountId: account.id })).map((va) => va.id))
+      : new Set<number>();
+
+    return lines.map((line, index) => {
+      const field = (name: string) => `input.lines[${index}].${name}`;
+      const product = products.get(String(line.sku ?? "").trim().toLowerCase());
+      if (!product) throw new InputError(field("sku"), `No product has the SKU "${line.sku}".`);
+      input.intInRange(line.quantity, field("quantity"), 1, 1_000_000);
+      const kind = line.kind ?? LicenseKind.SMART;
+      if (kind === LicenseKind.SMART && !product.smartEnabled) {
+        throw new InputError(field("kind"), `${product.sku} is not smart-enabled: order it as CLASSIC.`);
+      }
+      let endsAt: Date | null = null;
+      if (product.model === LicenseModel.TERM) {
+        if (line.termMonths == null) throw new InputError(field("termMonths"), `${product.sku} is a term product: termMonths is required.`);
+        endsAt = addMonths(now, input.intInRange(line.termMonths, field("termMonths"), 1, 120));
+      } else if (line.termMonths != null) {
+        throw new InputError(field("termMonths"), `${product.sku} is perpetual: give no termMonths.`);
+      }
+      const vaId = line.virtualAccountId == null ? null : (parseGlobalId(line.virtualAccountId)?.id ?? null);
+      if (vaId !== null && !ownVas.has(vaId)) {
+        throw new InputError(field("virtualAccountId"), "The Virtual Account is not one of this Smart Account's.");
+      }
+      return {
+        productId: product.id,
+        kind,
+        quantity: line.quantity,
+        termMonths: product.model === LicenseModel.TERM ? (line.termMonths as number) : null,
+        startsAt: now,
+        endsAt,
+        virtualAccountId: vaId,
+        pak: kind === LicenseKind.CLASSIC ? generatePak() : null,
+      };
+    });
+  }
+}
+
+/** "SO-2026-000042": year of booking and the order's id. */
+const orderNumber = (order: Order): string => `SO-${order.createdAt.getUTCFullYear()}-${String(order.id).padStart(6, "0")}`;
+
