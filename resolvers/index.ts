@@ -2,6 +2,14 @@ import "reflect-metadata";
 import "./types/enums";
 import { GraphQLSchema } from "graphql";
 import { buildSchemaSync } from "type-graphql";
+import {
+  AlertDeviceResolver,
+  LicenseUsageResolver,
+  ProductInstanceResolver,
+  RegistrationTokenResolver,
+  SmartAccountDevicesResolver,
+  VirtualAccountDevicesResolver,
+} from "./device.resolver";
 import { EventResolver } from "./event.resolver";
 import {
   AlertResolver,
@@ -39,6 +47,12 @@ export const RESOLVERS = [
   SmartAccountOrdersResolver,
   OrderResolver,
   OrderLineResolver,
+  SmartAccountDevicesResolver,
+  VirtualAccountDevicesResolver,
+  ProductInstanceResolver,
+  LicenseUsageResolver,
+  RegistrationTokenResolver,
+  AlertDeviceResolver,
 ] as const;
 
 let schema: GraphQLSchema | null = null;

@@ -19,6 +19,8 @@ export interface RequestContext {
   services: Services;
   loaders: Loaders;
   stats: QueryStats;
+  /** Set once a device has authenticated with its token or credential in this request (R24, R25). */
+  device: { productInstanceId: number } | null;
 }
 
 export function createContext(
@@ -27,7 +29,7 @@ export function createContext(
   authError: UnauthenticatedError | null,
   stats = new QueryStats(),
 ): RequestContext {
-  const context = { ...base, access, authError, stats } as RequestContext;
+  const context = { ...base, access, authError, stats, device: null } as RequestContext;
   context.loaders = createLoaders(context);
   return context;
 }

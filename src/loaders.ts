@@ -2,6 +2,7 @@ import { Product, User } from "../entities";
 import { accountLoaders } from "./accounts/loaders";
 import { RequestContext } from "./context";
 import { byIdLoader } from "./db/loader-kit";
+import { deviceLoaders } from "./devices/loaders";
 import { eventLoaders } from "./events/loaders";
 import { licenseLoaders } from "./licenses/loaders";
 import { orderLoaders } from "./orders/loaders";
@@ -17,6 +18,7 @@ export function createLoaders(context: RequestContext) {
     ...eventLoaders(context),
     ...licenseLoaders(context),
     ...orderLoaders(context),
+    ...deviceLoaders(context),
   };
 }
 

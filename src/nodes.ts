@@ -48,6 +48,16 @@ export async function loadNode(context: RequestContext, globalId: string): Promi
       const order = await loaders.order.load(parsed.id);
       return order && OrderService.visible(access, order) ? order : null;
     }
+    case "ProductInstance": {
+      const device = await loaders.productInstance.load(parsed.id);
+      const va = device ? await loaders.virtualAccount.load(device.virtualAccountId) : null;
+      return device && va && access.can("licenses:read", va) ? device : null;
+    }
+    case "RegistrationToken": {
+      const token = await loaders.registrationToken.load(parsed.id);
+      const va = token ? await loaders.virtualAccount.load(token.virtualAccountId) : null;
+      return token && va && access.can("licenses:read", va) ? token : null;
+    }
     case "Product":
       return loaders.product.load(parsed.id);
     default:

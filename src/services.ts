@@ -2,6 +2,8 @@ import { SmartAccountService } from "./accounts/smart-account.service";
 import { VirtualAccountService } from "./accounts/virtual-account.service";
 import { ProductService } from "./catalog/product.service";
 import { Clock } from "./clock";
+import { DeviceService } from "./devices/device.service";
+import { RegistrationTokenService } from "./devices/token.service";
 import { EventService } from "./events/event.service";
 import { LicenseService } from "./licenses/license.service";
 import { fulfilPendingOrders } from "./orders/fulfilment";
@@ -28,6 +30,8 @@ export function createServices(clock: Clock) {
     products: new ProductService(clock, events),
     orders: new OrderService(clock, events),
     licenses: new LicenseService(clock, events),
+    registrationTokens: new RegistrationTokenService(clock, events),
+    devices: new DeviceService(clock, events),
   };
 }
 

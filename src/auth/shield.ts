@@ -1,6 +1,6 @@
-import { allow, and, deny, rule, shield } from "graphql-shield";
+import { allow, and, deny, or, rule, shield } from "graphql-shield";
 import { IRules } from "graphql-shield/typings/types";
-import { SmartAccount, VirtualAccount } from "../../entities";
+import { ProductInstance, SmartAccount, VirtualAccount } from "../../entities";
 import { RequestContext } from "../context";
 import { ForbiddenError, UnauthenticatedError } from "../errors";
 import { Capability, ServiceScope } from "./capabilities";
@@ -32,6 +32,25 @@ const onVirtualAccount = memo((capability) =>
     context.access.can(capability as Capability, va) ? true : new ForbiddenError(`This field needs ${capability}.`),
   ),
 );
+
+/**
+ * R24: a device that authenticated in this request (registerProductInstance, reportUsage) may read
+ * its own instance's id, pid, serialNumber, hostname, registeredAt, lastReportedAt and usage.
+ */
+const isThisDevice = rule({ cache: "no_cache" })((device: ProductInstance, _args, context: RequestContext) =>
+  context.device !== null && context.device.productInstanceId === device.id
+    ? true
+    : new ForbiddenError("A device may read only its own product instance."),
+);
+
+/** A user may read a device where they may see devices (its Virtual Account in their licenses:read reach). */
+const canSeeDevice = rule({ cache: "no_cache" })(async (device: ProductInstance, _args, context: RequestContext) => {
+  if (!context.access.authenticated) {
+    return context.device ? new ForbiddenError("A device may read only its own instance's R24 fields.") : (context.authError ?? new UnauthenticatedError());
+  }
+  const va = await context.loaders.virtualAccount.load(device.virtualAccountId);
+  return va && context.access.can("licenses:read", va) ? true : new ForbiddenError("You may not see this product instance.");
+});
 
 /** R2: a service scope carried by the token (e.g. catalog:write). */
 const hasScope = (scope: ServiceScope) =>
@@ -72,6 +91,13 @@ export const RULES: IRules = {
     transferLicenses: isAuthenticated,
     convertClassicLicense: isAuthenticated,
     setLicenseTags: isAuthenticated,
+    createRegistrationToken: isAuthenticated,
+    revokeRegistrationToken: isAuthenticated,
+    // R1, R24, R25: devices authenticate with their token secret or credential, not a bearer token.
+    registerProductInstance: allow,
+    reportUsage: allow,
+    transferProductInstance: isAuthenticated,
+    removeProductInstance: isAuthenticated,
   },
   Viewer: allow,
   User: allow,
@@ -86,6 +112,7 @@ export const RULES: IRules = {
     licensePools: inAccount("licenses:read"),
     licenses: inAccount("licenses:read"),
     alerts: inAccount("licenses:read"),
+    productInstances: inAccount("licenses:read"),
   },
   VirtualAccount: {
     "*": allow,
@@ -94,6 +121,8 @@ export const RULES: IRules = {
     licenses: onVirtualAccount("licenses:read"),
     licensePools: onVirtualAccount("licenses:read"),
     alerts: onVirtualAccount("licenses:read"),
+    productInstances: onVirtualAccount("licenses:read"),
+    registrationTokens: onVirtualAccount("licenses:read"),
   },
   RoleAssignment: allow,
   AccessRequest: allow,
@@ -104,6 +133,15 @@ export const RULES: IRules = {
   Order: allow,
   OrderLine: allow,
   TransferLicensesPayload: allow,
+  // Users reach devices only through scoped lists and node(); a device only through its own mutations.
+  ProductInstance: {
+    "*": or(isThisDevice, canSeeDevice),
+    virtualAccount: canSeeDevice,
+  },
+  LicenseUsage: allow,
+  RegistrationToken: allow,
+  CreateRegistrationTokenPayload: allow,
+  RegisterProductInstancePayload: allow,
   ...connection("SmartAccount"),
   ...connection("VirtualAccount"),
   ...connection("Product"),
@@ -112,6 +150,8 @@ export const RULES: IRules = {
   ...connection("Event"),
   ...connection("License"),
   ...connection("Order"),
+  ...connection("ProductInstance"),
+  ...connection("RegistrationToken"),
 };
 
 export const permissions = shield(RULES, {

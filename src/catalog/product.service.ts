@@ -27,7 +27,8 @@ export class ProductService {
     return context.db.transaction(async (manager) => {
       const now = this.clock.now();
       const existing = await context.db
-        .forUpdate(manager.createQueryBuilder(Product, "p").where("p.sku = :sku", { sku }))
+        // Case-insensitively, as MySQL/MariaDB compare: the seeded catalog has mixed-case SKUs.
+        .forUpdate(manager.createQueryBuilder(Product, "p").where("LOWER(p.sku) = :key", { key: sku.toLowerCase() }))
         .getOne();
       const product = existing ?? manager.create(Product, { sku, createdAt: now });
       Object.assign(product, { name, model: raw.model, smartEnabled: raw.smartEnabled, updatedAt: now });

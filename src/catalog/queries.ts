@@ -11,7 +11,8 @@ export async function searchProducts(
 ): Promise<Connection<Product>> {
   const request = pageRequest("Query.products", args);
   const term = search?.trim();
-  const pattern = term ? `%${term.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
+  // "!" escapes LIKE wildcards: a backslash in ESCAPE '\\' is itself an escape in MySQL/MariaDB string literals.
+  const pattern = term ? `%${term.toLowerCase().replace(/[!%_]/g, (c) => `!${c}`)}%` : null;
   const pages = await loadWindowedPages(
     context.db,
     {
@@ -20,7 +21,7 @@ export async function searchProducts(
       from: "products p",
       alias: "p",
       partitionBy: null,
-      where: pattern ? "(LOWER(p.sku) LIKE :pattern ESCAPE '\\' OR LOWER(p.name) LIKE :pattern ESCAPE '\\')" : "1 = 1",
+      where: pattern ? "(LOWER(p.sku) LIKE :pattern ESCAPE '!' OR LOWER(p.name) LIKE :pattern ESCAPE '!')" : "1 = 1",
       params: { pattern },
       sort: [{ column: "p.sku", property: "sku" }],
     },

@@ -1,4 +1,4 @@
-import { License, Product } from "../../entities";
+import { License, Product, ProductInstance } from "../../entities";
 import { DAY_MS } from "./expiry";
 import { LicensePool } from "./pools";
 
@@ -26,6 +26,7 @@ export function licenseAlerts(
   lots: License[],
   products: Map<number, Product>,
   now: Date,
+  silentDevices: ProductInstance[] = [],
 ): Alert[] {
   const sku = (productId: number) => products.get(productId)?.sku ?? `product ${productId}`;
   const alerts: Alert[] = [];
@@ -60,8 +61,25 @@ export function licenseAlerts(
       dueAt: lot.endsAt,
     });
   }
+  for (const device of silentDevices) {
+    const since = device.lastReportedAt ?? device.registeredAt;
+    const days = Math.floor((now.getTime() - since.getTime()) / DAY_MS);
+    alerts.push({
+      type: "PRODUCT_INSTANCE_NOT_REPORTING",
+      severity: "MINOR",
+      message: `${device.hostname ?? `${device.pid} ${device.serialNumber}`} in "${vaName}" has not reported for ${days} days.`,
+      virtualAccountId: vaId,
+      productId: null,
+      productInstanceId: device.id,
+      quantity: null,
+      dueAt: null,
+    });
+  }
   return alerts;
 }
+
+/** R28: a device is silent after 30 days without a report (counted from registration if it never reported). */
+export const NOT_REPORTING_DAYS = 30;
 
 /** MAJOR first, then the soonest due, then by Virtual Account: a stable order for dashboards. */
 export const byUrgency = (a: Alert, b: Alert): number =>

@@ -16,8 +16,9 @@ export function licenseFilterSql(filter: LicenseFilter | null | undefined, now: 
   const params: Record<string, unknown> = { filterNow: now };
   if (!filter) return { sql: "", params };
   if (filter.sku != null) {
-    terms.push("l.product_id IN (SELECT p.id FROM products p WHERE p.sku = :filterSku)");
-    params.filterSku = filter.sku.trim().toUpperCase();
+    // Case-insensitive on both databases: the catalog has mixed-case SKUs (ASAv10-THREAT-1Y).
+    terms.push("l.product_id IN (SELECT p.id FROM products p WHERE LOWER(p.sku) = :filterSku)");
+    params.filterSku = filter.sku.trim().toLowerCase();
   }
   if (filter.kind != null) {
     terms.push("l.kind = :filterKind");

@@ -46,7 +46,7 @@ export class LicenseService {
           throw new ForbiddenError(`You may not manage licenses in "${va.name}".`);
         }
       }
-      const product = await manager.findOneBy(Product, { sku });
+      const product = await manager.createQueryBuilder(Product, "p").where("LOWER(p.sku) = :sku", { sku: sku.toLowerCase() }).getOne();
       if (!product) throw new InputError("input.sku", `No product has the SKU "${raw.sku}".`);
 
       const now = this.clock.now();

@@ -156,8 +156,10 @@ export class OrderService {
   }
 
   private async validateLines(manager: EntityManager, account: SmartAccount, lines: OrderLineInput[], now: Date) {
-    const skus = [...new Set(lines.map((line) => (typeof line.sku === "string" ? line.sku.trim() : "")))];
-    const products = new Map((await manager.findBy(Product, { sku: In(skus) })).map((product) => [product.sku.toLowerCase(), product]));
+    // SKUs match case-insensitively on SQLite as on MySQL/MariaDB (whose collation already does).
+    const skus = [...new Set(lines.map((line) => (typeof line.sku === "string" ? line.sku.trim().toLowerCase() : "")))];
+    const found = await manager.createQueryBuilder(Product, "p").where("LOWER(p.sku) IN (:...skus)", { skus }).getMany();
+    const products = new Map(found.map((product) => [product.sku.toLowerCase(), product]));
     const vaIds = lines
       .map((line, index) => (line.virtualAccountId == null ? null : fromGlobalId("VirtualAccount", line.virtualAccountId, `input.lines[${index}].virtualAccountId`)))
       .filter((id): id is number => id !== null);

@@ -7,7 +7,10 @@ import {
   Order,
   OrderLine,
   OrderStatus,
+  LicenseUsage,
   Product,
+  ProductInstance,
+  RegistrationToken,
   Role,
   RoleAssignment,
   SmartAccount,
@@ -18,6 +21,7 @@ import {
 } from "../../../entities";
 import { childPath, siblingKey } from "../../accounts/tree";
 import { Clock, systemClock } from "../../clock";
+import { hashSecret, newSecret } from "../../devices/secrets";
 import { addMonths, deliverOrder, generatePak } from "../../orders/fulfilment";
 
 export interface LineSpec {
@@ -216,5 +220,60 @@ export class AccountBuilder {
     );
     if (options.tags?.length) await manager.insert(LicenseTag, options.tags.map((tag) => ({ licenseId: lot.id, tag })));
     return lot;
+  }
+
+  /** A registration token; returns it with its secret (only the hash is stored, R23). */
+  async token(
+    virtualAccount: VirtualAccount,
+    options: { expiresAt?: Date; maxUses?: number | null; uses?: number; revokedAt?: Date | null; description?: string; createdBy?: string } = {},
+  ): Promise<{ token: RegistrationToken; secret: string }> {
+    const { manager, clock } = this.build;
+    const secret = newSecret("sat");
+    const createdBy = options.createdBy ? await this.build.user(options.createdBy) : null;
+    const token = await manager.save(
+      manager.create(RegistrationToken, {
+        smartAccountId: this.account.id,
+        virtualAccountId: virtualAccount.id,
+        description: options.description ?? null,
+        secretHash: hashSecret(secret),
+        createdAt: clock.now(),
+        expiresAt: options.expiresAt ?? new Date(clock.now().getTime() + 30 * 86_400_000),
+        maxUses: options.maxUses ?? null,
+        uses: options.uses ?? 0,
+        exportControlled: false,
+        revokedAt: options.revokedAt ?? null,
+        createdById: createdBy?.id ?? null,
+      }),
+    );
+    return { token, secret };
+  }
+
+  /** A registered device with its usage (R24, R25); returns it with its credential. */
+  async device(
+    virtualAccount: VirtualAccount,
+    pid: string,
+    serialNumber: string,
+    options: { hostname?: string; usage?: { sku: string; count: number }[]; registeredAt?: Date; lastReportedAt?: Date | null } = {},
+  ): Promise<{ device: ProductInstance; credential: string }> {
+    const { manager, clock } = this.build;
+    const credential = newSecret("dev");
+    const device = await manager.save(
+      manager.create(ProductInstance, {
+        smartAccountId: this.account.id,
+        virtualAccountId: virtualAccount.id,
+        pid,
+        serialNumber,
+        hostname: options.hostname ?? null,
+        credentialHash: hashSecret(credential),
+        registrationTokenId: null,
+        registeredAt: options.registeredAt ?? clock.now(),
+        lastReportedAt: options.lastReportedAt === undefined ? clock.now() : options.lastReportedAt,
+      }),
+    );
+    for (const line of options.usage ?? []) {
+      const product = await this.build.product(line.sku);
+      await manager.insert(LicenseUsage, { productInstanceId: device.id, productId: product.id, count: line.count });
+    }
+    return { device, credential };
   }
 }

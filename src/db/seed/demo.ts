@@ -58,6 +58,30 @@ export async function seedDemoIfEmpty(db: Database): Promise<boolean> {
     });
     await acme.order([{ sku: "C9300-DNA-E-3Y", quantity: 15, termMonths: 36, virtualAccount: emea }], { bookedAt: new Date(now.getTime() - 86_400_000 * 1100) });
 
+    // Devices (issue #4): switches in Finance and Sacramento within their pools, routers in Sales using
+    // more ISR4K-SEC than Sales holds (out of compliance), and one device silent for 45 days.
+    const day = 86_400_000;
+    for (let i = 1; i <= 3; i++) {
+      await acme.device(finance, "C9300-48P", `FOC2301A0${i}`, {
+        hostname: `fin-sw-${i}`,
+        usage: [{ sku: "C9300-DNA-A-3Y", count: 8 }, { sku: "C9300-NW-A", count: 1 }],
+      });
+    }
+    await acme.device(sacramento, "C9300-24T", "FOC2301B01", { hostname: "sac-sw-1", usage: [{ sku: "C9300-NW-A", count: 12 }] });
+    await acme.device(sales, "ISR4451-X", "FGL2231C01", { hostname: "sales-edge-1", usage: [{ sku: "ISR4K-SEC", count: 8 }] });
+    await acme.device(sales, "ISR4451-X", "FGL2231C02", { hostname: "sales-edge-2", usage: [{ sku: "ISR4K-SEC", count: 6 }] });
+    await acme.device(engineering, "ASAv", "9A7KXQ2B3C1", {
+      hostname: "eng-fw-1",
+      usage: [{ sku: "ASAv10-THREAT-1Y", count: 4 }],
+      registeredAt: new Date(now.getTime() - 120 * day),
+      lastReportedAt: new Date(now.getTime() - 45 * day),
+    });
+    // A registration token in every Virtual Account of acme.com (their secrets were shown to nobody:
+    // create your own with createRegistrationToken to register a device).
+    for (const va of [acme.defaultVirtualAccount, us, finance, sacramento, engineering, emea, sales]) {
+      await acme.token(va, { description: `${va.name} devices`, maxUses: 100, createdBy: DEMO_USERS.admin });
+    }
+
     const partner = await build.account("bluepartner.com", { name: "Blue Partner Holding", type: SmartAccountType.PARTNER_HOLDING });
     await partner.grant(DEMO_USERS.partner, Role.SMART_ACCOUNT_ADMIN);
     // Waiting in the holding account until the partner assigns it to a customer (R18).

@@ -1,0 +1,110 @@
+import { Field, ID, InputType, Int, ObjectType } from "type-graphql";
+import { ConnectionType } from "./connection";
+import { Node } from "./node";
+
+@ObjectType("ProductInstance", { implements: Node })
+export class ProductInstanceObject extends Node {
+  @Field()
+  pid!: string;
+  @Field()
+  serialNumber!: string;
+  @Field(() => String, { nullable: true })
+  hostname!: string | null;
+  @Field()
+  registeredAt!: Date;
+  @Field(() => Date, { nullable: true })
+  lastReportedAt!: Date | null;
+}
+
+@ObjectType("LicenseUsage")
+export class LicenseUsageObject {
+  @Field(() => Int)
+  count!: number;
+}
+
+@ObjectType("RegistrationToken", { implements: Node })
+export class RegistrationTokenObject extends Node {
+  @Field(() => String, { nullable: true })
+  description!: string | null;
+  @Field()
+  createdAt!: Date;
+  @Field()
+  expiresAt!: Date;
+  @Field(() => Int, { nullable: true })
+  maxUses!: number | null;
+  @Field(() => Int)
+  uses!: number;
+  @Field()
+  exportControlled!: boolean;
+  @Field(() => Date, { nullable: true })
+  revokedAt!: Date | null;
+}
+
+@ObjectType("CreateRegistrationTokenPayload")
+export class CreateRegistrationTokenPayload {
+  @Field(() => RegistrationTokenObject)
+  token!: RegistrationTokenObject;
+  @Field({ description: "Shown once; only a hash of it is stored." })
+  secret!: string;
+}
+
+@ObjectType("RegisterProductInstancePayload")
+export class RegisterProductInstancePayload {
+  @Field(() => ProductInstanceObject)
+  productInstance!: ProductInstanceObject;
+  @Field({ description: "Shown once; the device sends it with reportUsage." })
+  credential!: string;
+}
+
+export const ProductInstanceConnection = ConnectionType("ProductInstance", ProductInstanceObject);
+export const RegistrationTokenConnection = ConnectionType("RegistrationToken", RegistrationTokenObject);
+
+@InputType("CreateRegistrationTokenInput")
+export class CreateRegistrationTokenInput {
+  @Field(() => ID)
+  virtualAccountId!: string;
+  @Field(() => String, { nullable: true })
+  description?: string | null;
+  @Field(() => Int)
+  expiresInDays!: number;
+  @Field(() => Int, { nullable: true })
+  maxUses?: number | null;
+  @Field(() => Boolean, { nullable: true, defaultValue: false })
+  exportControlled?: boolean | null;
+}
+
+@InputType("RegisterProductInstanceInput")
+export class RegisterProductInstanceInput {
+  @Field()
+  token!: string;
+  @Field()
+  pid!: string;
+  @Field()
+  serialNumber!: string;
+  @Field(() => String, { nullable: true })
+  hostname?: string | null;
+}
+
+@InputType("UsageInput")
+export class UsageInput {
+  @Field()
+  sku!: string;
+  @Field(() => Int)
+  count!: number;
+}
+
+@InputType("ReportUsageInput")
+export class ReportUsageInput {
+  @Field()
+  credential!: string;
+  @Field(() => [UsageInput])
+  usage!: UsageInput[];
+}
+
+@InputType("TransferProductInstanceInput")
+export class TransferProductInstanceInput {
+  @Field(() => ID)
+  id!: string;
+  @Field(() => ID)
+  toVirtualAccountId!: string;
+}

@@ -1,0 +1,197 @@
+import { EntityManager, In } from "typeorm";
+import {
+  LicenseUsage,
+  Product,
+  ProductInstance,
+  RegistrationToken,
+  SmartAccount,
+  SmartAccountType,
+  VirtualAccount,
+} from "../../entities";
+import { Clock } from "../clock";
+import { RequestContext, viewerOf } from "../context";
+import { ForbiddenError, InputError, NotFoundError, UnauthenticatedError } from "../errors";
+import { EventService } from "../events/event.service";
+import { fromGlobalId } from "../ids";
+import * as input from "../input";
+import { hashSecret, newSecret, sameHash, wellFormed } from "./secrets";
+
+export type RegistrationRefusal = "UNKNOWN" | "EXPIRED" | "REVOKED" | "EXHAUSTED";
+
+const refused = (reason: RegistrationRefusal, message: string) => new UnauthenticatedError(message, { reason });
+
+const IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9._:/+-]{0,63}$/;
+
+/** Product instances: registration (R24), usage (R25), transfer and removal (R26). */
+export class DeviceService {
+  constructor(
+    private readonly clock: Clock,
+    private readonly events: EventService,
+  ) {}
+
+  /**
+   * R24: authenticated by the token secret alone. The token row is locked while its use is counted, so
+   * `maxUses` holds under parallel registrations. A known (pid, serialNumber) moves to the token's
+   * Virtual Account and gets a new credential; its usage goes with it.
+   */
+  async register(
+    context: RequestContext,
+    raw: { token: string; pid: string; serialNumber: string; hostname?: string | null },
+  ): Promise<{ productInstance: ProductInstance; credential: string }> {
+    const pid = identifier(raw.pid, "input.pid");
+    const serialNumber = identifier(raw.serialNumber, "input.serialNumber");
+    const hostname = input.optionalText(raw.hostname, "input.hostname", 255) ?? null;
+    if (!wellFormed(raw.token, "sat")) throw refused("UNKNOWN", "The registration token is not known.");
+    const presented = hashSecret(raw.token);
+
+    const result = await context.db.transaction(async (manager) => {
+      const token = await context.db
+        .forUpdate(manager.createQueryBuilder(RegistrationToken, "t").where("t.secret_hash = :hash", { hash: presented }))
+        .getOne();
+      if (!token || !sameHash(token.secretHash, presented)) throw refused("UNKNOWN", "The registration token is not known.");
+      const now = this.clock.now();
+      if (token.revokedAt) throw refused("REVOKED", "The registration token was revoked.");
+      if (token.expiresAt.getTime() <= now.getTime()) throw refused("EXPIRED", "The registration token has expired.");
+      if (token.maxUses !== null && token.uses >= token.maxUses) throw refused("EXHAUSTED", "The registration token has no uses left.");
+      await manager.update(RegistrationToken, { id: token.id }, { uses: token.uses + 1 });
+
+      const credential = newSecret("dev");
+      const existing = await context.db
+        .forUpdate(
+          manager
+            .createQueryBuilder(ProductInstance, "pi")
+            .where("pi.pid = :pid AND pi.serial_number = :serialNumber", { pid, serialNumber }),
+        )
+        .getOne();
+      const values = {
+        smartAccountId: token.smartAccountId,
+        virtualAccountId: token.virtualAccountId,
+        hostname: hostname ?? existing?.hostname ?? null,
+        credentialHash: hashSecret(credential),
+        registrationTokenId: token.id,
+        registeredAt: now,
+      };
+      let instance: ProductInstance;
+      if (existing) {
+        await manager.update(ProductInstance, { id: existing.id }, values);
+        instance = Object.assign(existing, values);
+      } else {
+        instance = await manager.save(manager.create(ProductInstance, { pid, serialNumber, lastReportedAt: null, ...values }));
+      }
+      await this.events.record(manager, {
+        type: existing ? "PRODUCT_INSTANCE_REREGISTERED" : "PRODUCT_INSTANCE_REGISTERED",
+        message: `${pid} ${serialNumber}${hostname ? ` (${hostname})` : ""} registered with a token of Virtual Account ${token.virtualAccountId}` +
+          (existing && existing.virtualAccountId !== token.virtualAccountId ? `, moving from Virtual Account ${existing.virtualAccountId}` : ""),
+        actorId: null,
+        smartAccountId: token.smartAccountId,
+        virtualAccountId: token.virtualAccountId,
+      });
+      return { productInstance: instance, credential };
+    });
+    // The caller is now this device: it may read its own instance's R24 fields in the payload.
+    context.device = { productInstanceId: result.productInstance.id };
+    return result;
+  }
+
+  /** R25: replaces the device's usage with absolute counts (0–1,000,000 per known SKU); overage is allowed. */
+  async reportUsage(context: RequestContext, raw: { credential: string; usage: { sku: string; count: number }[] }): Promise<ProductInstance> {
+    if (!wellFormed(raw.credential, "dev")) throw refused("UNKNOWN", "The device credential is not known.");
+    const presented = hashSecret(raw.credential);
+    if (raw.usage.length > 1000) throw new InputError("input.usage", "At most 1000 usage lines.");
+    const seen = new Set<string>();
+    const lines = raw.usage.map((line, index) => {
+      const sku = typeof line.sku === "string" ? line.sku.trim().toUpperCase() : "";
+      if (seen.has(sku)) throw new InputError(`input.usage[${index}].sku`, `${sku} is reported twice.`);
+      seen.add(sku);
+      return { sku, count: input.intInRange(line.count, `input.usage[${index}].count`, 0, 1_000_000), index };
+    });
+
+    const instance = await context.db.transaction(async (manager) => {
+      const device = await context.db
+        .forUpdate(manager.createQueryBuilder(ProductInstance, "pi").where("pi.credential_hash = :hash", { hash: presented }))
+        .getOne();
+      if (!device || !sameHash(device.credentialHash, presented)) throw refused("UNKNOWN", "The device credential is not known.");
+      const products = lines.length ? await manager.findBy(Product, { sku: In(lines.map((line) => line.sku)) }) : [];
+      const bySku = new Map(products.map((product) => [product.sku.toUpperCase(), product]));
+      const rows = lines.map((line) => {
+        const product = bySku.get(line.sku);
+        if (!product) throw new InputError(`input.usage[${line.index}].sku`, `No product has the SKU "${line.sku}".`);
+        return { productInstanceId: device.id, productId: product.id, count: line.count };
+      });
+      await manager.delete(LicenseUsage, { productInstanceId: device.id });
+      if (rows.length) await manager.insert(LicenseUsage, rows);
+      device.lastReportedAt = this.clock.now();
+      await manager.update(ProductInstance, { id: device.id }, { lastReportedAt: device.lastReportedAt });
+      await this.events.record(manager, {
+        type: "USAGE_REPORTED",
+        message: `${device.pid} ${device.serialNumber} reported ${rows.length ? lines.map((line) => `${line.count} ${line.sku}`).join(", ") : "no usage"}`,
+        actorId: null,
+        smartAccountId: device.smartAccountId,
+        virtualAccountId: device.virtualAccountId,
+      });
+      return device;
+    });
+    context.device = { productInstanceId: instance.id };
+    return instance;
+  }
+
+  /** R26: moves the device, with its usage, between Virtual Accounts the caller manages. */
+  async transfer(context: RequestContext, raw: { id: string; toVirtualAccountId: string }): Promise<ProductInstance> {
+    const viewer = viewerOf(context);
+    const id = fromGlobalId("ProductInstance", raw.id, "input.id");
+    const toId = fromGlobalId("VirtualAccount", raw.toVirtualAccountId, "input.toVirtualAccountId");
+    return context.db.transaction(async (manager) => {
+      const { device, va: from } = await this.manageable(context, manager, id);
+      const to = await manager.findOneBy(VirtualAccount, { id: toId });
+      if (!to || !context.access.can("virtualAccounts:read", to)) throw new NotFoundError("Virtual Account (input.toVirtualAccountId)");
+      if (!context.access.can("licenses:manage", to)) throw new ForbiddenError(`You may not manage devices in "${to.name}".`);
+      const account = await manager.findOneByOrFail(SmartAccount, { id: to.smartAccountId });
+      if (account.type === SmartAccountType.PARTNER_HOLDING) {
+        throw new InputError("input.toVirtualAccountId", "No device can be placed in a partner holding account.");
+      }
+      if (to.id === from.id) throw new InputError("input.toVirtualAccountId", "The device is already in that Virtual Account.");
+      await manager.update(ProductInstance, { id }, { virtualAccountId: to.id, smartAccountId: to.smartAccountId });
+      await this.events.record(manager, {
+        type: "PRODUCT_INSTANCE_TRANSFERRED",
+        message: `${viewer.email} moved ${device.pid} ${device.serialNumber} from "${from.name}" to "${to.name}"`,
+        actorId: viewer.id,
+        smartAccountId: from.smartAccountId,
+        virtualAccountId: from.id,
+      });
+      return Object.assign(device, { virtualAccountId: to.id, smartAccountId: to.smartAccountId });
+    });
+  }
+
+  /** R26: deletes the device and releases its usage; licenses keep their dates. */
+  async remove(context: RequestContext, globalId: string): Promise<string> {
+    const viewer = viewerOf(context);
+    const id = fromGlobalId("ProductInstance", globalId, "id");
+    return context.db.transaction(async (manager) => {
+      const { device, va } = await this.manageable(context, manager, id);
+      await manager.delete(LicenseUsage, { productInstanceId: id });
+      await manager.delete(ProductInstance, { id });
+      await this.events.record(manager, {
+        type: "PRODUCT_INSTANCE_REMOVED",
+        message: `${viewer.email} removed ${device.pid} ${device.serialNumber} from "${va.name}"`,
+        actorId: viewer.id,
+        smartAccountId: device.smartAccountId,
+        virtualAccountId: va.id,
+      });
+      return globalId;
+    });
+  }
+
+  private async manageable(context: RequestContext, manager: EntityManager, id: number) {
+    const device = await context.db.forUpdate(manager.createQueryBuilder(ProductInstance, "pi").where("pi.id = :id", { id })).getOne();
+    const va = device ? await manager.findOneBy(VirtualAccount, { id: device.virtualAccountId }) : null;
+    if (!device || !va || !context.access.can("licenses:read", va)) throw new NotFoundError("Product instance");
+    if (!context.access.can("licenses:manage", va)) throw new ForbiddenError(`You may not manage devices in "${va.name}".`);
+    return { device, va };
+  }
+}
+
+function identifier(value: string, field: string): string {
+  const text = typeof value === "string" ? value.trim() : "";
+  if (!IDENTIFIER.test(text)) throw new InputError(field, `${field} must be 1–64 characters of letters, digits and . _ : / + -`);
+  return text;
+}

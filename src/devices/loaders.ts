@@ -1,0 +1,92 @@
+import DataLoader from "dataloader";
+import { In } from "typeorm";
+import { LicenseUsage, ProductInstance, RegistrationToken } from "../../entities";
+import { RequestContext } from "../context";
+import { byIdLoader, pagedLoader } from "../db/loader-kit";
+import { SortKey } from "../db/windowed";
+import { DAY_MS } from "../licenses/expiry";
+import { NOT_REPORTING_DAYS } from "../licenses/alerts";
+
+const BY_ID: SortKey[] = [{ column: "pi.id", property: "id" }];
+
+/** Per-request loaders for product instances, their usage and registration tokens. */
+export function deviceLoaders(context: RequestContext) {
+  const { db, access, clock } = context;
+  const silentSince = () => new Date(clock.now().getTime() - NOT_REPORTING_DAYS * DAY_MS);
+  return {
+    productInstance: byIdLoader(db, ProductInstance),
+    registrationToken: byIdLoader(db, RegistrationToken),
+
+    /** VirtualAccount.productInstances: the devices registered in that Virtual Account. */
+    virtualAccountProductInstances: pagedLoader<ProductInstance>(db, (vaIds) => ({
+      entity: ProductInstance,
+      kind: "VirtualAccount.productInstances",
+      from: "product_instances pi",
+      alias: "pi",
+      partitionBy: "pi.virtual_account_id",
+      where: "pi.virtual_account_id IN (:...vaIds)",
+      params: { vaIds },
+      sort: BY_ID,
+    })),
+
+    /** SmartAccount.productInstances: every device where the viewer may see devices. */
+    smartAccountProductInstances: pagedLoader<ProductInstance>(db, (accountIds) => {
+      const scope = access.sqlScope("licenses:read");
+      return {
+        entity: ProductInstance,
+        kind: "SmartAccount.productInstances",
+        from: "product_instances pi JOIN virtual_accounts va ON va.id = pi.virtual_account_id",
+        alias: "pi",
+        partitionBy: "pi.smart_account_id",
+        where: `pi.smart_account_id IN (:...accountIds) AND ${scope.sql}`,
+        params: { accountIds, ...scope.params },
+        sort: BY_ID,
+      };
+    }),
+
+    /** ProductInstance.usage, by product SKU order of insertion. */
+    usage: new DataLoader<number, LicenseUsage[]>(async (instanceIds) => {
+      const rows = await db.manager.find(LicenseUsage, {
+        where: { productInstanceId: In([...instanceIds]) },
+        order: { productInstanceId: "ASC", productId: "ASC" },
+      });
+      return instanceIds.map((id) => rows.filter((row) => row.productInstanceId === id));
+    }),
+
+    /** VirtualAccount.registrationTokens, newest first; revoked ones stay listed (R23). */
+    registrationTokens: pagedLoader<RegistrationToken>(db, (vaIds) => ({
+      entity: RegistrationToken,
+      kind: "VirtualAccount.registrationTokens",
+      from: "registration_tokens t",
+      alias: "t",
+      partitionBy: "t.virtual_account_id",
+      where: "t.virtual_account_id IN (:...vaIds)",
+      params: { vaIds },
+      sort: [{ column: "t.id", property: "id", descending: true }],
+    })),
+
+    /** R28: devices of these Virtual Accounts silent for more than 30 days. */
+    silentDevices: new DataLoader<number, ProductInstance[]>(async (vaIds) => {
+      const rows = await db.manager
+        .createQueryBuilder(ProductInstance, "pi")
+        .where("pi.virtual_account_id IN (:...vaIds)", { vaIds: [...vaIds] })
+        .andWhere("COALESCE(pi.last_reported_at, pi.registered_at) < :since", { since: silentSince() })
+        .orderBy("pi.id")
+        .getMany();
+      return vaIds.map((id) => rows.filter((row) => row.virtualAccountId === id));
+    }),
+
+    /** Silent devices of an account, where the viewer may see devices. */
+    accountSilentDevices: new DataLoader<number, ProductInstance[]>(async (accountIds) => {
+      const scope = access.sqlScope("licenses:read");
+      const rows = await db.manager
+        .createQueryBuilder(ProductInstance, "pi")
+        .innerJoin("virtual_accounts", "va", "va.id = pi.virtual_account_id")
+        .where(`pi.smart_account_id IN (:...accountIds) AND ${scope.sql}`, { accountIds: [...accountIds], ...scope.params })
+        .andWhere("COALESCE(pi.last_reported_at, pi.registered_at) < :since", { since: silentSince() })
+        .orderBy("pi.id")
+        .getMany();
+      return accountIds.map((id) => rows.filter((row) => row.smartAccountId === id));
+    }),
+  };
+}
