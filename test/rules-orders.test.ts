@@ -2,6 +2,7 @@ import { LicenseKind, Role, SmartAccountStatus, SmartAccountType } from "../enti
 import { codeOf, GqlResult, startTestServer, TestServer } from "./support/harness";
 import { countRows, eventCount, lastEventType } from "./support/db-counts";
 import { gid } from "./support/ids";
+import { toDate } from "../src/licenses/pools";
 
 /** Rules R2 (service scopes), R15, R16 (orders), R17/R18 (partner holding, assignOrder), and R29 for them. */
 
@@ -455,6 +456,24 @@ describe("rules R2, R15–R18: catalog, orders and partner holding accounts", ()
       expect(licenses).toHaveLength(lines.length);
       return { holding, partner, orderId: gid("Order", order.id), order, licenses, booked };
     }
+
+    it("R18 an order booked while the holding account was pending is delivered when assigned to an active customer", async () => {
+      const holding = await account("r18-undelivered-hold.com", { type: SmartAccountType.PARTNER_HOLDING, status: SmartAccountStatus.PENDING });
+      const partner = "partner@r18-undelivered-hold.com";
+      await holding.built.grant(partner, Role.SMART_ACCOUNT_ADMIN);
+      const booked = new Date("2026-06-01T00:00:00.000Z");
+      const { order, licenses } = await holding.built.order([{ sku: "C9300-DNA-A-3Y", quantity: 7, termMonths: 12 }], { bookedAt: booked });
+      expect(licenses).toHaveLength(0);
+      const customer = await account("r18-undelivered-cust.com");
+      const result = await server.gql(ASSIGN, { input: { orderId: gid("Order", order.id), smartAccountDomain: "r18-undelivered-cust.com" } }, partner);
+      expect(result.errors).toBeUndefined();
+      expect(result.data.assignOrder).toMatchObject({ status: "FULFILLED", lines: [{ quantity: 7 }] });
+      const lots = await server.db.dataSource.query("SELECT quantity, smart_account_id, starts_at FROM licenses WHERE order_id = ?", [order.id]);
+      expect(lots).toHaveLength(1);
+      expect(Number(lots[0].quantity)).toBe(7);
+      expect(Number(lots[0].smart_account_id)).toBe(customer.built.id);
+      expect(toDate(lots[0].starts_at)?.toISOString()).toBe(booked.toISOString());
+    });
 
     it("R18 SMART_ACCOUNT_USER of the holding account assigns an order to a customer where they hold no role: order and licenses move, dates unchanged", async () => {
       const { holding, partner, orderId, order, licenses } = await holdingWithOrder("r18-move");

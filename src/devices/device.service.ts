@@ -1,4 +1,4 @@
-import { EntityManager, In } from "typeorm";
+import { EntityManager } from "typeorm";
 import {
   LicenseUsage,
   Product,
@@ -111,7 +111,13 @@ export class DeviceService {
         .forUpdate(manager.createQueryBuilder(ProductInstance, "pi").where("pi.credential_hash = :hash", { hash: presented }))
         .getOne();
       if (!device || !sameHash(device.credentialHash, presented)) throw refused("UNKNOWN", "The device credential is not known.");
-      const products = lines.length ? await manager.findBy(Product, { sku: In(lines.map((line) => line.sku)) }) : [];
+      // SKUs match case-insensitively on both databases (MariaDB's collation already does; SQLite's does not).
+      const products = lines.length
+        ? await manager
+            .createQueryBuilder(Product, "p")
+            .where("LOWER(p.sku) IN (:...skus)", { skus: lines.map((line) => line.sku.toLowerCase()) })
+            .getMany()
+        : [];
       const bySku = new Map(products.map((product) => [product.sku.toUpperCase(), product]));
       const rows = lines.map((line) => {
         const product = bySku.get(line.sku);

@@ -135,16 +135,19 @@ export class OrderService {
         .where("order_id = :orderId AND smart_account_id = :holdingId", { orderId, holdingId: holding.id })
         .execute();
       await manager.update(OrderLine, { orderId }, { virtualAccountId: target.id });
-      order.smartAccountId = customer.id;
       order.assignedFromId = holding.id;
-      // Into a pending account the licenses are withheld: the order stays PENDING until activation (R18, R10).
-      order.status = customer.status === SmartAccountStatus.ACTIVE ? OrderStatus.FULFILLED : OrderStatus.PENDING;
-      order.fulfilledAt = order.status === OrderStatus.FULFILLED ? this.clock.now() : null;
-      await manager.update(
-        Order,
-        { id: orderId },
-        { smartAccountId: customer.id, assignedFromId: holding.id, status: order.status, fulfilledAt: order.fulfilledAt },
-      );
+      const undelivered = order.status === OrderStatus.PENDING && (moved.affected ?? 0) === 0;
+      order.smartAccountId = customer.id;
+      await manager.update(Order, { id: orderId }, { smartAccountId: customer.id, assignedFromId: holding.id });
+      if (customer.status === SmartAccountStatus.ACTIVE && undelivered) {
+        // Booked while the holding account was pending: deliver its lines into the customer's account now.
+        await deliverOrder(manager, order, await manager.findBy(OrderLine, { orderId }), this.clock.now());
+      } else {
+        // Into a pending account the licenses are withheld: the order stays PENDING until activation (R18, R10).
+        order.status = customer.status === SmartAccountStatus.ACTIVE ? OrderStatus.FULFILLED : OrderStatus.PENDING;
+        order.fulfilledAt = order.status === OrderStatus.FULFILLED ? this.clock.now() : null;
+        await manager.update(Order, { id: orderId }, { status: order.status, fulfilledAt: order.fulfilledAt });
+      }
       await this.events.record(manager, {
         type: "ORDER_ASSIGNED",
         message: `${viewer.email} assigned order ${order.number} (${moved.affected ?? 0} license lots) from ${holding.domain} to ${customer.domain}`,
