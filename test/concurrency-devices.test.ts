@@ -1,0 +1,71 @@
+/**
+ * R24 under concurrency: 20 `registerProductInstance` calls in flight at once over HTTP, each with a
+ * distinct serial number, against one registration token with maxUses 5. On MySQL/MariaDB this exercises
+ * the row lock on the token (SELECT … FOR UPDATE before its use is counted); on SQLite the serialised
+ * write queue.
+ *
+ * Afterwards: exactly 5 registrations succeeded and 15 were refused with UNAUTHENTICATED / EXHAUSTED
+ * (R3: never INTERNAL_SERVER_ERROR, i.e. no deadlock or lock timeout leaking out), the token's `uses` is
+ * 5 (no lost update, no overshoot), and exactly 5 devices and 5 registration events exist (R29).
+ */
+import { RegistrationToken, Role, VirtualAccount } from "../entities";
+import { AccountBuilder } from "../src/db/seed/builder";
+import { countRows } from "./support/db-counts";
+import { GqlResult, startTestServer, TestServer } from "./support/harness";
+import { gid } from "./support/ids";
+
+const CALLS = 20;
+const MAX_USES = 5;
+const ADMIN = "admin@race-devices.test";
+
+const REGISTER = `mutation($input: RegisterProductInstanceInput!) {
+  registerProductInstance(input: $input) { credential productInstance { id serialNumber } }
+}`;
+const TOKENS = `query($id: ID!) { node(id: $id) { ... on VirtualAccount {
+  registrationTokens { nodes { id uses maxUses } }
+  productInstances { totalCount nodes { serialNumber } }
+} } }`;
+
+describe("R24 concurrent registrations against one token", () => {
+  let server: TestServer;
+  let acme: AccountBuilder;
+  let lab: VirtualAccount;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    acme = await server.build.account("race-devices.test");
+    lab = await acme.virtualAccount("Lab");
+    await acme.grant(ADMIN, Role.SMART_ACCOUNT_ADMIN);
+  });
+  afterAll(() => server.close());
+
+  it(`R24 ${CALLS} parallel registrations with a maxUses ${MAX_USES} token → exactly ${MAX_USES} succeed, the rest EXHAUSTED; uses, devices and events agree (R29)`, async () => {
+    const { token, secret } = await acme.token(lab, { maxUses: MAX_USES });
+    const results: GqlResult[] = await Promise.all(
+      Array.from({ length: CALLS }, (_, i) =>
+        server.gql(REGISTER, { input: { token: secret, pid: "C9300-48P", serialNumber: `RACE-${String(i).padStart(2, "0")}` } }),
+      ),
+    );
+
+    const succeeded = results.filter((result) => !result.errors);
+    const failed = results.filter((result) => result.errors);
+    const outcomes = failed.map((result) => ({ count: result.errors!.length, ...result.errors![0].extensions, data: result.data }));
+    expect(outcomes).toEqual(Array.from({ length: CALLS - MAX_USES }, () => ({ count: 1, code: "UNAUTHENTICATED", reason: "EXHAUSTED", data: null })));
+    expect(succeeded).toHaveLength(MAX_USES);
+    const serials = succeeded.map((result) => result.data.registerProductInstance.productInstance.serialNumber).sort();
+    expect(new Set(succeeded.map((result) => result.data.registerProductInstance.credential)).size).toBe(MAX_USES);
+
+    const row = await server.db.manager.findOneByOrFail(RegistrationToken, { id: token.id });
+    expect(row.uses).toBe(MAX_USES);
+    expect(await countRows(server, "product_instances", "smart_account_id = ?", [acme.id])).toBe(MAX_USES);
+    expect(await countRows(server, "events", "smart_account_id = ?", [acme.id])).toBe(MAX_USES);
+    expect(await countRows(server, "events", "smart_account_id = ? AND type = ?", [acme.id, "PRODUCT_INSTANCE_REGISTERED"])).toBe(MAX_USES);
+
+    // The API agrees: the token shows 5 of 5 uses and the Virtual Account exactly the 5 successful devices.
+    const listed = await server.gql(TOKENS, { id: gid("VirtualAccount", lab.id) }, ADMIN);
+    expect(listed.errors).toBeUndefined();
+    expect(listed.data.node.registrationTokens.nodes).toEqual([{ id: gid("RegistrationToken", token.id), uses: MAX_USES, maxUses: MAX_USES }]);
+    expect(listed.data.node.productInstances.totalCount).toBe(MAX_USES);
+    expect(listed.data.node.productInstances.nodes.map((node: { serialNumber: string }) => node.serialNumber).sort()).toEqual(serials);
+  });
+});

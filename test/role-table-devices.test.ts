@@ -1,0 +1,405 @@
+/**
+ * SPEC §5, the role table, cell by cell for the device and token cells (R4, R23, R26): "see … devices,
+ * tokens" and "manage licenses: … tokens, device transfer / removal".
+ *
+ * Same layout as test/role-table.test.ts: every row is tested for all seven roles. Virtual Account roles are
+ * held on "US"; "in scope" targets a Virtual Account inside that subtree (US → Finance / Sales), "out of
+ * scope" one in the sibling subtree (EMEA → Paris). Smart Account roles get the same cells (the answer must
+ * not depend on where in the tree the target sits). Every row also has an outsider (SMART_ACCOUNT_ADMIN of
+ * another account, no role in this one) and a request with no token (R1).
+ *
+ * Error semantics (R4): an object the viewer cannot see → NOT_FOUND on mutations, null on node(); visible
+ * but not allowed → FORBIDDEN; a guarded field → null with FORBIDDEN at its path while the rest of the
+ * response stands. Devices and tokens are objects only who may "see devices, tokens" can see, so the
+ * approver (who may not) gets NOT_FOUND for a mutation naming a device or a token, exactly as for a license
+ * lot in role-table-licenses.test.ts, and FORBIDDEN for createRegistrationToken, which names a Virtual
+ * Account the approver can see. A failed mutation changes nothing and writes no event (R3, R29); a
+ * successful one writes exactly one.
+ */
+import { ProductInstance, RegistrationToken, Role, VirtualAccount } from "../entities";
+import { AccountBuilder } from "../src/db/seed/builder";
+import { codeOf, GqlResult, startTestServer, TestServer } from "./support/harness";
+import { gid } from "./support/ids";
+
+const SA_ROLES = [
+  Role.SMART_ACCOUNT_APPROVER,
+  Role.SMART_ACCOUNT_ADMIN,
+  Role.SMART_ACCOUNT_USER,
+  Role.SMART_ACCOUNT_VIEWER,
+];
+const VA_ROLES = [Role.VIRTUAL_ACCOUNT_ADMIN, Role.VIRTUAL_ACCOUNT_USER, Role.VIRTUAL_ACCOUNT_VIEWER];
+const SEVEN_ROLES = [...SA_ROLES, ...VA_ROLES];
+const isSa = (role: Role) => SA_ROLES.includes(role);
+const MANAGERS = [Role.SMART_ACCOUNT_ADMIN, Role.SMART_ACCOUNT_USER];
+const VA_MANAGERS = [Role.VIRTUAL_ACCOUNT_ADMIN, Role.VIRTUAL_ACCOUNT_USER];
+
+const OUTSIDER = "outsider@other.test";
+const OUTSIDER_LABEL = "outsider (SMART_ACCOUNT_ADMIN of another account only)";
+
+const SKU = "C9300-NW-A"; // PERPETUAL, smart-enabled
+
+type Who = "member" | "outsider" | "anonymous";
+
+interface Cell<E> {
+  name: string;
+  who: Who;
+  role: Role | null;
+  inScope: boolean;
+  expected: E;
+}
+
+/** The cells of one row: each role (in and out of scope when `scoped`), the outsider, and no token. */
+function cellsOf<E>(
+  title: string,
+  options: { scoped: boolean; expected: (role: Role, inScope: boolean) => E; outsider: E; anonymous: E },
+): Cell<E>[] {
+  const cells: Cell<E>[] = [];
+  for (const role of SEVEN_ROLES) {
+    for (const inScope of options.scoped ? [true, false] : [true]) {
+      const expected = options.expected(role, inScope);
+      const where = options.scoped ? (inScope ? " in scope" : " out of scope") : "";
+      cells.push({ name: `${title}: ${role}${where} → ${expected}`, who: "member", role, inScope, expected });
+    }
+  }
+  cells.push({ name: `${title}: ${OUTSIDER_LABEL} → ${options.outsider}`, who: "outsider", role: null, inScope: true, expected: options.outsider });
+  cells.push({ name: `${title}: no token → ${options.anonymous} (R1)`, who: "anonymous", role: null, inScope: true, expected: options.anonymous });
+  return cells;
+}
+
+type Outcome = "allowed" | "FORBIDDEN" | "NOT_FOUND" | "UNAUTHENTICATED";
+
+const slug = (role: Role) => role.toLowerCase().replace(/_/g, "-");
+
+/** One Smart Account: Default; US → Finance, US → Sales; EMEA → Paris. */
+interface World {
+  domain: string;
+  account: AccountBuilder;
+  us: VirtualAccount;
+  finance: VirtualAccount;
+  sales: VirtualAccount;
+  emea: VirtualAccount;
+  paris: VirtualAccount;
+}
+
+describe("§5 role table: devices and registration tokens", () => {
+  let server: TestServer;
+  let seq = 0;
+
+  const manager = () => server.build.manager;
+
+  async function makeWorld(domain: string): Promise<World> {
+    const account = await server.build.account(domain);
+    const [us, finance] = await account.chain("US", "Finance");
+    const sales = await account.virtualAccount("Sales", us);
+    const [emea, paris] = await account.chain("EMEA", "Paris");
+    return { domain, account, us, finance, sales, emea, paris };
+  }
+
+  /** The acting user for a cell: a member holding `role` (VA roles on US), the outsider, or nobody. */
+  async function actorFor(world: World, cell: Cell<unknown>): Promise<string | null> {
+    if (cell.who === "anonymous") return null;
+    if (cell.who === "outsider") return OUTSIDER;
+    const role = cell.role as Role;
+    const email = `${slug(role)}@${world.domain}`;
+    await world.account.grant(email, role, isSa(role) ? null : world.us);
+    return email;
+  }
+
+  /** A fresh account per mutating test, so that tests never see each other's writes. */
+  async function freshWorld(cell: Cell<unknown>) {
+    const world = await makeWorld(`d${++seq}.test`);
+    const actor = await actorFor(world, cell);
+    return { world, actor };
+  }
+
+  async function count(sql: string, params: unknown[]): Promise<number> {
+    const rows: Record<string, unknown>[] = await server.db.dataSource.query(sql, params);
+    return Number(Object.values(rows[0])[0]);
+  }
+
+  const eventCount = (smartAccountId: number) => count("SELECT COUNT(*) AS n FROM events WHERE smart_account_id = ?", [smartAccountId]);
+  const eventsOfType = (smartAccountId: number, type: string) =>
+    count("SELECT COUNT(*) AS n FROM events WHERE smart_account_id = ? AND type = ?", [smartAccountId, type]);
+
+  /** The mutation's outcome, and R29 / R3: one event (of `eventType`) on success, none on failure. */
+  async function expectOutcome(result: GqlResult, expected: Outcome, smartAccountId: number, eventType: string) {
+    if (expected === "allowed") {
+      expect(result.errors).toBeUndefined();
+      expect(await eventCount(smartAccountId)).toBe(1);
+      expect(await eventsOfType(smartAccountId, eventType)).toBe(1);
+    } else {
+      expect(codeOf(result)).toBe(expected);
+      expect(result.errors).toHaveLength(1);
+      expect(result.data).toBeNull();
+      expect(await eventCount(smartAccountId)).toBe(0);
+    }
+  }
+
+  const va = (v: VirtualAccount) => gid("VirtualAccount", v.id);
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    const other = await server.build.account("other.test");
+    await other.grant(OUTSIDER, Role.SMART_ACCOUNT_ADMIN);
+  });
+  afterAll(() => server.close());
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Read row: one shared account, read only.
+  //   Finance: device FIN-1 (2 × SKU) and a token "finance token".
+  //   Paris:   device PAR-1 (5 × SKU) and a token "paris token".
+  // ---------------------------------------------------------------------------------------------------------
+  describe("read rows", () => {
+    let read: World;
+    let financeDevice: ProductInstance;
+    let parisDevice: ProductInstance;
+    let financeToken: RegistrationToken;
+    let parisToken: RegistrationToken;
+    const actorOf = (cell: Cell<unknown>) =>
+      cell.who === "anonymous" ? null : cell.who === "outsider" ? OUTSIDER : `${slug(cell.role as Role)}@dev.test`;
+
+    beforeAll(async () => {
+      read = await makeWorld("dev.test");
+      for (const role of SEVEN_ROLES) await read.account.grant(`${slug(role)}@dev.test`, role, isSa(role) ? null : read.us);
+      financeDevice = (await read.account.device(read.finance, "C9300-48P", "FIN-1", { usage: [{ sku: SKU, count: 2 }] })).device;
+      parisDevice = (await read.account.device(read.paris, "C9300-48P", "PAR-1", { usage: [{ sku: SKU, count: 5 }] })).device;
+      financeToken = (await read.account.token(read.finance, { description: "finance token" })).token;
+      parisToken = (await read.account.token(read.paris, { description: "paris token" })).token;
+    });
+
+    const expectUnauthenticated = (result: GqlResult) => {
+      expect(result.errors?.length).toBeGreaterThan(0);
+      expect(result.errors!.every((error) => error.extensions.code === "UNAUTHENTICATED")).toBe(true);
+      expect(result.data?.smartAccount ?? null).toBeNull();
+    };
+
+    /** R4: the guarded field is null, with exactly one FORBIDDEN error at its path. */
+    const expectForbiddenAt = (result: GqlResult, path: string[]) => {
+      const errors = (result.errors ?? []).filter((error) => JSON.stringify(error.path) === JSON.stringify(path));
+      expect(errors).toHaveLength(1);
+      expect(errors[0].extensions.code).toBe("FORBIDDEN");
+      let value: any = result.data;
+      for (const key of path) value = value?.[key];
+      expect(value).toBeNull();
+    };
+
+    type SeeExpect = "all" | "scope" | "FORBIDDEN at the fields (R4)" | "nothing (R4)" | "UNAUTHENTICATED";
+    const DEVICES = `query($domain: String!, $va: ID!, $device: ID!, $token: ID!) {
+      smartAccount(domain: $domain) {
+        name
+        productInstances { totalCount nodes { serialNumber virtualAccount { name } } }
+      }
+      va: node(id: $va) {
+        ... on VirtualAccount {
+          name
+          productInstances { totalCount nodes { serialNumber usage { count } } }
+          registrationTokens { totalCount nodes { description } }
+        }
+      }
+      device: node(id: $device) { ... on ProductInstance { serialNumber virtualAccount { name } usage { product { sku } count } } }
+      token: node(id: $token) { ... on RegistrationToken { description virtualAccount { name } } }
+    }`;
+
+    it.each(
+      cellsOf<SeeExpect>("§5 see devices and tokens", {
+        scoped: true,
+        expected: (role) => (role === Role.SMART_ACCOUNT_APPROVER ? "FORBIDDEN at the fields (R4)" : isSa(role) ? "all" : "scope"),
+        outsider: "nothing (R4)",
+        anonymous: "UNAUTHENTICATED",
+      }),
+    )("$name", async (cell) => {
+      const target = cell.inScope ? read.finance : read.paris;
+      const device = cell.inScope ? financeDevice : parisDevice;
+      const token = cell.inScope ? financeToken : parisToken;
+      const result = await server.gql(
+        DEVICES,
+        { domain: read.domain, va: va(target), device: gid("ProductInstance", device.id), token: gid("RegistrationToken", token.id) },
+        actorOf(cell),
+      );
+      if (cell.expected === "UNAUTHENTICATED") return expectUnauthenticated(result);
+      const { smartAccount, va: vaNode, device: deviceNode, token: tokenNode } = result.data;
+      const listed = (connection: { nodes: { serialNumber: string; virtualAccount: { name: string } }[] }) =>
+        connection.nodes.map((node) => `${node.virtualAccount.name}:${node.serialNumber}`).sort();
+      const own = {
+        devices: { totalCount: 1, nodes: [{ serialNumber: device.serialNumber, usage: [{ count: cell.inScope ? 2 : 5 }] }] },
+        tokens: { totalCount: 1, nodes: [{ description: cell.inScope ? "finance token" : "paris token" }] },
+        device: { serialNumber: device.serialNumber, virtualAccount: { name: target.name }, usage: [{ product: { sku: SKU }, count: cell.inScope ? 2 : 5 }] },
+        token: { description: cell.inScope ? "finance token" : "paris token", virtualAccount: { name: target.name } },
+      };
+      switch (cell.expected) {
+        case "nothing (R4)":
+          expect(result.errors).toBeUndefined();
+          expect(smartAccount).toBeNull();
+          expect(vaNode).toBeNull();
+          expect(deviceNode).toBeNull();
+          expect(tokenNode).toBeNull();
+          return;
+        case "all":
+          expect(result.errors).toBeUndefined();
+          expect(smartAccount.productInstances.totalCount).toBe(2);
+          expect(listed(smartAccount.productInstances)).toEqual(["Finance:FIN-1", "Paris:PAR-1"]);
+          expect(vaNode.productInstances).toEqual(own.devices);
+          expect(vaNode.registrationTokens).toEqual(own.tokens);
+          expect(deviceNode).toEqual(own.device);
+          expect(tokenNode).toEqual(own.token);
+          return;
+        case "scope":
+          expect(result.errors).toBeUndefined();
+          // Only the devices of Virtual Accounts in scope (US and below): never Paris's.
+          expect(smartAccount.productInstances.totalCount).toBe(1);
+          expect(listed(smartAccount.productInstances)).toEqual(["Finance:FIN-1"]);
+          if (cell.inScope) {
+            expect(vaNode.productInstances).toEqual(own.devices);
+            expect(vaNode.registrationTokens).toEqual(own.tokens);
+            expect(deviceNode).toEqual(own.device);
+            expect(tokenNode).toEqual(own.token);
+          } else {
+            // The out-of-scope Virtual Account, its device and its token are unreachable (R4).
+            expect(vaNode).toBeNull();
+            expect(deviceNode).toBeNull();
+            expect(tokenNode).toBeNull();
+          }
+          return;
+        case "FORBIDDEN at the fields (R4)":
+          // The approver sees the account and the tree, but no device or token field; devices and tokens are invisible.
+          expect(smartAccount.name).toBe("dev.test");
+          expect(vaNode.name).toBe(target.name);
+          expectForbiddenAt(result, ["smartAccount", "productInstances"]);
+          expectForbiddenAt(result, ["va", "productInstances"]);
+          expectForbiddenAt(result, ["va", "registrationTokens"]);
+          expect(deviceNode).toBeNull();
+          expect(tokenNode).toBeNull();
+          expect(result.errors).toHaveLength(3);
+      }
+    });
+  });
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Mutation rows: a fresh account per test.
+  // ---------------------------------------------------------------------------------------------------------
+  const mutationCells = (title: string, expected: (role: Role, inScope: boolean) => Outcome) =>
+    cellsOf<Outcome>(title, { scoped: true, expected, outsider: "NOT_FOUND", anonymous: "UNAUTHENTICATED" });
+
+  const manages = (role: Role, inScope: boolean) => MANAGERS.includes(role) || (VA_MANAGERS.includes(role) && inScope);
+
+  /**
+   * createRegistrationToken names a Virtual Account: who sees it but may not manage (approver, viewers, a
+   * VA_VIEWER in scope) → FORBIDDEN; a VA role out of scope cannot see it → NOT_FOUND.
+   */
+  const namesVirtualAccount = (role: Role, inScope: boolean): Outcome =>
+    manages(role, inScope) ? "allowed" : isSa(role) || inScope ? "FORBIDDEN" : "NOT_FOUND";
+
+  /**
+   * Mutations naming a device or a token: who sees devices there but may not manage them (SA_VIEWER, a
+   * VA_VIEWER in scope) → FORBIDDEN; who cannot see it (the approver, VA roles out of scope) → NOT_FOUND.
+   */
+  const namesDeviceOrToken = (role: Role, inScope: boolean): Outcome =>
+    manages(role, inScope)
+      ? "allowed"
+      : role === Role.SMART_ACCOUNT_VIEWER || (role === Role.VIRTUAL_ACCOUNT_VIEWER && inScope)
+        ? "FORBIDDEN"
+        : "NOT_FOUND";
+
+  describe("manage tokens (R23)", () => {
+    const CREATE = `mutation($va: ID!) {
+      createRegistrationToken(input: { virtualAccountId: $va, description: "new", expiresInDays: 30, maxUses: 2 }) {
+        secret token { description maxUses uses virtualAccount { name } }
+      }
+    }`;
+
+    it.each(mutationCells("§5 create registration tokens (R23)", namesVirtualAccount))("$name", async (cell) => {
+      const { world, actor } = await freshWorld(cell);
+      const target = cell.inScope ? world.finance : world.paris;
+      const result = await server.gql(CREATE, { va: va(target) }, actor);
+      await expectOutcome(result, cell.expected, world.account.id, "REGISTRATION_TOKEN_CREATED");
+      const tokens = await manager().findBy(RegistrationToken, { smartAccountId: world.account.id });
+      if (cell.expected === "allowed") {
+        expect(result.data.createRegistrationToken.token).toEqual({ description: "new", maxUses: 2, uses: 0, virtualAccount: { name: target.name } });
+        expect(tokens.map((token) => token.virtualAccountId)).toEqual([target.id]);
+      } else {
+        expect(tokens).toEqual([]);
+      }
+    });
+
+    it.each(mutationCells("§5 revoke registration tokens (R23)", namesDeviceOrToken))("$name", async (cell) => {
+      const { world, actor } = await freshWorld(cell);
+      const target = cell.inScope ? world.finance : world.paris;
+      const { token } = await world.account.token(target);
+      const result = await server.gql(`mutation($id: ID!) { revokeRegistrationToken(id: $id) { id revokedAt } }`, { id: gid("RegistrationToken", token.id) }, actor);
+      await expectOutcome(result, cell.expected, world.account.id, "REGISTRATION_TOKEN_REVOKED");
+      const row = await manager().findOneByOrFail(RegistrationToken, { id: token.id });
+      if (cell.expected === "allowed") {
+        expect(result.data.revokeRegistrationToken).toEqual({ id: gid("RegistrationToken", token.id), revokedAt: server.clock.now().toISOString() });
+        expect(row.revokedAt).not.toBeNull();
+      } else {
+        expect(row.revokedAt).toBeNull();
+      }
+    });
+  });
+
+  describe("manage devices (R26)", () => {
+    const TRANSFER = `mutation($id: ID!, $to: ID!) { transferProductInstance(input: { id: $id, toVirtualAccountId: $to }) { serialNumber } }`;
+
+    it.each(mutationCells("§5 transfer devices (R26)", namesDeviceOrToken))("$name", async (cell) => {
+      const { world, actor } = await freshWorld(cell);
+      // In scope: Finance → Sales (both under US). Out of scope: Paris → EMEA (both under EMEA).
+      const [from, to] = cell.inScope ? [world.finance, world.sales] : [world.paris, world.emea];
+      const { device } = await world.account.device(from, "C9300-48P", `MOVE-${world.domain}`, { usage: [{ sku: SKU, count: 3 }] });
+      const result = await server.gql(TRANSFER, { id: gid("ProductInstance", device.id), to: va(to) }, actor);
+      await expectOutcome(result, cell.expected, world.account.id, "PRODUCT_INSTANCE_TRANSFERRED");
+      const row = await manager().findOneByOrFail(ProductInstance, { id: device.id });
+      if (cell.expected === "allowed") {
+        expect(result.data.transferProductInstance).toEqual({ serialNumber: `MOVE-${world.domain}` });
+        expect(row.virtualAccountId).toBe(to.id);
+      } else {
+        expect(row.virtualAccountId).toBe(from.id); // nothing moved (R3)
+      }
+    });
+
+    // "Between Virtual Accounts the caller manages": a VA role that manages one end but cannot see the other → NOT_FOUND.
+    it.each(
+      VA_MANAGERS.flatMap((role) => [
+        { role, direction: "Finance (in scope) → Paris (out of scope)", outOfScopeSource: false },
+        { role, direction: "Paris (out of scope) → Finance (in scope)", outOfScopeSource: true },
+      ]),
+    )("§5 transfer devices (R26): $role, $direction → NOT_FOUND, nothing moved", async ({ role, outOfScopeSource }) => {
+      const world = await makeWorld(`d${++seq}.test`);
+      const email = `${slug(role)}@${world.domain}`;
+      await world.account.grant(email, role, world.us);
+      const [from, to] = outOfScopeSource ? [world.paris, world.finance] : [world.finance, world.paris];
+      const { device } = await world.account.device(from, "C9300-48P", `MOVE-${world.domain}`);
+      const result = await server.gql(TRANSFER, { id: gid("ProductInstance", device.id), to: va(to) }, email);
+      await expectOutcome(result, "NOT_FOUND", world.account.id, "PRODUCT_INSTANCE_TRANSFERRED");
+      expect((await manager().findOneByOrFail(ProductInstance, { id: device.id })).virtualAccountId).toBe(from.id);
+    });
+
+    // Managing the source is not enough: where the caller only views the target → FORBIDDEN, nothing moved.
+    it("§5 transfer devices (R26): VIRTUAL_ACCOUNT_ADMIN of US who only views EMEA, Finance → Paris → FORBIDDEN", async () => {
+      const world = await makeWorld(`d${++seq}.test`);
+      const email = `mixed@${world.domain}`;
+      await world.account.grant(email, Role.VIRTUAL_ACCOUNT_ADMIN, world.us);
+      await world.account.grant(email, Role.VIRTUAL_ACCOUNT_VIEWER, world.emea);
+      const { device } = await world.account.device(world.finance, "C9300-48P", `MOVE-${world.domain}`);
+      const result = await server.gql(TRANSFER, { id: gid("ProductInstance", device.id), to: va(world.paris) }, email);
+      await expectOutcome(result, "FORBIDDEN", world.account.id, "PRODUCT_INSTANCE_TRANSFERRED");
+      expect((await manager().findOneByOrFail(ProductInstance, { id: device.id })).virtualAccountId).toBe(world.finance.id);
+    });
+
+    it.each(mutationCells("§5 remove devices (R26)", namesDeviceOrToken))("$name", async (cell) => {
+      const { world, actor } = await freshWorld(cell);
+      const target = cell.inScope ? world.finance : world.paris;
+      const { device } = await world.account.device(target, "C9300-48P", `GONE-${world.domain}`, { usage: [{ sku: SKU, count: 3 }] });
+      const result = await server.gql(`mutation($id: ID!) { removeProductInstance(id: $id) }`, { id: gid("ProductInstance", device.id) }, actor);
+      await expectOutcome(result, cell.expected, world.account.id, "PRODUCT_INSTANCE_REMOVED");
+      const usage = await count("SELECT COUNT(*) AS n FROM license_usages WHERE product_instance_id = ?", [device.id]);
+      if (cell.expected === "allowed") {
+        expect(result.data.removeProductInstance).toBe(gid("ProductInstance", device.id));
+        expect(await manager().findOneBy(ProductInstance, { id: device.id })).toBeNull();
+        expect(usage).toBe(0);
+      } else {
+        expect(await manager().findOneBy(ProductInstance, { id: device.id })).not.toBeNull();
+        expect(usage).toBe(1);
+      }
+    });
+  });
+});
