@@ -83,7 +83,7 @@ export async function createApp(options: { db: Database; config: Config; clock?:
   };
 
   const apollo = new ApolloServer<RequestContext>({
-    schema: executableSchema(),
+    schema: config.benchWithoutShield ? buildGraphQLSchema() : executableSchema(),
     formatError,
     includeStacktraceInErrorResponses: false,
     introspection: true,
@@ -106,11 +106,19 @@ export async function createApp(options: { db: Database; config: Config; clock?:
   app.use(
     "/graphql",
     express.json({ limit: "1mb" }),
-    (req, _res, next) => {
+    (req, res, next) => {
       // Every statement this request runs is counted against it (tests and the benchmark read the count).
       const stats = new QueryStats();
       (req as express.Request & { stats?: QueryStats }).stats = stats;
-      trackQueries(stats, () => next());
+      // On SQLite each request runs alone, so no read sees another request's uncommitted writes.
+      void db.exclusive(
+        () =>
+          new Promise<void>((resolve) => {
+            res.once("finish", resolve);
+            res.once("close", resolve);
+            trackQueries(stats, () => next());
+          }),
+      );
     },
     expressMiddleware(apollo, {
       context: async ({ req }) => {

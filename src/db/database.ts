@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { DataSource, EntityManager, SelectQueryBuilder, ObjectLiteral } from "typeorm";
 import { databaseKind, DatabaseKind } from "./data-source";
 
@@ -7,8 +8,13 @@ import { databaseKind, DatabaseKind } from "./data-source";
  */
 export class Database {
   readonly kind: DatabaseKind;
-  /** better-sqlite3 shares one connection, so concurrent transactions would nest: run them one at a time. */
+  /**
+   * better-sqlite3 shares one connection: concurrent transactions would nest, and another request's
+   * reads would see a transaction's uncommitted rows. So on SQLite, work holding `exclusive` runs one
+   * at a time. The driver is synchronous, so this costs little; re-entrant within one async context.
+   */
   private sqliteQueue: Promise<unknown> = Promise.resolve();
+  private readonly holder = new AsyncLocalStorage<true>();
 
   constructor(readonly dataSource: DataSource) {
     this.kind = databaseKind(dataSource);
@@ -21,7 +27,13 @@ export class Database {
   /** Runs `work` in one transaction: all of it commits, or none of it (R3, R29). */
   transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     if (this.kind === "mysql") return this.dataSource.transaction(work);
-    const run = this.sqliteQueue.then(() => this.dataSource.transaction(work));
+    return this.exclusive(() => this.dataSource.transaction(work));
+  }
+
+  /** On SQLite, runs `work` alone (see `sqliteQueue`); on MySQL, just runs it. */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    if (this.kind === "mysql" || this.holder.getStore()) return work();
+    const run = this.sqliteQueue.then(() => this.holder.run(true, work));
     this.sqliteQueue = run.catch(() => undefined);
     return run;
   }
