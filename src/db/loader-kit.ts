@@ -50,7 +50,8 @@ export function pagedLoader<T extends ObjectLiteral, F = undefined>(
       await Promise.all(
         [...groups.values()].map(async (group) => {
           const parents = [...new Set(group.map((key) => key.parent))];
-          const pages = await loadWindowedPages(db, build(parents, group[0].filter), group[0].request);
+          const query = { ...build(parents, group[0].filter), single: parents.length === 1 };
+          const pages = await loadWindowedPages(db, query, group[0].request);
           for (const key of group) results.set(cacheKey(key), pages.get(key.parent) ?? emptyConnection<T>());
         }),
       );

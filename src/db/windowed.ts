@@ -23,6 +23,8 @@ export interface WindowedPageQuery<T> {
   params: Record<string, unknown>;
   /** A total order: the last key must be unique. */
   sort: SortKey[];
+  /** Set when `where` selects a single partition (one parent): a cheaper plan without window functions. */
+  single?: boolean;
 }
 
 /**
@@ -42,16 +44,27 @@ export async function loadWindowedPages<T extends ObjectLiteral>(
   const order = query.sort.map((key) => `${key.column.replace(`${a}.`, "t.")} ${key.descending ? "DESC" : "ASC"}`).join(", ");
   const params: Record<string, unknown> = { ...query.params, limit__: request.first + 1 };
   let afterSql = "1 = 1";
-  if (request.after) {
+  if (request.after && !query.single) {
     afterSql = keysetCondition(query.sort.map((key) => ({ ...key, column: key.column.replace(`${a}.`, "t.") })), request.after, params);
   }
   const columns = metadata.columns.map((column) => `${a}.${column.databaseName}`).join(", ");
-  const sql =
-    `SELECT * FROM (` +
-    `SELECT t.*, ROW_NUMBER() OVER (PARTITION BY t.partition__ ORDER BY ${order}) AS rn__ FROM (` +
-    `SELECT ${columns}${partitionSelect}, COUNT(*) OVER (${partition}) AS total__ FROM ${query.from} WHERE ${query.where}` +
-    `) t WHERE ${afterSql}` +
-    `) u WHERE u.rn__ <= :limit__ ORDER BY u.partition__, u.rn__`;
+  let sql: string;
+  if (query.single) {
+    // One list (a single parent): plain keyset + LIMIT, its total from an uncorrelated scalar subquery
+    // that the database evaluates once — no numbering of every row of a large account.
+    const keyset = request.after ? keysetCondition(query.sort, request.after, params) : "1 = 1";
+    const ownOrder = query.sort.map((key) => `${key.column} ${key.descending ? "DESC" : "ASC"}`).join(", ");
+    sql =
+      `SELECT ${columns}${partitionSelect}, (SELECT COUNT(*) FROM ${query.from} WHERE ${query.where}) AS total__ ` +
+      `FROM ${query.from} WHERE ${query.where} AND ${keyset} ORDER BY ${ownOrder} LIMIT ${request.first + 1}`;
+  } else {
+    sql =
+      `SELECT * FROM (` +
+      `SELECT t.*, ROW_NUMBER() OVER (PARTITION BY t.partition__ ORDER BY ${order}) AS rn__ FROM (` +
+      `SELECT ${columns}${partitionSelect}, COUNT(*) OVER (${partition}) AS total__ FROM ${query.from} WHERE ${query.where}` +
+      `) t WHERE ${afterSql}` +
+      `) u WHERE u.rn__ <= :limit__ ORDER BY u.partition__, u.rn__`;
+  }
   const [text, values] = db.dataSource.driver.escapeQueryWithParameters(sql, params, {});
   const rows: Record<string, unknown>[] = await db.dataSource.query(text, values);
 
