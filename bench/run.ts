@@ -1,0 +1,264 @@
+/**
+ * `npm run bench [-- --requests 200 --connections 4 --warmup 30]` against the data set of `npm run bench:seed`
+ * in DATABASE_URL. For each operation of ../shared/bench/queries.graphql, as a SMART_ACCOUNT_ADMIN and as
+ * a VIRTUAL_ACCOUNT_USER, it measures over HTTP (autocannon, a fixed number of requests after a warm-up)
+ * p50/p99 latency, requests per second and SQL statements per request (counted by the server), beside
+ * the floor (bench/floor.ts) and, for Light, a bare Apollo Server (bench/bare-apollo.ts); and Dashboard with
+ * the shield switched off. Each run is saved as bench/results/<database>-scale<N>.json and
+ * bench/results.md is rendered from every saved run.
+ */
+import { ChildProcess, spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import autocannon from "autocannon";
+import { Kind, parse, print } from "graphql";
+import mysql from "mysql2/promise";
+import Database from "better-sqlite3";
+import { signToken } from "../src/auth/identity";
+
+const ROOT = path.join(__dirname, "..");
+const QUERIES = path.join(ROOT, "..", "shared", "bench", "queries.graphql");
+const RESULTS_DIR = path.join(__dirname, "results");
+const SECRET = "bench-secret";
+const DOMAIN = "bench.example.com";
+const VIEWERS = { SMART_ACCOUNT_ADMIN: "admin@bench.example.com", VIRTUAL_ACCOUNT_USER: "va-user@bench.example.com" } as const;
+const PORTS = { api: 4400, noShield: 4401, bare: 4402, floor: 4403 };
+
+interface Measure {
+  p50: number;
+  p99: number;
+  rps: number;
+}
+
+interface Row {
+  operation: string;
+  viewer: keyof typeof VIEWERS;
+  api: Measure;
+  statements: number;
+  floor: Measure | null;
+  note?: string;
+}
+
+interface Run {
+  database: string;
+  databaseVersion: string;
+  scale: { lots: number; devices: number; virtualAccounts: number; label: number };
+  machine: string;
+  node: string;
+  date: string;
+  settings: { requests: number; connections: number; warmup: number };
+  rows: Row[];
+  light: { api: Measure; bare: Measure };
+  authorization: { withShield: Measure; withoutShield: Measure };
+}
+
+const args = process.argv.slice(2);
+const option = (name: string, fallback: number) => {
+  const index = args.indexOf(`--${name}`);
+  return index >= 0 ? Number(args[index + 1]) : fallback;
+};
+const settings = { requests: option("requests", 200), connections: option("connections", 4), warmup: option("warmup", 30) };
+const databaseUrl = process.env.DATABASE_URL ?? "sqlite:data/smart-account-graph.sqlite";
+
+function start(script: string[], port: number, env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, script, {
+    cwd: ROOT,
+    env: { ...process.env, ...env, PORT: String(port), DATABASE_URL: databaseUrl, JWT_SECRET: SECRET, SEED_DEMO: "false", NODE_ENV: "" },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  return child;
+}
+
+async function waitFor(url: string, seconds = 60): Promise<void> {
+  for (let i = 0; i < seconds * 4; i++) {
+    try {
+      const response = await fetch(url);
+      if (response.status < 500) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+async function load(request: { url: string; method?: "GET" | "POST"; headers?: Record<string, string>; body?: string }): Promise<Measure> {
+  const base = { ...request, method: request.method ?? "POST", connections: settings.connections };
+  await autocannon({ ...base, amount: settings.warmup });
+  const result = await autocannon({ ...base, amount: settings.requests });
+  if (result.non2xx || result.errors) throw new Error(`${request.url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return { p50: result.latency.p50, p99: result.latency.p99, rps: Math.round(result.requests.average) };
+}
+
+async function graphql(port: number, token: string, query: string, variables: Record<string, unknown>) {
+  const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as { data: any; errors?: { message: string }[]; extensions?: { sqlStatements?: number } };
+  if (body.errors?.length) throw new Error(`GraphQL errors: ${body.errors.map((e) => e.message).join("; ")}`);
+  return body;
+}
+
+async function databaseFacts(): Promise<{ version: string; lots: number; devices: number; virtualAccounts: number }> {
+  const count = `SELECT (SELECT COUNT(*) FROM licenses) lots, (SELECT COUNT(*) FROM product_instances) devices, (SELECT COUNT(*) FROM virtual_accounts) vas`;
+  if (databaseUrl.startsWith("sqlite:")) {
+    const db = new Database(databaseUrl.slice("sqlite:".length), { readonly: true });
+    const row = db.prepare(count).get() as { lots: number; devices: number; vas: number };
+    const { v } = db.prepare("SELECT sqlite_version() v").get() as { v: string };
+    db.close();
+    return { version: `SQLite ${v}`, lots: row.lots, devices: row.devices, virtualAccounts: row.vas };
+  }
+  const connection = await mysql.createConnection(databaseUrl.replace(/^mariadb:/, "mysql:"));
+  const [[row]] = (await connection.query(count)) as unknown as [{ lots: number; devices: number; vas: number }[]];
+  const [[{ v }]] = (await connection.query("SELECT VERSION() v")) as unknown as [{ v: string }[]];
+  await connection.end();
+  return { version: v, lots: Number(row.lots), devices: Number(row.devices), virtualAccounts: Number(row.vas) };
+}
+
+/** The cursor of the page before `page` (1-based), paging through the API; the last page if there are fewer. */
+async function cursorBefore(token: string, query: string, page: number): Promise<{ after: string | null; page: number }> {
+  let after: string | null = null;
+  let reached = 1;
+  while (reached < page) {
+    const body: any = await graphql(PORTS.api, token, query, { domain: DOMAIN, after });
+    const info = body.data.smartAccount.licenses.pageInfo;
+    if (!info.hasNextPage) break;
+    after = info.endCursor;
+    reached += 1;
+  }
+  return { after, page: reached };
+}
+
+const lotIdOf = (cursor: string | null) => (cursor ? String(JSON.parse(Buffer.from(cursor, "base64url").toString())[1]) : null);
+
+async function main(): Promise<void> {
+  const facts = await databaseFacts();
+  if (!facts.lots) throw new Error("No data: run `npm run bench:seed -- --scale 1` against this DATABASE_URL first.");
+  const operations = parse(fs.readFileSync(QUERIES, "utf8")).definitions.flatMap((definition) =>
+    definition.kind === Kind.OPERATION_DEFINITION && definition.name ? [{ name: definition.name.value, query: print(definition) }] : [],
+  );
+  const children = [
+    start(["dist/src/main.js"], PORTS.api, { EXPOSE_QUERY_STATS: "1" }),
+    start(["dist/src/main.js"], PORTS.noShield, { BENCH_WITHOUT_SHIELD: "1" }),
+    start(["-r", "@swc-node/register", "bench/bare-apollo.ts"], PORTS.bare, {}),
+    start(["-r", "@swc-node/register", "bench/floor.ts"], PORTS.floor, {}),
+  ];
+  const stop = () => children.forEach((child) => child.kill());
+  process.on("exit", stop);
+  try {
+    await Promise.all([
+      waitFor(`http://127.0.0.1:${PORTS.api}/readyz`),
+      waitFor(`http://127.0.0.1:${PORTS.noShield}/readyz`),
+      waitFor(`http://127.0.0.1:${PORTS.bare}/graphql`),
+      waitFor(`http://127.0.0.1:${PORTS.floor}/Light`),
+    ]);
+    const rows: Row[] = [];
+    for (const [viewer, email] of Object.entries(VIEWERS) as [keyof typeof VIEWERS, string][]) {
+      const token = await signToken(SECRET, { email }, { expiresIn: "2h" });
+      const headers = { "content-type": "application/json", authorization: `Bearer ${token}` };
+      for (const operation of operations) {
+        const pages: { label: string; after: string | null; note?: string }[] =
+          operation.name === "Entitlements"
+            ? await (async () => {
+                const last = await cursorBefore(token, operation.query, 100);
+                return [
+                  { label: "Entitlements (page 1)", after: null },
+                  { label: `Entitlements (page ${last.page})`, after: last.after, note: last.page < 100 ? `only ${last.page} pages in scope` : undefined },
+                ];
+              })()
+            : [{ label: operation.name, after: null }];
+        for (const page of pages) {
+          const variables = { domain: DOMAIN, after: page.after };
+          const sample = await graphql(PORTS.api, token, operation.query, variables);
+          const body = JSON.stringify({ query: operation.query, variables });
+          const api = await load({ url: `http://127.0.0.1:${PORTS.api}/graphql`, headers, body });
+          const after = lotIdOf(page.after);
+          const floor = await load({
+            url: `http://127.0.0.1:${PORTS.floor}/${operation.name}?user=${encodeURIComponent(email)}${after ? `&after=${after}` : ""}`,
+            method: "GET",
+          });
+          rows.push({ operation: page.label, viewer, api, statements: sample.extensions?.sqlStatements ?? -1, floor, note: page.note });
+          console.log(`${viewer} ${page.label}: p50 ${api.p50} ms (floor ${floor.p50}), ${api.rps} req/s, ${sample.extensions?.sqlStatements} statements`);
+        }
+      }
+    }
+    const adminToken = await signToken(SECRET, { email: VIEWERS.SMART_ACCOUNT_ADMIN }, { expiresIn: "2h" });
+    const adminHeaders = { "content-type": "application/json", authorization: `Bearer ${adminToken}` };
+    const light = operations.find((o) => o.name === "Light")!;
+    const dashboard = operations.find((o) => o.name === "Dashboard")!;
+    const lightBody = JSON.stringify({ query: light.query });
+    const lightApi = await load({ url: `http://127.0.0.1:${PORTS.api}/graphql`, headers: adminHeaders, body: lightBody });
+    const lightBare = await load({ url: `http://127.0.0.1:${PORTS.bare}/graphql`, headers: { "content-type": "application/json" }, body: lightBody });
+    const dashboardBody = JSON.stringify({ query: dashboard.query });
+    const withShield = await load({ url: `http://127.0.0.1:${PORTS.api}/graphql`, headers: adminHeaders, body: dashboardBody });
+    const withoutShield = await load({ url: `http://127.0.0.1:${PORTS.noShield}/graphql`, headers: adminHeaders, body: dashboardBody });
+
+    const cpus = os.cpus();
+    const run: Run = {
+      database: databaseUrl.startsWith("sqlite:") ? "sqlite" : "mariadb",
+      databaseVersion: facts.version,
+      scale: { lots: facts.lots, devices: facts.devices, virtualAccounts: facts.virtualAccounts, label: Math.max(1, Math.round(facts.lots / 100_000)) },
+      machine: `${cpus.length} × ${cpus[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}`,
+      node: process.version,
+      date: new Date().toISOString(),
+      settings,
+      rows,
+      light: { api: lightApi, bare: lightBare },
+      authorization: { withShield, withoutShield },
+    };
+    fs.mkdirSync(RESULTS_DIR, { recursive: true });
+    fs.writeFileSync(path.join(RESULTS_DIR, `${run.database}-scale${run.scale.label}.json`), `${JSON.stringify(run, null, 2)}\n`);
+    const markdown = render();
+    fs.writeFileSync(path.join(__dirname, "results.md"), markdown);
+    console.log(`\n${markdown}`);
+  } finally {
+    stop();
+  }
+}
+
+const ms = (value: number) => `${value.toFixed(value < 10 ? 1 : 0)}`;
+const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}×` : "–");
+
+/** bench/results.md from every saved run: one section per database and scale. */
+function render(): string {
+  const runs: Run[] = fs
+    .readdirSync(RESULTS_DIR)
+    .filter((file) => file.endsWith(".json"))
+    .sort()
+    .map((file) => JSON.parse(fs.readFileSync(path.join(RESULTS_DIR, file), "utf8")));
+  const lines = [
+    "# Benchmark results",
+    "",
+    "Written by `npm run bench` (bench/run.ts) from the runs saved in bench/results/. Latencies in milliseconds over",
+    "HTTP on one machine; the floor is the same rows fetched by minimal hand-written SQL through the raw driver and",
+    "serialised to JSON (bench/floor.ts). Statements are counted by the server for one request.",
+    "",
+  ];
+  for (const run of runs) {
+    lines.push(
+      `## ${run.databaseVersion}, scale ${run.scale.label} (${run.scale.lots.toLocaleString("en")} lots, ${run.scale.devices.toLocaleString("en")} devices, ${run.scale.virtualAccounts.toLocaleString("en")} Virtual Accounts)`,
+      "",
+      `${run.date.slice(0, 16).replace("T", " ")} UTC · ${run.machine} · Node ${run.node} · ${run.settings.requests} requests after ${run.settings.warmup} warm-up, ${run.settings.connections} connections`,
+      "",
+      "| operation | viewer | p50 | p99 | req/s | statements | floor p50 | p50 / floor |",
+      "|---|---|---:|---:|---:|---:|---:|---:|",
+      ...run.rows.map(
+        (row) =>
+          `| ${row.operation}${row.note ? ` (${row.note})` : ""} | ${row.viewer} | ${ms(row.api.p50)} | ${ms(row.api.p99)} | ${row.api.rps} | ${row.statements} | ${row.floor ? ms(row.floor.p50) : "–"} | ${row.floor ? ratio(row.api.p50, row.floor.p50) : "–"} |`,
+      ),
+      "",
+      `- Light throughput: ${run.light.api.rps} req/s against a bare Apollo Server's ${run.light.bare.rps} req/s: **${Math.round((100 * run.light.api.rps) / run.light.bare.rps)}%** (target ≥ 50%).`,
+      `- Authorization: Dashboard p50 ${ms(run.authorization.withShield.p50)} ms with the shield, ${ms(run.authorization.withoutShield.p50)} ms without: **${Math.round((100 * (run.authorization.withShield.p50 - run.authorization.withoutShield.p50)) / run.authorization.withShield.p50)}%** of p50 (target ≤ 15%).`,
+      "",
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
