@@ -17,6 +17,7 @@ import {
   LicenseResolver,
   SmartAccountLicensesResolver,
   TransferLicensesPayloadResolver,
+  UsageSummaryEntryResolver,
   VirtualAccountLicensesResolver,
 } from "./licensing.resolver";
 import { OrderLineResolver, OrderResolver, SmartAccountOrdersResolver } from "./order.resolver";
@@ -44,6 +45,7 @@ export const RESOLVERS = [
   LicensePoolResolver,
   AlertResolver,
   TransferLicensesPayloadResolver,
+  UsageSummaryEntryResolver,
   SmartAccountOrdersResolver,
   OrderResolver,
   OrderLineResolver,

@@ -4,7 +4,7 @@ import { RequestContext } from "../src/context";
 import { LicenseStatus, licenseStatus } from "../src/licenses/expiry";
 import { Alert } from "../src/licenses/alerts";
 import { LicensePool } from "../src/licenses/pools";
-import { smartAccountAlerts, virtualAccountAlerts } from "../src/licenses/queries";
+import { smartAccountAlerts, usageSummary, UsageSummaryEntry, virtualAccountAlerts } from "../src/licenses/queries";
 import { OrderService } from "../src/orders/order.service";
 import { Connection, pageRequest } from "../src/paging";
 import { NodeResolver } from "./node-resolver";
@@ -19,6 +19,7 @@ import {
   SetLicenseTagsInput,
   TransferLicensesInput,
   TransferLicensesPayload,
+  UsageSummaryEntryObject,
 } from "./types/licensing";
 import { OrderObject } from "./types/licensing";
 import { ProductObject, SmartAccountObject, VirtualAccountObject } from "./types/objects";
@@ -46,6 +47,27 @@ export class SmartAccountLicensesResolver {
   @FieldResolver(() => [AlertObject], { nullable: true })
   alerts(@Root() account: SmartAccount, @Ctx() context: RequestContext): Promise<Alert[]> {
     return smartAccountAlerts(context, account);
+  }
+
+  @FieldResolver(() => [UsageSummaryEntryObject], {
+    nullable: true,
+    description: "Purchased, in use, available and shortage per product and Virtual Account over the viewer's scope, by path.",
+  })
+  usageSummary(@Root() account: SmartAccount, @Ctx() context: RequestContext): Promise<UsageSummaryEntry[]> {
+    return usageSummary(context, account);
+  }
+}
+
+@Resolver(() => UsageSummaryEntryObject)
+export class UsageSummaryEntryResolver {
+  @FieldResolver(() => VirtualAccountObject)
+  async virtualAccount(@Root() entry: UsageSummaryEntry, @Ctx() context: RequestContext): Promise<VirtualAccount> {
+    return (await context.loaders.virtualAccount.load(entry.virtualAccountId)) as VirtualAccount;
+  }
+
+  @FieldResolver(() => ProductObject)
+  async product(@Root() entry: UsageSummaryEntry, @Ctx() context: RequestContext): Promise<Product> {
+    return (await context.loaders.product.load(entry.productId)) as Product;
   }
 }
 

@@ -6,16 +6,16 @@ import express from "express";
 import { GraphQLError, GraphQLFormattedError, GraphQLSchema } from "graphql";
 import { applyMiddleware } from "graphql-middleware";
 import { buildGraphQLSchema } from "../resolvers";
-import { Access } from "./auth/access";
 import { createTokenVerifier, TokenVerifier } from "./auth/identity";
 import { permissions } from "./auth/shield";
-import { loadAccess } from "./auth/viewer";
+import { authenticate } from "./auth/viewer";
 import { Clock, systemClock } from "./clock";
 import { Config } from "./config";
 import { createContext, RequestContext } from "./context";
 import { Database } from "./db/database";
 import { QueryStats, trackQueries } from "./db/query-stats";
-import { isDomainError, UnauthenticatedError } from "./errors";
+import { isDomainError } from "./errors";
+import { exportRouter } from "./reporting/router";
 import { createServices, Services } from "./services";
 
 export interface App {
@@ -103,6 +103,8 @@ export async function createApp(options: { db: Database; config: Config; clock?:
     }
   });
 
+  app.use(exportRouter({ db, clock, verify }));
+
   app.use(
     "/graphql",
     express.json({ limit: "1mb" }),
@@ -123,18 +125,8 @@ export async function createApp(options: { db: Database; config: Config; clock?:
     expressMiddleware(apollo, {
       context: async ({ req }) => {
         const stats = (req as express.Request & { stats?: QueryStats }).stats ?? new QueryStats();
-        const base = { db, clock, services };
-        const header = req.headers.authorization;
-        if (!header) return createContext(base, Access.anonymous(), null, stats);
-        const match = /^Bearer\s+(\S+)$/i.exec(header);
-        if (!match) return createContext(base, Access.anonymous(), new UnauthenticatedError("Send the token as `Authorization: Bearer <JWT>`."), stats);
-        try {
-          const claims = await verify(match[1]);
-          return createContext(base, await loadAccess(db, clock, claims), null, stats);
-        } catch (error) {
-          if (error instanceof UnauthenticatedError) return createContext(base, Access.anonymous(), error, stats);
-          throw error;
-        }
+        const { access, authError } = await authenticate(db, clock, verify, req.headers.authorization);
+        return createContext({ db, clock, services }, access, authError, stats);
       },
     }),
   );

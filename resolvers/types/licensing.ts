@@ -41,6 +41,24 @@ export class LicensePoolObject {
   nextExpiry!: Date | null;
 }
 
+@ObjectType("UsageSummaryEntry", {
+  description: "A product's pool in one Virtual Account, for dashboards that want totals without pages.",
+})
+export class UsageSummaryEntryObject {
+  @Field({ description: "The Virtual Account's path as the viewer sees it, e.g. \"US / Finance\"." })
+  path!: string;
+  @Field(() => Int)
+  purchased!: number;
+  @Field(() => Int)
+  inUse!: number;
+  @Field(() => Int)
+  available!: number;
+  @Field(() => Int)
+  shortage!: number;
+  @Field(() => ComplianceStatus)
+  status!: ComplianceStatus;
+}
+
 @ObjectType("Order", { implements: Node })
 export class OrderObject extends Node {
   @Field()

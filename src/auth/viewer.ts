@@ -3,7 +3,29 @@ import { hydrate } from "../db/windowed";
 import { Database } from "../db/database";
 import { Clock } from "../clock";
 import { Access, Grant } from "./access";
-import { Claims } from "./identity";
+import { UnauthenticatedError } from "../errors";
+import { Claims, TokenVerifier } from "./identity";
+
+/**
+ * R1 for any HTTP route: the Authorization header to the request's Access. No header is anonymous; a
+ * malformed, expired or badly signed token is anonymous with the reason kept for the UNAUTHENTICATED error.
+ */
+export async function authenticate(
+  db: Database,
+  clock: Clock,
+  verify: TokenVerifier,
+  header: string | undefined,
+): Promise<{ access: Access; authError: UnauthenticatedError | null }> {
+  if (!header) return { access: Access.anonymous(), authError: null };
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  if (!match) return { access: Access.anonymous(), authError: new UnauthenticatedError("Send the token as `Authorization: Bearer <JWT>`.") };
+  try {
+    return { access: await loadAccess(db, clock, await verify(match[1])), authError: null };
+  } catch (error) {
+    if (error instanceof UnauthenticatedError) return { access: Access.anonymous(), authError: error };
+    throw error;
+  }
+}
 
 /**
  * Resolves a verified token to its user and role assignments in one statement (R1: the user row is

@@ -1,0 +1,184 @@
+import { LicenseKind } from "../../entities";
+import { Access } from "../auth/access";
+import { Clock } from "../clock";
+import { Database } from "../db/database";
+import { InputError } from "../errors";
+import { toGlobalId } from "../ids";
+import { LicenseStatus } from "../licenses/expiry";
+import { exactVirtualAccounts, loadPools, toDate } from "../licenses/pools";
+import { Column } from "./formats";
+import { ExportScope } from "./scope";
+
+/** A streamed export: its columns, and its rows in keyset batches (`after` is the last id, 0 to start). */
+export interface ExportDefinition<T> {
+  name: string;
+  columns: Column<T>[];
+  batch(after: number): Promise<{ rows: T[]; last: number | null }>;
+}
+
+export const BATCH_SIZE = 1000;
+
+const iso = (value: unknown): string | null => toDate(value)?.toISOString() ?? null;
+
+export interface ExportFilters {
+  status?: string;
+  sku?: string;
+}
+
+/** A bound query: `:name` parameters run through the driver's escaping (dates included). */
+function runner(db: Database) {
+  return async (sql: string, params: Record<string, unknown>): Promise<Record<string, any>[]> => {
+    const [text, values] = db.dataSource.driver.escapeQueryWithParameters(sql, params, {});
+    return db.exclusive(() => db.dataSource.query(text, values));
+  };
+}
+
+/** `/exports/licenses`: the contract's License fields flattened. */
+export function licenseExport(db: Database, access: Access, clock: Clock, scope: ExportScope, filters: ExportFilters): ExportDefinition<Record<string, any>> {
+  const now = clock.now();
+  const terms = ["l.smart_account_id = :account", scope.where.sql];
+  const params: Record<string, unknown> = { ...scope.where.params, account: scope.account.id, now };
+  if (filters.status !== undefined) {
+    if (filters.status === LicenseStatus.ACTIVE) terms.push("(l.ends_at IS NULL OR l.ends_at > :now)");
+    else if (filters.status === LicenseStatus.EXPIRED) terms.push("l.ends_at <= :now");
+    else throw new InputError("status", "status must be ACTIVE or EXPIRED.");
+  }
+  if (filters.sku) {
+    terms.push("LOWER(p.sku) = :sku");
+    params.sku = filters.sku.trim().toLowerCase();
+  }
+  // Order numbers show where the graph would show License.order (R15, §5 "see orders").
+  const seesOrders = access.can("orders:read", { smartAccountId: scope.account.id });
+  const viewerId = access.viewer?.id ?? -1;
+  const query = runner(db);
+  return {
+    name: "licenses",
+    columns: [
+      { header: "id", value: (r) => toGlobalId("License", Number(r.id)) },
+      { header: "sku", value: (r) => r.sku },
+      { header: "productName", value: (r) => r.product_name },
+      { header: "kind", value: (r) => r.kind },
+      { header: "quantity", value: (r) => Number(r.quantity) },
+      { header: "startsAt", value: (r) => iso(r.starts_at) },
+      { header: "endsAt", value: (r) => iso(r.ends_at) },
+      { header: "status", value: (r) => (r.ends_at && (toDate(r.ends_at) as Date) <= now ? LicenseStatus.EXPIRED : LicenseStatus.ACTIVE) },
+      { header: "pak", value: (r) => (r.kind === LicenseKind.CLASSIC ? r.pak : null) },
+      { header: "tags", value: (r) => r.tags as string[] },
+      { header: "virtualAccountId", value: (r) => toGlobalId("VirtualAccount", Number(r.virtual_account_id)) },
+      { header: "virtualAccountName", value: (r) => scope.names.get(Number(r.virtual_account_id)) ?? null },
+      { header: "virtualAccountPath", value: (r) => scope.paths.get(Number(r.virtual_account_id)) ?? null },
+      { header: "orderNumber", value: (r) => (r.order_number && (seesOrders || Number(r.placed_by_id) === viewerId) ? r.order_number : null) },
+    ],
+    async batch(after) {
+      const rows = await query(
+        `SELECT l.id, l.kind, l.quantity, l.starts_at, l.ends_at, l.pak, l.virtual_account_id, p.sku, p.name AS product_name,
+                o.number AS order_number, o.placed_by_id
+           FROM licenses l
+           JOIN virtual_accounts va ON va.id = l.virtual_account_id
+           JOIN products p ON p.id = l.product_id
+           LEFT JOIN orders o ON o.id = l.order_id
+          WHERE ${terms.join(" AND ")} AND l.id > :after
+          ORDER BY l.id
+          LIMIT ${BATCH_SIZE}`,
+        { ...params, after },
+      );
+      if (rows.length) {
+        const tags = await query("SELECT license_id, tag FROM license_tags WHERE license_id IN (:...ids) ORDER BY tag", {
+          ids: rows.map((row) => row.id),
+        });
+        const byLicense = new Map<number, string[]>();
+        for (const tag of tags) byLicense.set(Number(tag.license_id), [...(byLicense.get(Number(tag.license_id)) ?? []), tag.tag]);
+        for (const row of rows) row.tags = byLicense.get(Number(row.id)) ?? [];
+      }
+      return { rows, last: rows.length === BATCH_SIZE ? Number(rows[rows.length - 1].id) : null };
+    },
+  };
+}
+
+/** `/exports/pools`: one row per visible Virtual Account and product (R27), by path. */
+export function poolExport(db: Database, clock: Clock, scope: ExportScope, filters: ExportFilters): ExportDefinition<Record<string, any>> {
+  if (filters.status !== undefined) throw new InputError("status", "status filters licenses only.");
+  return {
+    name: "pools",
+    columns: [
+      { header: "virtualAccountId", value: (r) => toGlobalId("VirtualAccount", r.vaId) },
+      { header: "virtualAccountName", value: (r) => scope.names.get(r.vaId) ?? null },
+      { header: "virtualAccountPath", value: (r) => scope.paths.get(r.vaId) ?? null },
+      { header: "sku", value: (r) => r.sku },
+      { header: "productName", value: (r) => r.productName },
+      { header: "purchased", value: (r) => r.purchased },
+      { header: "inUse", value: (r) => r.inUse },
+      { header: "available", value: (r) => r.available },
+      { header: "shortage", value: (r) => r.shortage },
+      { header: "status", value: (r) => r.status },
+      { header: "nextExpiry", value: (r) => r.nextExpiry?.toISOString() ?? null },
+    ],
+    // Pools are aggregates, bounded by Virtual Accounts × products, not by lots: one batch.
+    async batch(after) {
+      if (after > 0) return { rows: [], last: null };
+      const vaIds = (await runner(db)(`SELECT va.id FROM virtual_accounts va WHERE va.smart_account_id = :account AND ${scope.where.sql}`, {
+        ...scope.where.params,
+        account: scope.account.id,
+      })).map((row) => Number(row.id));
+      if (!vaIds.length) return { rows: [], last: null };
+      const pools = await db.exclusive(() => loadPools(db.manager, exactVirtualAccounts(vaIds), clock.now()));
+      const products = new Map(
+        (await runner(db)("SELECT id, sku, name FROM products WHERE id IN (:...ids)", { ids: [...new Set([...pools.values()].flat().map((p) => p.productId)), 0] })).map(
+          (p) => [Number(p.id), p],
+        ),
+      );
+      const sku = filters.sku?.trim().toLowerCase();
+      const rows = [...pools.entries()]
+        .flatMap(([vaId, list]) => list.map((pool) => ({ ...pool, vaId, sku: products.get(pool.productId)?.sku, productName: products.get(pool.productId)?.name })))
+        .filter((row) => !sku || String(row.sku).toLowerCase() === sku)
+        .sort((a, b) => String(scope.paths.get(a.vaId)).localeCompare(String(scope.paths.get(b.vaId))) || String(a.sku).localeCompare(String(b.sku)));
+      return { rows, last: null };
+    },
+  };
+}
+
+/** `/exports/product-instances`: the contract's ProductInstance fields, usage as `SKU:count` items. */
+export function productInstanceExport(db: Database, scope: ExportScope, filters: ExportFilters): ExportDefinition<Record<string, any>> {
+  if (filters.status !== undefined) throw new InputError("status", "status filters licenses only.");
+  const terms = ["pi.smart_account_id = :account", scope.where.sql];
+  const params: Record<string, unknown> = { ...scope.where.params, account: scope.account.id };
+  if (filters.sku) {
+    terms.push("EXISTS (SELECT 1 FROM license_usages fu JOIN products fp ON fp.id = fu.product_id WHERE fu.product_instance_id = pi.id AND LOWER(fp.sku) = :sku)");
+    params.sku = filters.sku.trim().toLowerCase();
+  }
+  const query = runner(db);
+  return {
+    name: "product-instances",
+    columns: [
+      { header: "id", value: (r) => toGlobalId("ProductInstance", Number(r.id)) },
+      { header: "pid", value: (r) => r.pid },
+      { header: "serialNumber", value: (r) => r.serial_number },
+      { header: "hostname", value: (r) => r.hostname },
+      { header: "virtualAccountId", value: (r) => toGlobalId("VirtualAccount", Number(r.virtual_account_id)) },
+      { header: "virtualAccountName", value: (r) => scope.names.get(Number(r.virtual_account_id)) ?? null },
+      { header: "virtualAccountPath", value: (r) => scope.paths.get(Number(r.virtual_account_id)) ?? null },
+      { header: "registeredAt", value: (r) => iso(r.registered_at) },
+      { header: "lastReportedAt", value: (r) => iso(r.last_reported_at) },
+      { header: "usage", value: (r) => r.usage as string[] },
+    ],
+    async batch(after) {
+      const rows = await query(
+        `SELECT pi.id, pi.pid, pi.serial_number, pi.hostname, pi.virtual_account_id, pi.registered_at, pi.last_reported_at
+           FROM product_instances pi JOIN virtual_accounts va ON va.id = pi.virtual_account_id
+          WHERE ${terms.join(" AND ")} AND pi.id > :after ORDER BY pi.id LIMIT ${BATCH_SIZE}`,
+        { ...params, after },
+      );
+      if (rows.length) {
+        const usage = await query(
+          "SELECT u.product_instance_id, p.sku, u.count FROM license_usages u JOIN products p ON p.id = u.product_id WHERE u.product_instance_id IN (:...ids) ORDER BY p.sku",
+          { ids: rows.map((row) => row.id) },
+        );
+        const byDevice = new Map<number, string[]>();
+        for (const line of usage) byDevice.set(Number(line.product_instance_id), [...(byDevice.get(Number(line.product_instance_id)) ?? []), `${line.sku}:${line.count}`]);
+        for (const row of rows) row.usage = byDevice.get(Number(row.id)) ?? [];
+      }
+      return { rows, last: rows.length === BATCH_SIZE ? Number(rows[rows.length - 1].id) : null };
+    },
+  };
+}
+

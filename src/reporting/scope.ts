@@ -1,0 +1,64 @@
+import { SmartAccount, VirtualAccount } from "../../entities";
+import { Access, SqlScope } from "../auth/access";
+import { Database } from "../db/database";
+import { ForbiddenError, InputError, NotFoundError } from "../errors";
+import { parseGlobalId } from "../ids";
+
+/** What an export covers: one account, the viewer's "see licenses" reach in it, optionally one subtree. */
+export interface ExportScope {
+  account: SmartAccount;
+  /** Predicate over `va` (the rows' Virtual Account): the viewer's reach AND the requested subtree. */
+  where: SqlScope;
+  /** Display path ("US / Finance / Sacramento") of each visible Virtual Account of the account. */
+  paths: Map<number, string>;
+  names: Map<number, string>;
+}
+
+/**
+ * Resolves `?domain=&virtualAccountId=&includeDescendants=` exactly as the graph would (R4, §5): an
+ * account or Virtual Account the viewer cannot see → 404, no right to see licenses there → 403.
+ */
+export async function exportScope(
+  db: Database,
+  access: Access,
+  params: { domain?: string; virtualAccountId?: string; includeDescendants?: string },
+): Promise<ExportScope> {
+  const domain = params.domain?.trim().toLowerCase();
+  if (!domain) throw new InputError("domain", "domain is required, e.g. ?domain=acme.com");
+  const account = await db.manager.findOneBy(SmartAccount, { domain });
+  if (!account || !access.canSeeAccount(account.id)) throw new NotFoundError(`A Smart Account with the domain ${domain}`);
+  if (params.includeDescendants !== undefined && !["true", "false"].includes(params.includeDescendants)) {
+    throw new InputError("includeDescendants", "includeDescendants must be true or false.");
+  }
+
+  const reach = access.sqlScope("licenses:read", { account: "va.smart_account_id", path: "va.path" }, account.id);
+  const terms = [reach.sql];
+  const values: Record<string, unknown> = { ...reach.params };
+  if (params.virtualAccountId) {
+    const parsed = parseGlobalId(params.virtualAccountId);
+    if (!parsed || parsed.type !== "VirtualAccount") throw new InputError("virtualAccountId", "virtualAccountId is not a Virtual Account id.");
+    const va = await db.manager.findOneBy(VirtualAccount, { id: parsed.id, smartAccountId: account.id });
+    if (!va || !access.can("virtualAccounts:read", va)) throw new NotFoundError("Virtual Account");
+    if (!access.can("licenses:read", va)) throw new ForbiddenError("You may not see licenses in this Virtual Account.");
+    if (params.includeDescendants === "true") {
+      terms.push("va.path LIKE :exportSubtree");
+      values.exportSubtree = `${va.path}%`;
+    } else {
+      terms.push("va.id = :exportVirtualAccount");
+      values.exportVirtualAccount = va.id;
+    }
+  } else if (!access.canAnywhere("licenses:read", account.id)) {
+    throw new ForbiddenError("You may not see licenses in this Smart Account.");
+  }
+
+  // Paths name only the Virtual Accounts the viewer can see (R4: an invisible parent does not exist).
+  const vas = await db.manager.find(VirtualAccount, { where: { smartAccountId: account.id }, order: { path: "ASC" } });
+  const visible = new Map(vas.filter((va) => access.can("virtualAccounts:read", va)).map((va) => [va.id, va]));
+  const names = new Map([...visible.values()].map((va) => [va.id, va.name]));
+  const paths = new Map<number, string>();
+  for (const va of visible.values()) {
+    const ids = va.path.split("/").filter(Boolean).map(Number);
+    paths.set(va.id, ids.filter((id) => visible.has(id)).map((id) => names.get(id)).join(" / "));
+  }
+  return { account, where: { sql: `(${terms.join(" AND ")})`, params: values }, paths, names };
+}

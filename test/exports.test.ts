@@ -1,0 +1,214 @@
+import http from "node:http";
+import { LicenseKind, Role } from "../entities";
+import { startTestServer, TestServer } from "./support/harness";
+import { gid } from "./support/ids";
+
+/** GET an export; resolves with status, headers and the whole body. */
+async function get(server: TestServer, path: string, as: string | null, accept?: string) {
+  const headers: Record<string, string> = {};
+  if (as) headers.authorization = `Bearer ${await server.token(as)}`;
+  if (accept) headers.accept = accept;
+  const response = await fetch(server.url.replace("/graphql", path), { headers });
+  return { status: response.status, type: response.headers.get("content-type") ?? "", body: await response.text() };
+}
+
+/** RFC 4180 parser for the tests: quoted fields, doubled quotes, CRLF inside quotes. */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = "";
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ",") {
+      row.push(field);
+      field = "";
+    } else if (c === "\r" && text[i + 1] === "\n") {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = "";
+      i++;
+    } else field += c;
+  }
+  if (field || row.length) rows.push([...row, field]);
+  return rows;
+}
+
+const records = (csv: string) => {
+  const [header, ...rows] = parseCsv(csv);
+  return rows.map((row) => Object.fromEntries(header.map((name, i) => [name, row[i]])));
+};
+
+describe("streamed exports for reporting tools (issue #6)", () => {
+  let server: TestServer;
+  let financeId: string;
+  let usId: string;
+  beforeAll(async () => {
+    server = await startTestServer();
+    const acme = await server.build.account("acme.com");
+    const [us, finance] = await acme.chain("US", "Finance, \"Tax\" & Audit");
+    const [emea] = await acme.chain("EMEA");
+    usId = gid("VirtualAccount", us.id);
+    financeId = gid("VirtualAccount", finance.id);
+    await acme.grant("admin@acme.com", Role.SMART_ACCOUNT_ADMIN);
+    await acme.grant("viewer@acme.com", Role.SMART_ACCOUNT_VIEWER);
+    await acme.grant("approver@acme.com", Role.SMART_ACCOUNT_APPROVER);
+    await acme.grant("us-viewer@acme.com", Role.VIRTUAL_ACCOUNT_VIEWER, us);
+    await acme.grant("finance-user@acme.com", Role.VIRTUAL_ACCOUNT_USER, finance);
+    await acme.order([{ sku: "C9300-DNA-A-3Y", quantity: 10, termMonths: 36, virtualAccount: finance }], { placedBy: "admin@acme.com" });
+    await acme.license(us, "C9300-NW-A", 4, { tags: ["rack, 1", 'say "hi"', "Zürich – läb"] });
+    await acme.license(emea, "C9300-NW-A", 7);
+    await acme.license(finance, "ISR4K-SEC", 2, { endsAt: new Date("2026-01-01T00:00:00.000Z") });
+    await acme.license(finance, "L-ASA5506-SEC-PL", 1, { kind: LicenseKind.CLASSIC });
+    await acme.device(finance, "C9300-48P", "EXPORT0001", { hostname: "fin-sw-1", usage: [{ sku: "C9300-DNA-A-3Y", count: 3 }] });
+    await acme.device(emea, "C9300-48P", "EXPORT0002", { hostname: "emea-sw-1", usage: [{ sku: "C9300-NW-A", count: 9 }] });
+    const other = await server.build.account("other.com");
+    await other.grant("outsider@other.com", Role.SMART_ACCOUNT_ADMIN);
+  });
+  afterAll(() => server.close());
+
+  it("R1 no or a bad token → 401 UNAUTHENTICATED as JSON", async () => {
+    const none = await get(server, "/exports/licenses?domain=acme.com", null);
+    expect(none.status).toBe(401);
+    expect(JSON.parse(none.body).errors[0].extensions.code).toBe("UNAUTHENTICATED");
+    const bad = await fetch(server.url.replace("/graphql", "/exports/licenses?domain=acme.com"), { headers: { authorization: "Bearer nope" } });
+    expect(bad.status).toBe(401);
+  });
+
+  it("R4 an account the viewer cannot see → 404 NOT_FOUND; unknown domain the same", async () => {
+    for (const path of ["/exports/licenses?domain=acme.com", "/exports/pools?domain=acme.com", "/exports/product-instances?domain=acme.com"]) {
+      const result = await get(server, path, "outsider@other.com");
+      expect(result.status).toBe(404);
+      expect(JSON.parse(result.body).errors[0].extensions.code).toBe("NOT_FOUND");
+    }
+    expect((await get(server, "/exports/licenses?domain=nowhere.com", "admin@acme.com")).status).toBe(404);
+  });
+
+  it("§5 a viewer without the right to see licenses → 403 FORBIDDEN", async () => {
+    const result = await get(server, "/exports/licenses?domain=acme.com", "approver@acme.com");
+    expect(result.status).toBe(403);
+    expect(JSON.parse(result.body).errors[0].extensions.code).toBe("FORBIDDEN");
+  });
+
+  it("R4 a Virtual Account outside the viewer's scope → 404", async () => {
+    const emea = await server.gql(`{ smartAccount(domain: "acme.com") { allVirtualAccounts { nodes { id name } } } }`, {}, "admin@acme.com");
+    const emeaId = emea.data.smartAccount.allVirtualAccounts.nodes.find((va: { name: string }) => va.name === "EMEA").id;
+    expect((await get(server, `/exports/licenses?domain=acme.com&virtualAccountId=${emeaId}`, "finance-user@acme.com")).status).toBe(404);
+  });
+
+  it("bad parameters → 400 BAD_USER_INPUT naming the parameter", async () => {
+    for (const [query, field] of [
+      ["domain=acme.com&format=xml", "format"],
+      ["domain=acme.com&status=SOON", "status"],
+      ["domain=acme.com&virtualAccountId=garbage", "virtualAccountId"],
+      ["", "domain"],
+    ]) {
+      const result = await get(server, `/exports/licenses?${query}`, "admin@acme.com");
+      expect(result.status).toBe(400);
+      expect(JSON.parse(result.body).errors[0].extensions).toMatchObject({ code: "BAD_USER_INPUT", field });
+    }
+  });
+
+  it("CSV per RFC 4180: header row, CRLF, quoted commas, quotes, non-ASCII; every lot of the account for an admin", async () => {
+    const result = await get(server, "/exports/licenses?domain=acme.com", "admin@acme.com");
+    expect(result.status).toBe(200);
+    expect(result.type).toMatch(/^text\/csv; charset=utf-8/);
+    expect(result.body.split("\r\n")[0]).toBe(
+      "id,sku,productName,kind,quantity,startsAt,endsAt,status,pak,tags,virtualAccountId,virtualAccountName,virtualAccountPath,orderNumber",
+    );
+    const rows = records(result.body);
+    expect(rows).toHaveLength(5);
+    const tagged = rows.find((row) => row.quantity === "4")!;
+    expect(tagged.tags.split(";").sort()).toEqual(["Zürich – läb", "rack, 1", 'say "hi"'].sort());
+    expect(result.body).toContain('"Finance, ""Tax"" & Audit"');
+    const finance = rows.find((row) => row.sku === "C9300-DNA-A-3Y")!;
+    expect(finance).toMatchObject({ kind: "SMART", status: "ACTIVE", virtualAccountPath: 'US / Finance, "Tax" & Audit' });
+    expect(finance.orderNumber).toMatch(/^SO-/);
+    expect(new Date(finance.startsAt).toISOString()).toBe(finance.startsAt);
+    expect(rows.find((row) => row.kind === "CLASSIC")!.pak).toMatch(/^PAK-/);
+  });
+
+  it("NDJSON, by format= or by Accept: one object a line, arrays for tags", async () => {
+    const byParam = await get(server, "/exports/licenses?domain=acme.com&format=ndjson", "admin@acme.com");
+    const byAccept = await get(server, "/exports/licenses?domain=acme.com", "admin@acme.com", "application/x-ndjson");
+    expect(byParam.type).toMatch(/^application\/x-ndjson/);
+    expect(byAccept.body).toBe(byParam.body);
+    const lines = byParam.body.trimEnd().split("\n").map((line) => JSON.parse(line));
+    expect(lines).toHaveLength(5);
+    expect(lines.find((line) => line.quantity === 4).tags).toContain('say "hi"');
+  });
+
+  it("§5 a VA user's export holds exactly their subtree; orders only where the viewer sees orders", async () => {
+    const rows = records((await get(server, "/exports/licenses?domain=acme.com", "finance-user@acme.com")).body);
+    expect(rows.map((row) => row.virtualAccountId).every((id) => id === financeId)).toBe(true);
+    expect(rows).toHaveLength(3);
+    expect(rows.every((row) => row.orderNumber === "")).toBe(true);
+    expect(rows.every((row) => !row.virtualAccountPath.includes("US"))).toBe(true);
+    const us = records((await get(server, "/exports/licenses?domain=acme.com", "us-viewer@acme.com")).body);
+    expect(us).toHaveLength(4);
+    const viewer = records((await get(server, "/exports/licenses?domain=acme.com", "viewer@acme.com")).body);
+    expect(viewer).toHaveLength(5);
+    expect(viewer.find((row) => row.sku === "C9300-DNA-A-3Y")!.orderNumber).toMatch(/^SO-/);
+  });
+
+  it("filters: status, sku, virtualAccountId with and without includeDescendants", async () => {
+    const expired = records((await get(server, "/exports/licenses?domain=acme.com&status=EXPIRED", "admin@acme.com")).body);
+    expect(expired.map((row) => row.sku)).toEqual(["ISR4K-SEC"]);
+    const active = records((await get(server, "/exports/licenses?domain=acme.com&status=ACTIVE", "admin@acme.com")).body);
+    expect(active).toHaveLength(4);
+    const sku = records((await get(server, "/exports/licenses?domain=acme.com&sku=c9300-nw-a", "admin@acme.com")).body);
+    expect(sku).toHaveLength(2);
+    const usOnly = records((await get(server, `/exports/licenses?domain=acme.com&virtualAccountId=${usId}`, "admin@acme.com")).body);
+    expect(usOnly).toHaveLength(1);
+    const usTree = records((await get(server, `/exports/licenses?domain=acme.com&virtualAccountId=${usId}&includeDescendants=true`, "admin@acme.com")).body);
+    expect(usTree).toHaveLength(4);
+  });
+
+  it("pools and product instances: R27 totals per Virtual Account, devices with usage, scoped", async () => {
+    const pools = records((await get(server, "/exports/pools?domain=acme.com", "admin@acme.com")).body);
+    const emea = pools.find((row) => row.virtualAccountPath === "EMEA" && row.sku === "C9300-NW-A")!;
+    expect(emea).toMatchObject({ purchased: "7", inUse: "9", shortage: "2", status: "OUT_OF_COMPLIANCE" });
+    const devices = records((await get(server, "/exports/product-instances?domain=acme.com", "admin@acme.com")).body);
+    expect(devices.map((row) => row.hostname).sort()).toEqual(["emea-sw-1", "fin-sw-1"]);
+    expect(devices.find((row) => row.hostname === "fin-sw-1")!.usage).toBe("C9300-DNA-A-3Y:3");
+    const scoped = records((await get(server, "/exports/product-instances?domain=acme.com", "finance-user@acme.com")).body);
+    expect(scoped.map((row) => row.hostname)).toEqual(["fin-sw-1"]);
+  });
+
+  it("streams large exports in batches and stops when the client goes away", async () => {
+    const big = await server.build.account("big.example.com");
+    await big.grant("admin@big.example.com", Role.SMART_ACCOUNT_ADMIN);
+    const va = big.defaultVirtualAccount;
+    const rows = Array.from({ length: 2500 }, (_, i) => `(${big.id}, ${va.id}, (SELECT id FROM products WHERE sku = 'C9300-NW-A'), 'SMART', ${i + 1}, '2026-01-01 00:00:00.000', '2026-01-01 00:00:00.000')`);
+    await server.db.dataSource.query(
+      `INSERT INTO licenses (smart_account_id, virtual_account_id, product_id, kind, quantity, starts_at, created_at) VALUES ${rows.join(", ")}`,
+    );
+    const whole = await get(server, "/exports/licenses?domain=big.example.com&format=ndjson", "admin@big.example.com");
+    const lines = whole.body.trimEnd().split("\n");
+    expect(lines).toHaveLength(2500);
+    expect(new Set(lines.map((line) => JSON.parse(line).id)).size).toBe(2500);
+
+    // Abort after the first bytes: the server must notice and stop, and keep serving.
+    const token = await server.token("admin@big.example.com");
+    const url = new URL(server.url.replace("/graphql", "/exports/licenses?domain=big.example.com"));
+    await new Promise<void>((resolve, reject) => {
+      const request = http.get(url, { headers: { authorization: `Bearer ${token}` } }, (response) => {
+        response.once("data", () => {
+          request.destroy();
+          resolve();
+        });
+      });
+      request.on("error", (error) => ((error as NodeJS.ErrnoException).code === "ECONNRESET" ? resolve() : reject(error)));
+    });
+    const after = await server.gql("{ viewer { user { email } } }", {}, "admin@big.example.com");
+    expect(after.errors).toBeUndefined();
+  });
+});
