@@ -275,6 +275,8 @@ class Seeder {
   smartProductIds: number[] = [];
   /** email → id of users that exist already (after an earlier run deleted only its accounts, say). */
   private existingUsers = new Map<string, number>();
+  /** Active SMART quantity per Virtual Account and product, filled by orders() and drawn down by devices(). */
+  private readonly headroom = new Map<number, Map<number, number>>();
   private readonly orderCount: number;
   private readonly deviceCount: number;
 
@@ -543,6 +545,12 @@ class Seeder {
           const lotId = writer.take("licenses");
           lines.push([lineId, orderId, product.id, kind, quantity, termMonths, booked, endsAt, vaId, pak]);
           lots.push([lotId, account.id, vaId, product.id, orderId, lineId, kind, quantity, booked, endsAt, pak, null, booked]);
+          if (kind === LicenseKind.SMART && (termMonths === null || addMonths(new Date(bookedAt), termMonths).getTime() > this.now)) {
+            // What devices of this Virtual Account can consume (see devices()).
+            const pool = this.headroom.get(vaId) ?? new Map<number, number>();
+            pool.set(product.id, (pool.get(product.id) ?? 0) + quantity);
+            this.headroom.set(vaId, pool);
+          }
           if (random.chance(0.1)) for (const tag of random.sample(TAGS, random.int(1, 3))) tags.push([lotId, tag]);
         }
       }
@@ -561,6 +569,25 @@ class Seeder {
    * the PRNG and the id (unique and reproducible), registered in the last year and mostly reporting
    * within 30 days (5% silent for longer), each using 3 distinct smart-enabled products.
    */
+  /**
+   * A device's 3 usage lines, as in a real account: products its Virtual Account holds active SMART
+   * licenses of, within what is left there, so pools are mostly compliant; about 1% of lines overrun
+   * (overage, R25), which puts some pools out of compliance. Where the Virtual Account holds too few
+   * products, any smart product (an overage too).
+   */
+  private usageOf(deviceId: number, vaId: number): Row[] {
+    const { random } = this;
+    const pool = this.headroom.get(vaId) ?? new Map<number, number>();
+    const held = [...pool.entries()].filter(([, left]) => left > 0).map(([productId]) => productId);
+    const products = held.length >= PLAN.usagesPerDevice ? random.sample(held, PLAN.usagesPerDevice) : random.sample(this.smartProductIds, PLAN.usagesPerDevice);
+    return products.map((productId) => {
+      const left = pool.get(productId) ?? 0;
+      const count = random.chance(0.01) ? left + random.int(1, 5) : Math.max(1, Math.min(random.int(1, 5), left));
+      pool.set(productId, left - count);
+      return [deviceId, productId, count];
+    });
+  }
+
   private async devices(account: AccountRef, count: number, report: (done: number) => void): Promise<void> {
     const { random, writer } = this;
     const chunk = 1000;
@@ -584,7 +611,7 @@ class Seeder {
         }
         const hostname = `${pid.split("-")[0].toLowerCase()}-${pad(id, 7)}.${BENCH_DOMAIN}`;
         devices.push([id, account.id, random.pick(account.vaIds), pid, `BENCH${id}`, hostname, hashSecret(secret), null, sqlDate(registeredAt), sqlDate(lastReportedAt)]);
-        for (const productId of random.sample(this.smartProductIds, PLAN.usagesPerDevice)) usages.push([id, productId, random.int(1, 5)]);
+        usages.push(...this.usageOf(id, Number(devices[devices.length - 1][2])));
       }
       await writer.insert("product_instances", devices);
       await writer.insert("license_usages", usages);

@@ -20,6 +20,34 @@ export function licenseLoaders(context: RequestContext) {
       return ids.map((id) => pools.get(id) ?? []);
     });
 
+  const perVirtualAccountPools = (shortagesOnly: boolean) =>
+    new DataLoader<number, Map<number, LicensePool[]>>(async (accountIds) => {
+      const scope = access.sqlScope("licenses:read");
+      const pools = await loadPools(
+        db.manager,
+        {
+          owner: "va.id",
+          from: "virtual_accounts va",
+          where: `va.smart_account_id IN (:...poolIds) AND ${scope.sql}`,
+          params: { poolIds: [...accountIds], ...scope.params },
+        },
+        now,
+        undefined,
+        shortagesOnly,
+      );
+      const vaAccount = new Map<number, number>();
+      if (pools.size) {
+        const vas: { id: number; smart_account_id: number }[] = await db.manager
+          .createQueryBuilder()
+          .select(["va.id AS id", "va.smart_account_id AS smart_account_id"])
+          .from("virtual_accounts", "va")
+          .where("va.id IN (:...ids)", { ids: [...pools.keys()] })
+          .getRawMany();
+        for (const va of vas) vaAccount.set(Number(va.id), Number(va.smart_account_id));
+      }
+      return accountIds.map((accountId) => new Map([...pools].filter(([vaId]) => vaAccount.get(vaId) === accountId)));
+    });
+
   return {
     license: byIdLoader(db, License),
 
@@ -67,26 +95,10 @@ export function licenseLoaders(context: RequestContext) {
       const scope = access.sqlScope("licenses:read");
       return { owner: "va.smart_account_id", from: "virtual_accounts va", where: `va.smart_account_id IN (:...poolIds) AND ${scope.sql}`, params: { poolIds: accountIds, ...scope.params } };
     }),
-    /** Pools of each visible Virtual Account of an account, keyed by Virtual Account (for SmartAccount.alerts). */
-    visibleVirtualAccountPools: new DataLoader<number, Map<number, LicensePool[]>>(async (accountIds) => {
-      const scope = access.sqlScope("licenses:read");
-      const pools = await loadPools(
-        db.manager,
-        { owner: "va.id", from: "virtual_accounts va", where: `va.smart_account_id IN (:...poolIds) AND ${scope.sql}`, params: { poolIds: [...accountIds], ...scope.params } },
-        now,
-      );
-      const vaAccount = new Map<number, number>();
-      if (pools.size) {
-        const vas: { id: number; smart_account_id: number }[] = await db.manager
-          .createQueryBuilder()
-          .select(["va.id AS id", "va.smart_account_id AS smart_account_id"])
-          .from("virtual_accounts", "va")
-          .where("va.id IN (:...ids)", { ids: [...pools.keys()] })
-          .getRawMany();
-        for (const va of vas) vaAccount.set(Number(va.id), Number(va.smart_account_id));
-      }
-      return accountIds.map((accountId) => new Map([...pools].filter(([vaId]) => vaAccount.get(vaId) === accountId)));
-    }),
+    /** Pools of each visible Virtual Account of an account, keyed by Virtual Account (SmartAccount.usageSummary). */
+    visibleVirtualAccountPools: perVirtualAccountPools(false),
+    /** Only the pools short of licenses (SmartAccount.alerts): the database filters, not Node. */
+    visibleVirtualAccountShortages: perVirtualAccountPools(true),
 
     /** Lots ending within R28's window either side of now, by Virtual Account. */
     alertLots: new DataLoader<number, License[]>(async (vaIds) => {

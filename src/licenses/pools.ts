@@ -42,7 +42,13 @@ export const subtrees = (rootIds: number[]): PoolScope => ({
  * devices' usage, UNION ALL'd and grouped by (owner, product). A product appears when either side
  * is non-zero. Rows come back keyed by owner.
  */
-export async function loadPools(manager: EntityManager, scope: PoolScope, now: Date, productId?: number): Promise<Map<number, LicensePool[]>> {
+export async function loadPools(
+  manager: EntityManager,
+  scope: PoolScope,
+  now: Date,
+  productId?: number,
+  shortagesOnly = false,
+): Promise<Map<number, LicensePool[]>> {
   const product = productId === undefined ? "" : " AND l.product_id = :productId";
   const usageProduct = productId === undefined ? "" : " AND u.product_id = :productId";
   const sql = `
@@ -60,7 +66,7 @@ export async function loadPools(manager: EntityManager, scope: PoolScope, now: D
        GROUP BY ${scope.owner}, u.product_id
     ) x
     GROUP BY x.owner_id, x.product_id
-    HAVING SUM(x.purchased) > 0 OR SUM(x.in_use) > 0
+    HAVING ${shortagesOnly ? "SUM(x.in_use) > SUM(x.purchased)" : "SUM(x.purchased) > 0 OR SUM(x.in_use) > 0"}
     ORDER BY x.owner_id, x.product_id`;
   const [text, values] = manager.connection.driver.escapeQueryWithParameters(
     sql,
