@@ -79,7 +79,7 @@ export class ProductInstanceResolver extends NodeResolver("ProductInstance", Pro
 export class LicenseUsageResolver {
   @FieldResolver(() => ProductObject)
   async product(@Root() usage: LicenseUsage, @Ctx() context: RequestContext): Promise<Product> {
-    return (await context.loaders.product.load(usage.productId)) as Product;
+    return usage.product ?? ((await context.loaders.product.load(usage.productId)) as Product);
   }
 }
 
@@ -109,7 +109,8 @@ export class RegistrationTokenResolver extends NodeResolver("RegistrationToken",
 @Resolver(() => AlertObject)
 export class AlertDeviceResolver {
   @FieldResolver(() => ProductInstanceObject, { nullable: true })
-  productInstance(@Root() alert: Alert, @Ctx() context: RequestContext): Promise<ProductInstance | null> | null {
+  productInstance(@Root() alert: Alert, @Ctx() context: RequestContext): Promise<ProductInstance | null> | ProductInstance | null {
+    if (alert.productInstance !== undefined) return alert.productInstance;
     return alert.productInstanceId === null ? null : context.loaders.productInstance.load(alert.productInstanceId);
   }
 }

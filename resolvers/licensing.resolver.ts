@@ -66,8 +66,8 @@ export class UsageSummaryEntryResolver {
   }
 
   @FieldResolver(() => ProductObject)
-  async product(@Root() entry: UsageSummaryEntry, @Ctx() context: RequestContext): Promise<Product> {
-    return (await context.loaders.product.load(entry.productId)) as Product;
+  product(@Root() entry: UsageSummaryEntry): Product {
+    return entry.product;
   }
 }
 
@@ -145,9 +145,10 @@ export class LicenseResolver extends NodeResolver("License", LicenseObject) {
 
 @Resolver(() => LicensePoolObject)
 export class LicensePoolResolver {
+  /** Joined into the pool's own statement. */
   @FieldResolver(() => ProductObject)
-  async product(@Root() pool: LicensePool, @Ctx() context: RequestContext): Promise<Product> {
-    return (await context.loaders.product.load(pool.productId)) as Product;
+  product(@Root() pool: LicensePool): Product {
+    return pool.product;
   }
 }
 
@@ -155,11 +156,12 @@ export class LicensePoolResolver {
 export class AlertResolver {
   @FieldResolver(() => VirtualAccountObject)
   async virtualAccount(@Root() alert: Alert, @Ctx() context: RequestContext): Promise<VirtualAccount> {
-    return (await context.loaders.virtualAccount.load(alert.virtualAccountId)) as VirtualAccount;
+    return alert.virtualAccount ?? ((await context.loaders.virtualAccount.load(alert.virtualAccountId)) as VirtualAccount);
   }
 
   @FieldResolver(() => ProductObject, { nullable: true })
-  product(@Root() alert: Alert, @Ctx() context: RequestContext): Promise<Product | null> | null {
+  product(@Root() alert: Alert, @Ctx() context: RequestContext): Promise<Product | null> | Product | null {
+    if (alert.product !== undefined) return alert.product;
     return alert.productId === null ? null : context.loaders.product.load(alert.productId);
   }
 }

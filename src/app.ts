@@ -4,10 +4,9 @@ import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHt
 import { expressMiddleware } from "@as-integrations/express5";
 import express from "express";
 import { GraphQLError, GraphQLFormattedError, GraphQLSchema } from "graphql";
-import { applyMiddleware } from "graphql-middleware";
 import { buildGraphQLSchema } from "../resolvers";
 import { createTokenVerifier, TokenVerifier } from "./auth/identity";
-import { permissions } from "./auth/shield";
+import { shieldSchema } from "./auth/shield";
 import { authenticate } from "./auth/viewer";
 import { Clock, systemClock } from "./clock";
 import { Config } from "./config";
@@ -55,7 +54,7 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
 }
 
 let shieldedSchema: GraphQLSchema | null = null;
-export const executableSchema = (): GraphQLSchema => (shieldedSchema ??= applyMiddleware(buildGraphQLSchema(), permissions));
+export const executableSchema = (): GraphQLSchema => (shieldedSchema ??= shieldSchema(buildGraphQLSchema()));
 
 /** The HTTP application: `/graphql`, `/healthz`, `/readyz`. Tests and `main.ts` both build it here. */
 export async function createApp(options: { db: Database; config: Config; clock?: Clock }): Promise<App> {

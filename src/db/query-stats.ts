@@ -15,9 +15,11 @@ export const trackQueries = <T>(stats: QueryStats, run: () => T): T => storage.r
  * only errors and slow queries (never parameters, which can hold secrets).
  */
 export class CountingLogger extends AbstractLogger {
-  logQuery(): void {
+  logQuery(query: string): void {
     const stats = storage.getStore();
     if (stats) stats.statements += 1;
+    // LOG_SQL=1 prints each statement (not its parameters), for profiling.
+    if (process.env.LOG_SQL === "1") console.log(`[sql] ${query.replace(/\s+/g, " ").slice(0, 240)}`);
   }
 
   logQueryError(error: string | Error, query: string): void {

@@ -1,4 +1,4 @@
-import { EntityTarget, ObjectLiteral } from "typeorm";
+import { DataSource, EntityTarget, ObjectLiteral } from "typeorm";
 import { Connection, PageRequest, toConnection } from "../paging";
 import { Database } from "./database";
 
@@ -98,12 +98,28 @@ const normalizeKey = (value: unknown): unknown => (typeof value === "bigint" || 
 const cursorValue = (value: unknown): unknown => (value instanceof Date ? value.toISOString() : value);
 
 /** Raw snake_case row → entity, with each driver's own value conversions (dates, booleans). */
-export function hydrate<T extends ObjectLiteral>(db: Database, entity: EntityTarget<T>, raw: Record<string, unknown>): T {
-  const metadata = db.dataSource.getMetadata(entity);
+export function hydrate<T extends ObjectLiteral>(db: Database | DataSource, entity: EntityTarget<T>, raw: Record<string, unknown>): T {
+  const dataSource = db instanceof Database ? db.dataSource : db;
+  const metadata = dataSource.getMetadata(entity);
   const instance = metadata.create() as T;
   for (const column of metadata.columns) {
     if (!(column.databaseName in raw)) continue;
-    (instance as Record<string, unknown>)[column.propertyName] = db.dataSource.driver.prepareHydratedValue(raw[column.databaseName], column);
+    (instance as Record<string, unknown>)[column.propertyName] = dataSource.driver.prepareHydratedValue(raw[column.databaseName], column);
   }
   return instance;
+}
+
+/** The columns of `entity` under `alias`, each renamed `<prefix><column>`, for a joined row to hydrate. */
+export function prefixedColumns(dataSource: DataSource, entity: EntityTarget<ObjectLiteral>, alias: string, prefix: string): string {
+  return dataSource
+    .getMetadata(entity)
+    .columns.map((column) => `${alias}.${column.databaseName} AS ${prefix}${column.databaseName}`)
+    .join(", ");
+}
+
+/** The `<prefix>…` columns of a joined row, unprefixed. */
+export function unprefixed(row: Record<string, unknown>, prefix: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(row)) if (key.startsWith(prefix)) out[key.slice(prefix.length)] = value;
+  return out;
 }

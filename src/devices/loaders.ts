@@ -4,15 +4,12 @@ import { LicenseUsage, ProductInstance, RegistrationToken } from "../../entities
 import { RequestContext } from "../context";
 import { byIdLoader, pagedLoader } from "../db/loader-kit";
 import { SortKey } from "../db/windowed";
-import { DAY_MS } from "../licenses/expiry";
-import { NOT_REPORTING_DAYS } from "../licenses/alerts";
 
 const BY_ID: SortKey[] = [{ column: "pi.id", property: "id" }];
 
 /** Per-request loaders for product instances, their usage and registration tokens. */
 export function deviceLoaders(context: RequestContext) {
-  const { db, access, clock } = context;
-  const silentSince = () => new Date(clock.now().getTime() - NOT_REPORTING_DAYS * DAY_MS);
+  const { db, access } = context;
   return {
     productInstance: byIdLoader(db, ProductInstance),
     registrationToken: byIdLoader(db, RegistrationToken),
@@ -46,8 +43,10 @@ export function deviceLoaders(context: RequestContext) {
 
     /** ProductInstance.usage, by product SKU order of insertion. */
     usage: new DataLoader<number, LicenseUsage[]>(async (instanceIds) => {
+      // With its product joined, so LicenseUsage.product costs no statement of its own.
       const rows = await db.manager.find(LicenseUsage, {
         where: { productInstanceId: In([...instanceIds]) },
+        relations: { product: true },
         order: { productInstanceId: "ASC", productId: "ASC" },
       });
       return instanceIds.map((id) => rows.filter((row) => row.productInstanceId === id));
@@ -65,28 +64,5 @@ export function deviceLoaders(context: RequestContext) {
       sort: [{ column: "t.id", property: "id", descending: true }],
     })),
 
-    /** R28: devices of these Virtual Accounts silent for more than 30 days. */
-    silentDevices: new DataLoader<number, ProductInstance[]>(async (vaIds) => {
-      const rows = await db.manager
-        .createQueryBuilder(ProductInstance, "pi")
-        .where("pi.virtual_account_id IN (:...vaIds)", { vaIds: [...vaIds] })
-        .andWhere("COALESCE(pi.last_reported_at, pi.registered_at) < :since", { since: silentSince() })
-        .orderBy("pi.id")
-        .getMany();
-      return vaIds.map((id) => rows.filter((row) => row.virtualAccountId === id));
-    }),
-
-    /** Silent devices of an account, where the viewer may see devices. */
-    accountSilentDevices: new DataLoader<number, ProductInstance[]>(async (accountIds) => {
-      const scope = access.sqlScope("licenses:read");
-      const rows = await db.manager
-        .createQueryBuilder(ProductInstance, "pi")
-        .innerJoin("virtual_accounts", "va", "va.id = pi.virtual_account_id")
-        .where(`pi.smart_account_id IN (:...accountIds) AND ${scope.sql}`, { accountIds: [...accountIds], ...scope.params })
-        .andWhere("COALESCE(pi.last_reported_at, pi.registered_at) < :since", { since: silentSince() })
-        .orderBy("pi.id")
-        .getMany();
-      return accountIds.map((id) => rows.filter((row) => row.smartAccountId === id));
-    }),
   };
 }

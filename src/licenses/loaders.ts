@@ -4,7 +4,8 @@ import { License, LicenseTag } from "../../entities";
 import { RequestContext } from "../context";
 import { byIdLoader, pagedLoader } from "../db/loader-kit";
 import { SortKey } from "../db/windowed";
-import { ALERT_WINDOW_DAYS, DAY_MS } from "./expiry";
+import { Alert, byUrgency } from "./alerts";
+import { loadAlerts } from "./alert-rows";
 import { LicenseFilter, licenseFilterSql } from "./filter";
 import { exactVirtualAccounts, LicensePool, loadPools, subtrees } from "./pools";
 
@@ -27,6 +28,7 @@ export function licenseLoaders(context: RequestContext) {
         db.manager,
         {
           owner: "va.id",
+          account: "va.smart_account_id",
           from: "virtual_accounts va",
           where: `va.smart_account_id IN (:...poolIds) AND ${scope.sql}`,
           params: { poolIds: [...accountIds], ...scope.params },
@@ -35,17 +37,7 @@ export function licenseLoaders(context: RequestContext) {
         undefined,
         shortagesOnly,
       );
-      const vaAccount = new Map<number, number>();
-      if (pools.size) {
-        const vas: { id: number; smart_account_id: number }[] = await db.manager
-          .createQueryBuilder()
-          .select(["va.id AS id", "va.smart_account_id AS smart_account_id"])
-          .from("virtual_accounts", "va")
-          .where("va.id IN (:...ids)", { ids: [...pools.keys()] })
-          .getRawMany();
-        for (const va of vas) vaAccount.set(Number(va.id), Number(va.smart_account_id));
-      }
-      return accountIds.map((accountId) => new Map([...pools].filter(([vaId]) => vaAccount.get(vaId) === accountId)));
+      return accountIds.map((accountId) => new Map([...pools].filter(([, list]) => list[0]?.accountId === accountId)));
     });
 
   return {
@@ -97,39 +89,22 @@ export function licenseLoaders(context: RequestContext) {
     }),
     /** Pools of each visible Virtual Account of an account, keyed by Virtual Account (SmartAccount.usageSummary). */
     visibleVirtualAccountPools: perVirtualAccountPools(false),
-    /** Only the pools short of licenses (SmartAccount.alerts): the database filters, not Node. */
-    visibleVirtualAccountShortages: perVirtualAccountPools(true),
 
-    /** Lots ending within R28's window either side of now, by Virtual Account. */
-    alertLots: new DataLoader<number, License[]>(async (vaIds) => {
-      const lots = await db.manager
-        .createQueryBuilder(License, "l")
-        .where("l.virtual_account_id IN (:...vaIds) AND l.quantity > 0", { vaIds: [...vaIds] })
-        .andWhere("l.ends_at > :from AND l.ends_at <= :to", {
-          from: new Date(now.getTime() - ALERT_WINDOW_DAYS * DAY_MS),
-          to: new Date(now.getTime() + ALERT_WINDOW_DAYS * DAY_MS),
-        })
-        .orderBy("l.ends_at", "ASC")
-        .addOrderBy("l.id", "ASC")
-        .getMany();
-      return vaIds.map((id) => lots.filter((lot) => lot.virtualAccountId === id));
+    /** R28 for Virtual Accounts: their own alerts, one statement for all asked about. */
+    virtualAccountAlerts: new DataLoader<number, Alert[]>(async (vaIds) => {
+      const alerts = await loadAlerts(db.manager, { where: "va.id IN (:...alertIds)", params: { alertIds: [...vaIds] }, partition: "id" }, now);
+      return vaIds.map((id) => (alerts.get(id) ?? []).sort(byUrgency));
     }),
 
-    /** Alert lots of every Virtual Account of an account where the viewer may see licenses. */
-    accountAlertLots: new DataLoader<number, License[]>(async (accountIds) => {
+    /** R28 for Smart Accounts: every Virtual Account where the viewer may see licenses. */
+    accountAlerts: new DataLoader<number, Alert[]>(async (accountIds) => {
       const scope = access.sqlScope("licenses:read");
-      const lots = await db.manager
-        .createQueryBuilder(License, "l")
-        .innerJoin("virtual_accounts", "va", "va.id = l.virtual_account_id")
-        .where(`l.smart_account_id IN (:...accountIds) AND l.quantity > 0 AND ${scope.sql}`, { accountIds: [...accountIds], ...scope.params })
-        .andWhere("l.ends_at > :from AND l.ends_at <= :to", {
-          from: new Date(now.getTime() - ALERT_WINDOW_DAYS * DAY_MS),
-          to: new Date(now.getTime() + ALERT_WINDOW_DAYS * DAY_MS),
-        })
-        .orderBy("l.ends_at", "ASC")
-        .addOrderBy("l.id", "ASC")
-        .getMany();
-      return accountIds.map((id) => lots.filter((lot) => lot.smartAccountId === id));
+      const alerts = await loadAlerts(
+        db.manager,
+        { where: `va.smart_account_id IN (:...alertIds) AND ${scope.sql}`, params: { alertIds: [...accountIds], ...scope.params }, partition: "smart_account_id" },
+        now,
+      );
+      return accountIds.map((id) => (alerts.get(id) ?? []).sort(byUrgency));
     }),
   };
 }

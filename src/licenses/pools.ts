@@ -1,9 +1,14 @@
 import { EntityManager } from "typeorm";
-import { LicenseKind } from "../../entities";
+import { LicenseKind, Product } from "../../entities";
+import { hydrate, prefixedColumns, unprefixed } from "../db/windowed";
 
 /** A product's pool in one Virtual Account, a subtree, or an account (R27). */
 export interface LicensePool {
   productId: number;
+  /** Joined in the pool's own statement, so resolving `product` costs nothing more. */
+  product: Product;
+  /** The owning Smart Account, where the scope asked for it (`PoolScope.account`). */
+  accountId?: number;
   purchased: number;
   inUse: number;
   available: number;
@@ -20,6 +25,8 @@ export interface PoolScope {
   from: string;
   where: string;
   params: Record<string, unknown>;
+  /** Also report each owner's Smart Account (e.g. `va.smart_account_id`), to split a batch by account. */
+  account?: string;
 }
 
 export const exactVirtualAccounts = (ids: number[]): PoolScope => ({
@@ -51,23 +58,27 @@ export async function loadPools(
 ): Promise<Map<number, LicensePool[]>> {
   const product = productId === undefined ? "" : " AND l.product_id = :productId";
   const usageProduct = productId === undefined ? "" : " AND u.product_id = :productId";
+  const account = scope.account ? `, ${scope.account} AS account_id` : ", 0 AS account_id";
+  const groupAccount = scope.account ? `, ${scope.account}` : "";
   const sql = `
-    SELECT x.owner_id, x.product_id, SUM(x.purchased) AS purchased, SUM(x.in_use) AS in_use, MIN(x.next_expiry) AS next_expiry
-    FROM (
-      SELECT ${scope.owner} AS owner_id, l.product_id AS product_id, SUM(l.quantity) AS purchased, 0 AS in_use, MIN(l.ends_at) AS next_expiry
-        FROM ${scope.from} JOIN licenses l ON l.virtual_account_id = va.id
-       WHERE ${scope.where} AND l.kind = :smart AND (l.ends_at IS NULL OR l.ends_at > :now)${product}
-       GROUP BY ${scope.owner}, l.product_id
-      UNION ALL
-      SELECT ${scope.owner} AS owner_id, u.product_id AS product_id, 0 AS purchased, SUM(u.count) AS in_use, NULL AS next_expiry
-        FROM ${scope.from} JOIN product_instances pi ON pi.virtual_account_id = va.id
-        JOIN license_usages u ON u.product_instance_id = pi.id
-       WHERE ${scope.where}${usageProduct}
-       GROUP BY ${scope.owner}, u.product_id
-    ) x
-    GROUP BY x.owner_id, x.product_id
-    HAVING ${shortagesOnly ? "SUM(x.in_use) > SUM(x.purchased)" : "SUM(x.purchased) > 0 OR SUM(x.in_use) > 0"}
-    ORDER BY x.owner_id, x.product_id`;
+    SELECT g.*, ${prefixedColumns(manager.connection, Product, "p", "p__")} FROM (
+      SELECT x.owner_id, MIN(x.account_id) AS account_id, x.product_id, SUM(x.purchased) AS purchased, SUM(x.in_use) AS in_use, MIN(x.next_expiry) AS next_expiry
+      FROM (
+        SELECT ${scope.owner} AS owner_id${account}, l.product_id AS product_id, SUM(l.quantity) AS purchased, 0 AS in_use, MIN(l.ends_at) AS next_expiry
+          FROM ${scope.from} JOIN licenses l ON l.virtual_account_id = va.id
+         WHERE ${scope.where} AND l.kind = :smart AND (l.ends_at IS NULL OR l.ends_at > :now)${product}
+         GROUP BY ${scope.owner}${groupAccount}, l.product_id
+        UNION ALL
+        SELECT ${scope.owner} AS owner_id${account}, u.product_id AS product_id, 0 AS purchased, SUM(u.count) AS in_use, NULL AS next_expiry
+          FROM ${scope.from} JOIN product_instances pi ON pi.virtual_account_id = va.id
+          JOIN license_usages u ON u.product_instance_id = pi.id
+         WHERE ${scope.where}${usageProduct}
+         GROUP BY ${scope.owner}${groupAccount}, u.product_id
+      ) x
+      GROUP BY x.owner_id, x.product_id
+      HAVING ${shortagesOnly ? "SUM(x.in_use) > SUM(x.purchased)" : "SUM(x.purchased) > 0 OR SUM(x.in_use) > 0"}
+    ) g JOIN products p ON p.id = g.product_id
+    ORDER BY g.owner_id, p.sku`;
   const [text, values] = manager.connection.driver.escapeQueryWithParameters(
     sql,
     { ...scope.params, smart: LicenseKind.SMART, now, productId },
@@ -82,6 +93,8 @@ export async function loadPools(
     const list = pools.get(owner) ?? [];
     list.push({
       productId: Number(row.product_id),
+      product: hydrate(manager.connection, Product, unprefixed(row, "p__")),
+      accountId: scope.account ? Number(row.account_id) : undefined,
       purchased,
       inUse,
       available: Math.max(purchased - inUse, 0),

@@ -1,0 +1,120 @@
+import { EntityManager } from "typeorm";
+import { LicenseKind, Product, ProductInstance, VirtualAccount } from "../../entities";
+import { hydrate, prefixedColumns, unprefixed } from "../db/windowed";
+import { Alert, NOT_REPORTING_DAYS } from "./alerts";
+import { ALERT_WINDOW_DAYS, DAY_MS } from "./expiry";
+import { toDate } from "./pools";
+
+/**
+ * R28 in ONE statement for any number of Virtual Accounts or accounts: shortages (the pool aggregate
+ * with HAVING in_use > purchased), lots ending within 90 days either side of now, and devices silent for
+ * over 30 days, UNION ALL'd, with each alert's Virtual Account, product and device joined in.
+ * `where` is a predicate over `va` (the Virtual Accounts to look at); `partition` groups the result
+ * (e.g. `va.id` or `va.smart_account_id`).
+ */
+export async function loadAlerts(
+  manager: EntityManager,
+  scope: { where: string; params: Record<string, unknown>; partition: "id" | "smart_account_id" },
+  now: Date,
+): Promise<Map<number, Alert[]>> {
+  const ds = manager.connection;
+  const sql = `
+    SELECT a.kind, a.quantity, a.due_at, a.lot_id, a.held, a.used,
+           ${prefixedColumns(ds, VirtualAccount, "va", "va__")},
+           ${prefixedColumns(ds, Product, "p", "p__")},
+           ${prefixedColumns(ds, ProductInstance, "pi", "pi__")}
+    FROM (
+      SELECT 'SHORTAGE' AS kind, s.va_id, s.product_id, SUM(s.in_use) - SUM(s.purchased) AS quantity,
+             NULL AS due_at, NULL AS device_id, NULL AS lot_id, SUM(s.purchased) AS held, SUM(s.in_use) AS used
+        FROM (
+          SELECT va.id AS va_id, l.product_id, SUM(l.quantity) AS purchased, 0 AS in_use
+            FROM virtual_accounts va JOIN licenses l ON l.virtual_account_id = va.id
+           WHERE ${scope.where} AND l.kind = :alertSmart AND (l.ends_at IS NULL OR l.ends_at > :alertNow)
+           GROUP BY va.id, l.product_id
+          UNION ALL
+          SELECT va.id, u.product_id, 0, SUM(u.count)
+            FROM virtual_accounts va JOIN product_instances d ON d.virtual_account_id = va.id
+            JOIN license_usages u ON u.product_instance_id = d.id
+           WHERE ${scope.where}
+           GROUP BY va.id, u.product_id
+        ) s
+       GROUP BY s.va_id, s.product_id
+      HAVING SUM(s.in_use) > SUM(s.purchased)
+      UNION ALL
+      SELECT 'LOT', l.virtual_account_id, l.product_id, l.quantity, l.ends_at, NULL, l.id, NULL, NULL
+        FROM licenses l JOIN virtual_accounts va ON va.id = l.virtual_account_id
+       WHERE ${scope.where} AND l.quantity > 0 AND l.ends_at > :alertFrom AND l.ends_at <= :alertTo
+      UNION ALL
+      SELECT 'SILENT', d.virtual_account_id, NULL, NULL, COALESCE(d.last_reported_at, d.registered_at), d.id, NULL, NULL, NULL
+        FROM product_instances d JOIN virtual_accounts va ON va.id = d.virtual_account_id
+       WHERE ${scope.where} AND COALESCE(d.last_reported_at, d.registered_at) < :alertSilentSince
+    ) a
+    JOIN virtual_accounts va ON va.id = a.va_id
+    LEFT JOIN products p ON p.id = a.product_id
+    LEFT JOIN product_instances pi ON pi.id = a.device_id`;
+  const [text, values] = ds.driver.escapeQueryWithParameters(
+    sql,
+    {
+      ...scope.params,
+      alertSmart: LicenseKind.SMART,
+      alertNow: now,
+      alertFrom: new Date(now.getTime() - ALERT_WINDOW_DAYS * DAY_MS),
+      alertTo: new Date(now.getTime() + ALERT_WINDOW_DAYS * DAY_MS),
+      alertSilentSince: new Date(now.getTime() - NOT_REPORTING_DAYS * DAY_MS),
+    },
+    {},
+  );
+  const rows: Record<string, unknown>[] = await manager.query(text, values);
+  const alerts = new Map<number, Alert[]>();
+  for (const row of rows) {
+    const va = hydrate(ds, VirtualAccount, unprefixed(row, "va__"));
+    const product = row.p__id == null ? null : hydrate(ds, Product, unprefixed(row, "p__"));
+    const device = row.pi__id == null ? null : hydrate(ds, ProductInstance, unprefixed(row, "pi__"));
+    const alert = toAlert(String(row.kind), va, product, device, Number(row.quantity), toDate(row.due_at), now, Number(row.held), Number(row.used));
+    const key = scope.partition === "id" ? va.id : va.smartAccountId;
+    alerts.set(key, [...(alerts.get(key) ?? []), alert]);
+  }
+  return alerts;
+}
+
+function toAlert(
+  kind: string,
+  va: VirtualAccount,
+  product: Product | null,
+  device: ProductInstance | null,
+  quantity: number,
+  due: Date | null,
+  now: Date,
+  held = 0,
+  used = 0,
+): Alert {
+  const base = { virtualAccountId: va.id, virtualAccount: va, productId: product?.id ?? null, product, productInstanceId: device?.id ?? null, productInstance: device };
+  const sku = product?.sku ?? "";
+  if (kind === "SHORTAGE") {
+    return { ...base, type: "INSUFFICIENT_LICENSES", severity: "MAJOR", quantity, dueAt: null, message: `"${va.name}" uses ${used} ${sku} but holds ${held}: ${quantity} short.` };
+  }
+  if (kind === "SILENT" && device) {
+    const days = Math.floor((now.getTime() - (due as Date).getTime()) / DAY_MS);
+    return {
+      ...base,
+      type: "PRODUCT_INSTANCE_NOT_REPORTING",
+      severity: "MINOR",
+      quantity: null,
+      dueAt: null,
+      message: `${device.hostname ?? `${device.pid} ${device.serialNumber}`} in "${va.name}" has not reported for ${days} days.`,
+    };
+  }
+  const ends = due as Date;
+  const expired = ends.getTime() <= now.getTime();
+  const days = Math.ceil((ends.getTime() - now.getTime()) / DAY_MS);
+  return {
+    ...base,
+    type: expired ? "LICENSES_EXPIRED" : "LICENSES_EXPIRING",
+    severity: expired ? "MAJOR" : "MINOR",
+    quantity,
+    dueAt: ends,
+    message: expired
+      ? `${quantity} ${sku} in "${va.name}" expired on ${ends.toISOString().slice(0, 10)}.`
+      : `${quantity} ${sku} in "${va.name}" expire${days <= 1 ? " within a day" : ` in ${days} days`} (${ends.toISOString().slice(0, 10)}).`,
+  };
+}
