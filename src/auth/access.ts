@@ -138,6 +138,36 @@ export class Access {
     return { sql: terms.length ? `(${terms.join(" OR ")})` : "1 = 0", params };
   }
 
+  /**
+   * The capability over rows that carry both their account and their Virtual Account (lots, devices),
+   * with no join: account-wide reach tests the row's account column; subtree reach is a semi-join on the
+   * Virtual Account column. Lets the database walk the rows' own (account, id) index in order.
+   */
+  sqlScopeOfRows(capability: Capability, columns: { account: string; virtualAccount: string }, smartAccountId?: number): SqlScope {
+    const allAccounts: number[] = [];
+    const paths: string[] = [];
+    for (const accountId of smartAccountId === undefined ? this.smartAccountIds : [smartAccountId]) {
+      const reach = this.reach(capability, accountId);
+      if (reach.all) allAccounts.push(accountId);
+      else paths.push(...reach.paths);
+    }
+    const prefix = `rows_${capability.replace(/[^a-z]/gi, "_")}`;
+    const terms: string[] = [];
+    const params: Record<string, unknown> = {};
+    if (allAccounts.length) {
+      terms.push(`${columns.account} IN (:...${prefix}_accounts)`);
+      params[`${prefix}_accounts`] = allAccounts;
+    }
+    if (paths.length) {
+      const likes = paths.map((path, index) => {
+        params[`${prefix}_p${index}`] = `${path}%`;
+        return `sv.path LIKE :${prefix}_p${index}`;
+      });
+      terms.push(`${columns.virtualAccount} IN (SELECT sv.id FROM virtual_accounts sv WHERE ${likes.join(" OR ")})`);
+    }
+    return { sql: terms.length ? `(${terms.join(" OR ")})` : "1 = 0", params };
+  }
+
   private computeReach(capability: Capability, smartAccountId: number): Reach {
     const grants = this.byAccount.get(smartAccountId);
     if (!grants) return NOWHERE;

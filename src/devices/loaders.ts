@@ -28,11 +28,11 @@ export function deviceLoaders(context: RequestContext) {
 
     /** SmartAccount.productInstances: every device where the viewer may see devices. */
     smartAccountProductInstances: pagedLoader<ProductInstance>(db, (accountIds) => {
-      const scope = access.sqlScope("licenses:read");
+      const scope = access.sqlScopeOfRows("licenses:read", { account: "pi.smart_account_id", virtualAccount: "pi.virtual_account_id" });
       return {
         entity: ProductInstance,
         kind: "SmartAccount.productInstances",
-        from: "product_instances pi JOIN virtual_accounts va ON va.id = pi.virtual_account_id",
+        from: "product_instances pi",
         alias: "pi",
         partitionBy: "pi.smart_account_id",
         where: `pi.smart_account_id IN (:...accountIds) AND ${scope.sql}`,

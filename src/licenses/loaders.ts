@@ -61,11 +61,11 @@ export function licenseLoaders(context: RequestContext) {
     /** SmartAccount.licenses: every lot in a Virtual Account where the viewer may see licenses. */
     smartAccountLicenses: pagedLoader<License, LicenseFilter | null>(db, (accountIds, filter) => {
       const where = licenseFilterSql(filter, now);
-      const scope = access.sqlScope("licenses:read");
+      const scope = access.sqlScopeOfRows("licenses:read", { account: "l.smart_account_id", virtualAccount: "l.virtual_account_id" });
       return {
         entity: License,
         kind: "SmartAccount.licenses",
-        from: "licenses l JOIN virtual_accounts va ON va.id = l.virtual_account_id",
+        from: "licenses l",
         alias: "l",
         partitionBy: "l.smart_account_id",
         where: `l.smart_account_id IN (:...accountIds) AND ${scope.sql}${where.sql}`,

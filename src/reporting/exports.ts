@@ -36,7 +36,8 @@ function runner(db: Database) {
 /** `/exports/licenses`: the contract's License fields flattened. */
 export function licenseExport(db: Database, access: Access, clock: Clock, scope: ExportScope, filters: ExportFilters): ExportDefinition<Record<string, any>> {
   const now = clock.now();
-  const terms = ["l.smart_account_id = :account", scope.where.sql];
+  // A semi-join, not a join: the database walks licenses (smart_account_id, id) in order, batch by batch.
+  const terms = ["l.smart_account_id = :account", `l.virtual_account_id IN (SELECT va.id FROM virtual_accounts va WHERE ${scope.where.sql})`];
   const params: Record<string, unknown> = { ...scope.where.params, account: scope.account.id, now };
   if (filters.status !== undefined) {
     if (filters.status === LicenseStatus.ACTIVE) terms.push("(l.ends_at IS NULL OR l.ends_at > :now)");
@@ -74,7 +75,6 @@ export function licenseExport(db: Database, access: Access, clock: Clock, scope:
         `SELECT l.id, l.kind, l.quantity, l.starts_at, l.ends_at, l.pak, l.virtual_account_id, p.sku, p.name AS product_name,
                 o.number AS order_number, o.placed_by_id
            FROM licenses l
-           JOIN virtual_accounts va ON va.id = l.virtual_account_id
            JOIN products p ON p.id = l.product_id
            LEFT JOIN orders o ON o.id = l.order_id
           WHERE ${terms.join(" AND ")} AND l.id > :after
@@ -140,7 +140,7 @@ export function poolExport(db: Database, clock: Clock, scope: ExportScope, filte
 /** `/exports/product-instances`: the contract's ProductInstance fields, usage as `SKU:count` items. */
 export function productInstanceExport(db: Database, scope: ExportScope, filters: ExportFilters): ExportDefinition<Record<string, any>> {
   if (filters.status !== undefined) throw new InputError("status", "status filters licenses only.");
-  const terms = ["pi.smart_account_id = :account", scope.where.sql];
+  const terms = ["pi.smart_account_id = :account", `pi.virtual_account_id IN (SELECT va.id FROM virtual_accounts va WHERE ${scope.where.sql})`];
   const params: Record<string, unknown> = { ...scope.where.params, account: scope.account.id };
   if (filters.sku) {
     terms.push("EXISTS (SELECT 1 FROM license_usages fu JOIN products fp ON fp.id = fu.product_id WHERE fu.product_instance_id = pi.id AND LOWER(fp.sku) = :sku)");
@@ -164,7 +164,7 @@ export function productInstanceExport(db: Database, scope: ExportScope, filters:
     async batch(after) {
       const rows = await query(
         `SELECT pi.id, pi.pid, pi.serial_number, pi.hostname, pi.virtual_account_id, pi.registered_at, pi.last_reported_at
-           FROM product_instances pi JOIN virtual_accounts va ON va.id = pi.virtual_account_id
+           FROM product_instances pi
           WHERE ${terms.join(" AND ")} AND pi.id > :after ORDER BY pi.id LIMIT ${BATCH_SIZE}`,
         { ...params, after },
       );
