@@ -23,7 +23,7 @@ const RESULTS_DIR = path.join(__dirname, "results");
 const SECRET = "bench-secret";
 const DOMAIN = "bench.example.com";
 const VIEWERS = { SMART_ACCOUNT_ADMIN: "admin@bench.example.com", VIRTUAL_ACCOUNT_USER: "va-user@bench.example.com" } as const;
-const PORTS = { api: 4400, noShield: 4401, bare: 4402, floor: 4403 };
+const PORTS = { api: 4400, noShield: 4401, bare: 4402, floor: 4403, export: 4404 };
 
 interface Measure {
   p50: number;
@@ -51,6 +51,7 @@ interface Run {
   rows: Row[];
   light: { api: Measure; bare: Measure };
   authorization: { withShield: Measure; withoutShield: Measure };
+  export?: { rows: number; seconds: number; rowsPerSecond: number; firstByteMs: number; peakRssMb: number; format: string };
 }
 
 const args = process.argv.slice(2);
@@ -196,6 +197,12 @@ async function main(): Promise<void> {
     const withShield = await load({ url: `http://127.0.0.1:${PORTS.api}/graphql`, headers: adminHeaders, body: dashboardBody });
     const withoutShield = await load({ url: `http://127.0.0.1:${PORTS.noShield}/graphql`, headers: adminHeaders, body: dashboardBody });
 
+    // Issue #6: stream every lot of the account as CSV through a fresh server, whose peak RSS is the export's.
+    const exportServer = start(["dist/src/main.js"], PORTS.export, {});
+    children.push(exportServer);
+    await waitFor(`http://127.0.0.1:${PORTS.export}/readyz`);
+    const exported = await measureExport(adminToken, exportServer);
+
     const cpus = os.cpus();
     const run: Run = {
       database: databaseUrl.startsWith("sqlite:") ? "sqlite" : "mariadb",
@@ -208,6 +215,7 @@ async function main(): Promise<void> {
       rows,
       light: { api: lightApi, bare: lightBare },
       authorization: { withShield, withoutShield },
+      export: exported,
     };
     fs.mkdirSync(RESULTS_DIR, { recursive: true });
     fs.writeFileSync(path.join(RESULTS_DIR, `${run.database}-scale${run.scale.label}.json`), `${JSON.stringify(run, null, 2)}\n`);
@@ -217,6 +225,29 @@ async function main(): Promise<void> {
   } finally {
     stop();
   }
+}
+
+/** Streams /exports/licenses for the whole bench account, counting rows; the server's VmHWM after. */
+async function measureExport(token: string, server: ChildProcess) {
+  const started = Date.now();
+  const response = await fetch(`http://127.0.0.1:${PORTS.export}/exports/licenses?domain=${DOMAIN}&format=csv`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  if (!response.ok || !response.body) throw new Error(`export failed: ${response.status}`);
+  let firstByteMs = -1;
+  let rows = -1; // the header row
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (firstByteMs < 0) firstByteMs = Date.now() - started;
+    for (const byte of value) if (byte === 10) rows += 1;
+  }
+  const seconds = (Date.now() - started) / 1000;
+  const status = fs.readFileSync(`/proc/${server.pid}/status`, "utf8");
+  const peakRssMb = Math.round(Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024);
+  console.log(`export: ${rows} rows in ${seconds.toFixed(1)} s, first byte ${firstByteMs} ms, server peak RSS ${peakRssMb} MB`);
+  return { rows, seconds, rowsPerSecond: Math.round(rows / seconds), firstByteMs, peakRssMb, format: "csv" };
 }
 
 const ms = (value: number) => `${value.toFixed(value < 10 ? 1 : 0)}`;
@@ -251,6 +282,11 @@ function render(): string {
       ),
       "",
       `- Light throughput: ${run.light.api.rps} req/s against a bare Apollo Server's ${run.light.bare.rps} req/s: **${Math.round((100 * run.light.api.rps) / run.light.bare.rps)}%** (target ≥ 50%).`,
+      ...(run.export
+        ? [
+            `- Export (/exports/licenses, ${run.export.format}): ${run.export.rows.toLocaleString("en")} rows in ${run.export.seconds.toFixed(1)} s = **${run.export.rowsPerSecond.toLocaleString("en")} rows/s** (target ≥ 50,000), first byte after ${run.export.firstByteMs} ms, peak RSS of the exporting server **${run.export.peakRssMb} MB** (target ≤ 200 MB).`,
+          ]
+        : []),
       `- Authorization: Dashboard p50 ${ms(run.authorization.withShield.p50)} ms with the shield, ${ms(run.authorization.withoutShield.p50)} ms without: **${Math.round((100 * (run.authorization.withShield.p50 - run.authorization.withoutShield.p50)) / run.authorization.withShield.p50)}%** of p50 (target ≤ 15%).`,
       "",
     );
