@@ -1,7 +1,6 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from "type-graphql";
-import { LicenseUsage, Product, ProductInstance, RegistrationToken, SmartAccount, User, VirtualAccount } from "../entities";
+import { LicenseUsage, ProductInstance, RegistrationToken, SmartAccount, User, VirtualAccount } from "../entities";
 import { RequestContext } from "../src/context";
-import { Alert } from "../src/licenses/alerts";
 import { Connection, pageRequest } from "../src/paging";
 import { NodeResolver } from "./node-resolver";
 import {
@@ -18,8 +17,7 @@ import {
   TransferProductInstanceInput,
 } from "./types/devices";
 import { PageArgs } from "./types/inputs";
-import { AlertObject } from "./types/licensing";
-import { ProductObject, SmartAccountObject, UserObject, VirtualAccountObject } from "./types/objects";
+import { SmartAccountObject, UserObject, VirtualAccountObject } from "./types/objects";
 
 @Resolver(() => SmartAccountObject)
 export class SmartAccountDevicesResolver {
@@ -75,14 +73,6 @@ export class ProductInstanceResolver extends NodeResolver("ProductInstance", Pro
   }
 }
 
-@Resolver(() => LicenseUsageObject)
-export class LicenseUsageResolver {
-  @FieldResolver(() => ProductObject)
-  async product(@Root() usage: LicenseUsage, @Ctx() context: RequestContext): Promise<Product> {
-    return usage.product ?? ((await context.loaders.product.load(usage.productId)) as Product);
-  }
-}
-
 @Resolver(() => RegistrationTokenObject)
 export class RegistrationTokenResolver extends NodeResolver("RegistrationToken", RegistrationTokenObject) {
   @FieldResolver(() => UserObject, { nullable: true })
@@ -106,11 +96,3 @@ export class RegistrationTokenResolver extends NodeResolver("RegistrationToken",
   }
 }
 
-@Resolver(() => AlertObject)
-export class AlertDeviceResolver {
-  @FieldResolver(() => ProductInstanceObject, { nullable: true })
-  productInstance(@Root() alert: Alert, @Ctx() context: RequestContext): Promise<ProductInstance | null> | ProductInstance | null {
-    if (alert.productInstance !== undefined) return alert.productInstance;
-    return alert.productInstanceId === null ? null : context.loaders.productInstance.load(alert.productInstanceId);
-  }
-}

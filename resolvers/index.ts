@@ -3,8 +3,6 @@ import "./types/enums";
 import { GraphQLSchema } from "graphql";
 import { buildSchemaSync } from "type-graphql";
 import {
-  AlertDeviceResolver,
-  LicenseUsageResolver,
   ProductInstanceResolver,
   RegistrationTokenResolver,
   SmartAccountDevicesResolver,
@@ -12,8 +10,6 @@ import {
 } from "./device.resolver";
 import { EventResolver } from "./event.resolver";
 import {
-  AlertResolver,
-  LicensePoolResolver,
   LicenseResolver,
   SmartAccountLicensesResolver,
   TransferLicensesPayloadResolver,
@@ -42,8 +38,6 @@ export const RESOLVERS = [
   SmartAccountLicensesResolver,
   VirtualAccountLicensesResolver,
   LicenseResolver,
-  LicensePoolResolver,
-  AlertResolver,
   TransferLicensesPayloadResolver,
   UsageSummaryEntryResolver,
   SmartAccountOrdersResolver,
@@ -52,9 +46,7 @@ export const RESOLVERS = [
   SmartAccountDevicesResolver,
   VirtualAccountDevicesResolver,
   ProductInstanceResolver,
-  LicenseUsageResolver,
   RegistrationTokenResolver,
-  AlertDeviceResolver,
 ] as const;
 
 let schema: GraphQLSchema | null = null;

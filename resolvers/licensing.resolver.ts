@@ -65,10 +65,6 @@ export class UsageSummaryEntryResolver {
     return (await context.loaders.virtualAccount.load(entry.virtualAccountId)) as VirtualAccount;
   }
 
-  @FieldResolver(() => ProductObject)
-  product(@Root() entry: UsageSummaryEntry): Product {
-    return entry.product;
-  }
 }
 
 @Resolver(() => VirtualAccountObject)
@@ -140,29 +136,6 @@ export class LicenseResolver extends NodeResolver("License", LicenseObject) {
   @Mutation(() => LicenseObject)
   setLicenseTags(@Arg("input") input: SetLicenseTagsInput, @Ctx() context: RequestContext): Promise<License> {
     return context.services.licenses.setTags(context, input);
-  }
-}
-
-@Resolver(() => LicensePoolObject)
-export class LicensePoolResolver {
-  /** Joined into the pool's own statement. */
-  @FieldResolver(() => ProductObject)
-  product(@Root() pool: LicensePool): Product {
-    return pool.product;
-  }
-}
-
-@Resolver(() => AlertObject)
-export class AlertResolver {
-  @FieldResolver(() => VirtualAccountObject)
-  async virtualAccount(@Root() alert: Alert, @Ctx() context: RequestContext): Promise<VirtualAccount> {
-    return alert.virtualAccount ?? ((await context.loaders.virtualAccount.load(alert.virtualAccountId)) as VirtualAccount);
-  }
-
-  @FieldResolver(() => ProductObject, { nullable: true })
-  product(@Root() alert: Alert, @Ctx() context: RequestContext): Promise<Product | null> | Product | null {
-    if (alert.product !== undefined) return alert.product;
-    return alert.productId === null ? null : context.loaders.product.load(alert.productId);
   }
 }
 

@@ -19,54 +19,10 @@ import { License, LicenseKind, LicenseTag, Order, OrderStatus, Role, SmartAccoun
 import { AccountBuilder } from "../src/db/seed/builder";
 import { codeOf, GqlResult, startTestServer, TestServer } from "./support/harness";
 import { gid } from "./support/ids";
-
-const SA_ROLES = [
-  Role.SMART_ACCOUNT_APPROVER,
-  Role.SMART_ACCOUNT_ADMIN,
-  Role.SMART_ACCOUNT_USER,
-  Role.SMART_ACCOUNT_VIEWER,
-];
-const VA_ROLES = [Role.VIRTUAL_ACCOUNT_ADMIN, Role.VIRTUAL_ACCOUNT_USER, Role.VIRTUAL_ACCOUNT_VIEWER];
-const SEVEN_ROLES = [...SA_ROLES, ...VA_ROLES];
-const isSa = (role: Role) => SA_ROLES.includes(role);
-
-const OUTSIDER = "outsider@other.test";
-const OUTSIDER_LABEL = "outsider (SMART_ACCOUNT_ADMIN of another account only)";
+import { SEVEN_ROLES, isSa, OUTSIDER, Cell, cellsOf, Outcome, slug } from "./support/role-table";
 
 const TERM_SKU = "C9300-DNA-A-3Y"; // TERM, smart-enabled
 const PERPETUAL_SKU = "C9300-NW-A"; // PERPETUAL, smart-enabled
-
-type Who = "member" | "outsider" | "anonymous";
-
-interface Cell<E> {
-  name: string;
-  who: Who;
-  role: Role | null;
-  inScope: boolean;
-  expected: E;
-}
-
-/** The cells of one row: each role (in and out of scope when `scoped`), the outsider, and no token. */
-function cellsOf<E>(
-  title: string,
-  options: { scoped: boolean; expected: (role: Role, inScope: boolean) => E; outsider: E; anonymous: E },
-): Cell<E>[] {
-  const cells: Cell<E>[] = [];
-  for (const role of SEVEN_ROLES) {
-    for (const inScope of options.scoped ? [true, false] : [true]) {
-      const expected = options.expected(role, inScope);
-      const where = options.scoped ? (inScope ? " in scope" : " out of scope") : "";
-      cells.push({ name: `${title}: ${role}${where} → ${expected}`, who: "member", role, inScope, expected });
-    }
-  }
-  cells.push({ name: `${title}: ${OUTSIDER_LABEL} → ${options.outsider}`, who: "outsider", role: null, inScope: true, expected: options.outsider });
-  cells.push({ name: `${title}: no token → ${options.anonymous} (R1)`, who: "anonymous", role: null, inScope: true, expected: options.anonymous });
-  return cells;
-}
-
-type Outcome = "allowed" | "FORBIDDEN" | "NOT_FOUND" | "UNAUTHENTICATED";
-
-const slug = (role: Role) => role.toLowerCase().replace(/_/g, "-");
 
 /** One Smart Account: Default; US → Finance, US → Sales; EMEA → Paris. */
 interface World {

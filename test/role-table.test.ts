@@ -26,61 +26,12 @@ import {
 import { AccountBuilder } from "../src/db/seed/builder";
 import { codeOf, GqlResult, startTestServer, TestServer } from "./support/harness";
 import { gid } from "./support/ids";
-
-const SA_ROLES = [
-  Role.SMART_ACCOUNT_APPROVER,
-  Role.SMART_ACCOUNT_ADMIN,
-  Role.SMART_ACCOUNT_USER,
-  Role.SMART_ACCOUNT_VIEWER,
-];
-const VA_ROLES = [Role.VIRTUAL_ACCOUNT_ADMIN, Role.VIRTUAL_ACCOUNT_USER, Role.VIRTUAL_ACCOUNT_VIEWER];
-const SEVEN_ROLES = [...SA_ROLES, ...VA_ROLES];
-const isSa = (role: Role) => SA_ROLES.includes(role);
-
-const OUTSIDER = "outsider@other.test";
-const OUTSIDER_LABEL = "outsider (SMART_ACCOUNT_ADMIN of another account only)";
-
-type Who = "member" | "outsider" | "anonymous";
-
-interface Cell<E> {
-  name: string;
-  who: Who;
-  role: Role | null;
-  inScope: boolean;
-  expected: E;
-}
+import { VA_ROLES, SEVEN_ROLES, isSa, OUTSIDER, Cell, cellsOf, Outcome, slug } from "./support/role-table";
 
 /**
  * The cells of one row: each role (in and out of scope when `scoped`), the outsider, and no token.
  * `label` turns an expectation into the words of the test name.
  */
-function cellsOf<E>(
-  title: string,
-  options: {
-    scoped: boolean;
-    expected: (role: Role, inScope: boolean) => E;
-    outsider: E;
-    anonymous: E;
-    label?: (expected: E) => string;
-  },
-): Cell<E>[] {
-  const label = options.label ?? String;
-  const cells: Cell<E>[] = [];
-  for (const role of SEVEN_ROLES) {
-    for (const inScope of options.scoped ? [true, false] : [true]) {
-      const expected = options.expected(role, inScope);
-      const where = options.scoped ? (inScope ? " in scope" : " out of scope") : "";
-      cells.push({ name: `${title}: ${role}${where} → ${label(expected)}`, who: "member", role, inScope, expected });
-    }
-  }
-  cells.push({ name: `${title}: ${OUTSIDER_LABEL} → ${label(options.outsider)}`, who: "outsider", role: null, inScope: true, expected: options.outsider });
-  cells.push({ name: `${title}: no token → ${label(options.anonymous)} (R1)`, who: "anonymous", role: null, inScope: true, expected: options.anonymous });
-  return cells;
-}
-
-type Outcome = "allowed" | "FORBIDDEN" | "NOT_FOUND" | "UNAUTHENTICATED";
-
-const slug = (role: Role) => role.toLowerCase().replace(/_/g, "-");
 
 /** One Smart Account: Default; US → Finance, US → Sales; EMEA → Paris. */
 interface World {

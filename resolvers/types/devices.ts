@@ -1,8 +1,9 @@
 import { Field, ID, InputType, Int, ObjectType } from "type-graphql";
 import { ConnectionType } from "./connection";
 import { Node } from "./node";
+import { ProductObject } from "./objects";
 
-@ObjectType("ProductInstance", { implements: Node })
+@ObjectType("ProductInstance", { simpleResolvers: true, implements: Node })
 export class ProductInstanceObject extends Node {
   @Field()
   pid!: string;
@@ -16,13 +17,16 @@ export class ProductInstanceObject extends Node {
   lastReportedAt!: Date | null;
 }
 
-@ObjectType("LicenseUsage")
+@ObjectType("LicenseUsage", { simpleResolvers: true })
 export class LicenseUsageObject {
+  /** Joined when the usage is loaded. */
+  @Field(() => ProductObject)
+  product!: ProductObject;
   @Field(() => Int)
   count!: number;
 }
 
-@ObjectType("RegistrationToken", { implements: Node })
+@ObjectType("RegistrationToken", { simpleResolvers: true, implements: Node })
 export class RegistrationTokenObject extends Node {
   @Field(() => String, { nullable: true })
   description!: string | null;
@@ -40,7 +44,7 @@ export class RegistrationTokenObject extends Node {
   revokedAt!: Date | null;
 }
 
-@ObjectType("CreateRegistrationTokenPayload")
+@ObjectType("CreateRegistrationTokenPayload", { simpleResolvers: true })
 export class CreateRegistrationTokenPayload {
   @Field(() => RegistrationTokenObject)
   token!: RegistrationTokenObject;
@@ -48,7 +52,7 @@ export class CreateRegistrationTokenPayload {
   secret!: string;
 }
 
-@ObjectType("RegisterProductInstancePayload")
+@ObjectType("RegisterProductInstancePayload", { simpleResolvers: true })
 export class RegisterProductInstancePayload {
   @Field(() => ProductInstanceObject)
   productInstance!: ProductInstanceObject;

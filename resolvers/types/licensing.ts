@@ -3,12 +3,14 @@ import { LicenseKind, LicenseModel, OrderStatus } from "../../entities";
 import { LicenseStatus } from "../../src/licenses/expiry";
 import { ConnectionType } from "./connection";
 import { AlertSeverity, AlertType, ComplianceStatus } from "./enums";
+import { ProductInstanceObject } from "./devices";
 import { Node } from "./node";
+import { ProductObject, VirtualAccountObject } from "./objects";
 
 // The contract's license and order types. Plain fields are read off entities (or the pool/alert
 // records of src/licenses); relations come from the field resolvers.
 
-@ObjectType("License", {
+@ObjectType("License", { simpleResolvers: true,
   implements: Node,
   description: "A lot of licenses of one product, delivered by one order line or split off one by a transfer or conversion.",
 })
@@ -25,8 +27,11 @@ export class LicenseObject extends Node {
   pak!: string | null;
 }
 
-@ObjectType("LicensePool")
+@ObjectType("LicensePool", { simpleResolvers: true })
 export class LicensePoolObject {
+  /** Joined into the pool's own statement. */
+  @Field(() => ProductObject)
+  product!: ProductObject;
   @Field(() => Int)
   purchased!: number;
   @Field(() => Int)
@@ -41,10 +46,12 @@ export class LicensePoolObject {
   nextExpiry!: Date | null;
 }
 
-@ObjectType("UsageSummaryEntry", {
+@ObjectType("UsageSummaryEntry", { simpleResolvers: true,
   description: "A product's pool in one Virtual Account, for dashboards that want totals without pages.",
 })
 export class UsageSummaryEntryObject {
+  @Field(() => ProductObject)
+  product!: ProductObject;
   @Field({ description: "The Virtual Account's path as the viewer sees it, e.g. \"US / Finance\"." })
   path!: string;
   @Field(() => Int)
@@ -59,7 +66,7 @@ export class UsageSummaryEntryObject {
   status!: ComplianceStatus;
 }
 
-@ObjectType("Order", { implements: Node })
+@ObjectType("Order", { simpleResolvers: true, implements: Node })
 export class OrderObject extends Node {
   @Field()
   number!: string;
@@ -69,7 +76,7 @@ export class OrderObject extends Node {
   createdAt!: Date;
 }
 
-@ObjectType("OrderLine")
+@ObjectType("OrderLine", { simpleResolvers: true })
 export class OrderLineObject {
   @Field(() => LicenseKind)
   kind!: LicenseKind;
@@ -81,10 +88,17 @@ export class OrderLineObject {
   endsAt!: Date | null;
 }
 
-@ObjectType("Alert")
+@ObjectType("Alert", { simpleResolvers: true })
 export class AlertObject {
   @Field(() => AlertType)
   type!: AlertType;
+  // Relations come joined in the alerts' own statement (src/licenses/alert-rows.ts).
+  @Field(() => VirtualAccountObject)
+  virtualAccount!: VirtualAccountObject;
+  @Field(() => ProductObject, { nullable: true })
+  product!: ProductObject | null;
+  @Field(() => ProductInstanceObject, { nullable: true })
+  productInstance!: ProductInstanceObject | null;
   @Field(() => AlertSeverity)
   severity!: AlertSeverity;
   @Field()
@@ -95,7 +109,7 @@ export class AlertObject {
   dueAt!: Date | null;
 }
 
-@ObjectType("TransferLicensesPayload")
+@ObjectType("TransferLicensesPayload", { simpleResolvers: true })
 export class TransferLicensesPayload {
   @Field(() => Int)
   quantity!: number;

@@ -28,7 +28,7 @@ export abstract class Node {
   id!: string;
 }
 
-@ObjectType("PageInfo")
+@ObjectType("PageInfo", { simpleResolvers: true })
 export class PageInfo {
   @Field()
   hasNextPage!: boolean;

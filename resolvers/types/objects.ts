@@ -12,7 +12,7 @@ import { Node } from "./node";
 // The GraphQL object types of SPEC's contract. Plain fields are read off the entities; ids and
 // relations come from the field resolvers in resolvers/*.resolver.ts.
 
-@ObjectType("User", { implements: Node })
+@ObjectType("User", { simpleResolvers: true, implements: Node })
 export class UserObject extends Node {
   @Field()
   email!: string;
@@ -20,10 +20,10 @@ export class UserObject extends Node {
   name!: string | null;
 }
 
-@ObjectType("Viewer")
+@ObjectType("Viewer", { simpleResolvers: true })
 export class ViewerObject {}
 
-@ObjectType("SmartAccount", { implements: Node })
+@ObjectType("SmartAccount", { simpleResolvers: true, implements: Node })
 export class SmartAccountObject extends Node {
   @Field()
   name!: string;
@@ -41,7 +41,7 @@ export class SmartAccountObject extends Node {
   awaitingDomainApproval!: boolean;
 }
 
-@ObjectType("VirtualAccount", { implements: Node })
+@ObjectType("VirtualAccount", { simpleResolvers: true, implements: Node })
 export class VirtualAccountObject extends Node {
   @Field()
   name!: string;
@@ -55,7 +55,7 @@ export class VirtualAccountObject extends Node {
   createdAt!: Date;
 }
 
-@ObjectType("Product", { implements: Node })
+@ObjectType("Product", { simpleResolvers: true, implements: Node })
 export class ProductObject extends Node {
   @Field()
   sku!: string;
@@ -67,7 +67,7 @@ export class ProductObject extends Node {
   smartEnabled!: boolean;
 }
 
-@ObjectType("RoleAssignment", { implements: Node })
+@ObjectType("RoleAssignment", { simpleResolvers: true, implements: Node })
 export class RoleAssignmentObject extends Node {
   @Field(() => Role)
   role!: Role;
@@ -75,7 +75,7 @@ export class RoleAssignmentObject extends Node {
   createdAt!: Date;
 }
 
-@ObjectType("AccessRequest", { implements: Node })
+@ObjectType("AccessRequest", { simpleResolvers: true, implements: Node })
 export class AccessRequestObject extends Node {
   @Field(() => AccessRequestStatus)
   status!: AccessRequestStatus;
@@ -87,7 +87,7 @@ export class AccessRequestObject extends Node {
   decidedAt!: Date | null;
 }
 
-@ObjectType("Event", { implements: Node })
+@ObjectType("Event", { simpleResolvers: true, implements: Node })
 export class EventObject extends Node {
   @Field({ description: "A stable, upper-snake-case name, e.g. LICENSES_TRANSFERRED." })
   type!: string;

@@ -36,9 +36,10 @@ function runner(db: Database) {
 /** `/exports/licenses`: the contract's License fields flattened. */
 export function licenseExport(db: Database, access: Access, clock: Clock, scope: ExportScope, filters: ExportFilters): ExportDefinition<Record<string, any>> {
   const now = clock.now();
-  // A semi-join, not a join: the database walks licenses (smart_account_id, id) in order, batch by batch.
-  const terms = ["l.smart_account_id = :account", `l.virtual_account_id IN (SELECT va.id FROM virtual_accounts va WHERE ${scope.where.sql})`];
-  const params: Record<string, unknown> = { ...scope.where.params, account: scope.account.id, now };
+  // No join to Virtual Accounts: the database walks licenses (smart_account_id, id) in order, batch by batch.
+  const rowScope = scope.rows({ account: "l.smart_account_id", virtualAccount: "l.virtual_account_id" });
+  const terms = ["l.smart_account_id = :account", rowScope.sql];
+  const params: Record<string, unknown> = { ...rowScope.params, account: scope.account.id, now };
   if (filters.status !== undefined) {
     if (filters.status === LicenseStatus.ACTIVE) terms.push("(l.ends_at IS NULL OR l.ends_at > :now)");
     else if (filters.status === LicenseStatus.EXPIRED) terms.push("l.ends_at <= :now");
@@ -140,8 +141,9 @@ export function poolExport(db: Database, clock: Clock, scope: ExportScope, filte
 /** `/exports/product-instances`: the contract's ProductInstance fields, usage as `SKU:count` items. */
 export function productInstanceExport(db: Database, scope: ExportScope, filters: ExportFilters): ExportDefinition<Record<string, any>> {
   if (filters.status !== undefined) throw new InputError("status", "status filters licenses only.");
-  const terms = ["pi.smart_account_id = :account", `pi.virtual_account_id IN (SELECT va.id FROM virtual_accounts va WHERE ${scope.where.sql})`];
-  const params: Record<string, unknown> = { ...scope.where.params, account: scope.account.id };
+  const rowScope = scope.rows({ account: "pi.smart_account_id", virtualAccount: "pi.virtual_account_id" });
+  const terms = ["pi.smart_account_id = :account", rowScope.sql];
+  const params: Record<string, unknown> = { ...rowScope.params, account: scope.account.id };
   if (filters.sku) {
     terms.push("EXISTS (SELECT 1 FROM license_usages fu JOIN products fp ON fp.id = fu.product_id WHERE fu.product_instance_id = pi.id AND LOWER(fp.sku) = :sku)");
     params.sku = filters.sku.trim().toLowerCase();

@@ -9,6 +9,11 @@ export interface ExportScope {
   account: SmartAccount;
   /** Predicate over `va` (the rows' Virtual Account): the viewer's reach AND the requested subtree. */
   where: SqlScope;
+  /**
+   * The same over rows that carry their account and Virtual Account (lots, devices), without a join
+   * unless a subtree asks for one: account-wide reach is a test of the row's account column.
+   */
+  rows(columns: { account: string; virtualAccount: string }): SqlScope;
   /** Display path ("US / Finance / Sacramento") of each visible Virtual Account of the account. */
   paths: Map<number, string>;
   names: Map<number, string>;
@@ -34,6 +39,7 @@ export async function exportScope(
   const reach = access.sqlScope("licenses:read", { account: "va.smart_account_id", path: "va.path" }, account.id);
   const terms = [reach.sql];
   const values: Record<string, unknown> = { ...reach.params };
+  let subtree: ((virtualAccount: string) => string) | null = null;
   if (params.virtualAccountId) {
     const parsed = parseGlobalId(params.virtualAccountId);
     if (!parsed || parsed.type !== "VirtualAccount") throw new InputError("virtualAccountId", "virtualAccountId is not a Virtual Account id.");
@@ -43,9 +49,11 @@ export async function exportScope(
     if (params.includeDescendants === "true") {
       terms.push("va.path LIKE :exportSubtree");
       values.exportSubtree = `${va.path}%`;
+      subtree = (column) => `${column} IN (SELECT sub.id FROM virtual_accounts sub WHERE sub.path LIKE :exportSubtree)`;
     } else {
       terms.push("va.id = :exportVirtualAccount");
       values.exportVirtualAccount = va.id;
+      subtree = (column) => `${column} = :exportVirtualAccount`;
     }
   } else if (!access.canAnywhere("licenses:read", account.id)) {
     throw new ForbiddenError("You may not see licenses in this Smart Account.");
@@ -60,5 +68,12 @@ export async function exportScope(
     const ids = va.path.split("/").filter(Boolean).map(Number);
     paths.set(va.id, ids.filter((id) => visible.has(id)).map((id) => names.get(id)).join(" / "));
   }
-  return { account, where: { sql: `(${terms.join(" AND ")})`, params: values }, paths, names };
+  const rows = (columns: { account: string; virtualAccount: string }): SqlScope => {
+    const own = access.sqlScopeOfRows("licenses:read", columns, account.id);
+    return {
+      sql: subtree ? `(${own.sql} AND ${subtree(columns.virtualAccount)})` : own.sql,
+      params: { ...own.params, ...values },
+    };
+  };
+  return { account, where: { sql: `(${terms.join(" AND ")})`, params: values }, rows, paths, names };
 }
