@@ -93,7 +93,8 @@ async function load(
   const result = await autocannon({ ...base, amount: settings.requests * scale });
   if (result.non2xx || result.errors) throw new Error(`${request.url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
   // Requests over the run's duration: autocannon's per-second average is coarse for short runs.
-  const rps = result.requests.total / Math.max(result.duration, 0.001);
+  const seconds = (new Date(result.finish).getTime() - new Date(result.start).getTime()) / 1000;
+  const rps = result.requests.total / Math.max(seconds, 0.001);
   return { p50: result.latency.p50, p99: result.latency.p99, rps: rps < 10 ? Math.round(rps * 10) / 10 : Math.round(rps) };
 }
 

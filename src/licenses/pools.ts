@@ -86,14 +86,22 @@ export async function loadPools(
   );
   const rows: Record<string, unknown>[] = await manager.query(text, values);
   const pools = new Map<number, LicensePool[]>();
+  // One Product per distinct product, not per row: a tree's pools repeat the same few hundred products.
+  const products = new Map<number, Product>();
   for (const row of rows) {
+    const productId = Number(row.product_id);
+    let product = products.get(productId);
+    if (!product) {
+      product = hydrate(manager.connection, Product, unprefixed(row, "p__"));
+      products.set(productId, product);
+    }
     const owner = Number(row.owner_id);
     const purchased = Number(row.purchased);
     const inUse = Number(row.in_use);
     const list = pools.get(owner) ?? [];
     list.push({
-      productId: Number(row.product_id),
-      product: hydrate(manager.connection, Product, unprefixed(row, "p__")),
+      productId,
+      product,
       accountId: scope.account ? Number(row.account_id) : undefined,
       purchased,
       inUse,
