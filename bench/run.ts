@@ -47,10 +47,10 @@ interface Run {
   machine: string;
   node: string;
   date: string;
-  settings: { requests: number; connections: number; warmup: number };
+  settings: { requests: number; connections: number; warmup: number; quick?: boolean };
   rows: Row[];
-  light: { api: Measure; bare: Measure };
-  authorization: { withShield: Measure; withoutShield: Measure };
+  light?: { api: Measure; bare: Measure };
+  authorization?: { withShield: Measure; withoutShield: Measure };
   export?: { rows: number; seconds: number; rowsPerSecond: number; firstByteMs: number; peakRssMb: number; format: string };
 }
 
@@ -60,6 +60,8 @@ const option = (name: string, fallback: number) => {
   return index >= 0 ? Number(args[index + 1]) : fallback;
 };
 const settings = { requests: option("requests", 200), connections: option("connections", 4), warmup: option("warmup", 30) };
+/** --quick: one timed request per operation (statements and a single latency), no floors or load; and the export. */
+const quick = args.includes("--quick");
 const databaseUrl = process.env.DATABASE_URL ?? "sqlite:data/smart-account-graph.sqlite";
 
 function start(script: string[], port: number, env: Record<string, string>): ChildProcess {
@@ -179,7 +181,14 @@ async function main(): Promise<void> {
             : [{ label: operation.name, after: null }];
         for (const page of pages) {
           const variables = { domain: DOMAIN, after: page.after };
+          const sampleStarted = Date.now();
           const sample = await graphql(PORTS.api, token, operation.query, variables);
+          if (quick) {
+            const single = Date.now() - sampleStarted;
+            rows.push({ operation: page.label, viewer, api: { p50: single, p99: single, rps: 0 }, statements: sample.extensions?.sqlStatements ?? -1, floor: null, note: page.note });
+            console.log(`${viewer} ${page.label}: one request ${single} ms, ${sample.extensions?.sqlStatements} statements`);
+            continue;
+          }
           const body = JSON.stringify({ query: operation.query, variables });
           const api = await load({ url: `http://127.0.0.1:${PORTS.api}/graphql`, headers, body });
           const after = lotIdOf(page.after);
@@ -197,12 +206,18 @@ async function main(): Promise<void> {
     const light = operations.find((o) => o.name === "Light")!;
     const dashboard = operations.find((o) => o.name === "Dashboard")!;
     const lightBody = JSON.stringify({ query: light.query });
-    // Throughput needs a longer run than latency: 20× the requests for Light against the bare server.
-    const lightApi = await load({ url: `http://127.0.0.1:${PORTS.api}/graphql`, headers: adminHeaders, body: lightBody }, 20);
-    const lightBare = await load({ url: `http://127.0.0.1:${PORTS.bare}/graphql`, headers: { "content-type": "application/json" }, body: lightBody }, 20);
     const dashboardBody = JSON.stringify({ query: dashboard.query });
-    const withShield = await load({ url: `http://127.0.0.1:${PORTS.api}/graphql`, headers: adminHeaders, body: dashboardBody });
-    const withoutShield = await load({ url: `http://127.0.0.1:${PORTS.noShield}/graphql`, headers: adminHeaders, body: dashboardBody });
+    let lightResult: Run["light"];
+    let authorization: Run["authorization"];
+    if (!quick) {
+      // Throughput needs a longer run than latency: 20× the requests for Light against the bare server.
+      const api = await load({ url: `http://127.0.0.1:${PORTS.api}/graphql`, headers: adminHeaders, body: lightBody }, 20);
+      const bare = await load({ url: `http://127.0.0.1:${PORTS.bare}/graphql`, headers: { "content-type": "application/json" }, body: lightBody }, 20);
+      lightResult = { api, bare };
+      const withShield = await load({ url: `http://127.0.0.1:${PORTS.api}/graphql`, headers: adminHeaders, body: dashboardBody });
+      const withoutShield = await load({ url: `http://127.0.0.1:${PORTS.noShield}/graphql`, headers: adminHeaders, body: dashboardBody });
+      authorization = { withShield, withoutShield };
+    }
 
     // Issue #6: stream every lot of the account as CSV through a fresh server, whose peak RSS is the export's.
     const exportServer = start(["dist/src/main.js"], PORTS.export, {});
@@ -218,14 +233,14 @@ async function main(): Promise<void> {
       machine: `${cpus.length} × ${cpus[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}`,
       node: process.version,
       date: new Date().toISOString(),
-      settings,
+      settings: { ...settings, quick },
       rows,
-      light: { api: lightApi, bare: lightBare },
-      authorization: { withShield, withoutShield },
+      light: lightResult,
+      authorization,
       export: exported,
     };
     fs.mkdirSync(RESULTS_DIR, { recursive: true });
-    fs.writeFileSync(path.join(RESULTS_DIR, `${run.database}-scale${run.scale.label}.json`), `${JSON.stringify(run, null, 2)}\n`);
+    fs.writeFileSync(path.join(RESULTS_DIR, `${run.database}-scale${run.scale.label}${quick ? "-quick" : ""}.json`), `${JSON.stringify(run, null, 2)}\n`);
     const markdown = render();
     fs.writeFileSync(path.join(__dirname, "results.md"), markdown);
     console.log(`\n${markdown}`);
@@ -279,7 +294,9 @@ function render(): string {
     lines.push(
       `## ${run.databaseVersion}, scale ${run.scale.label} (${run.scale.lots.toLocaleString("en")} lots, ${run.scale.devices.toLocaleString("en")} devices, ${run.scale.virtualAccounts.toLocaleString("en")} Virtual Accounts)`,
       "",
-      `${run.date.slice(0, 16).replace("T", " ")} UTC · ${run.machine} · Node ${run.node} · ${run.settings.requests} requests after ${run.settings.warmup} warm-up, ${run.settings.connections} connections`,
+      run.settings.quick
+        ? `${run.date.slice(0, 16).replace("T", " ")} UTC · ${run.machine} · Node ${run.node} · quick run: one request per operation (its latency), no floors or load`
+        : `${run.date.slice(0, 16).replace("T", " ")} UTC · ${run.machine} · Node ${run.node} · ${run.settings.requests} requests after ${run.settings.warmup} warm-up, ${run.settings.connections} connections`,
       "",
       "| operation | viewer | p50 | p99 | req/s | statements | floor p50 | p50 / floor |",
       "|---|---|---:|---:|---:|---:|---:|---:|",
@@ -288,13 +305,17 @@ function render(): string {
           `| ${row.operation}${row.note ? ` (${row.note})` : ""} | ${row.viewer} | ${ms(row.api.p50)} | ${ms(row.api.p99)} | ${row.api.rps} | ${row.statements} | ${row.floor ? ms(row.floor.p50) : "–"} | ${row.floor ? ratio(row.api.p50, row.floor.p50) : "–"} |`,
       ),
       "",
-      `- Light throughput: ${run.light.api.rps} req/s against a bare Apollo Server's ${run.light.bare.rps} req/s: **${Math.round((100 * run.light.api.rps) / run.light.bare.rps)}%** (target ≥ 50%).`,
+      ...(run.light
+        ? [`- Light throughput: ${run.light.api.rps} req/s against a bare Apollo Server's ${run.light.bare.rps} req/s: **${Math.round((100 * run.light.api.rps) / run.light.bare.rps)}%** (target ≥ 50%).`]
+        : []),
       ...(run.export
         ? [
             `- Export (/exports/licenses, ${run.export.format}): ${run.export.rows.toLocaleString("en")} rows in ${run.export.seconds.toFixed(1)} s = **${run.export.rowsPerSecond.toLocaleString("en")} rows/s** (target ≥ 50,000), first byte after ${run.export.firstByteMs} ms, peak RSS of the exporting server **${run.export.peakRssMb} MB** (target ≤ 200 MB).`,
           ]
         : []),
-      `- Authorization: Dashboard p50 ${ms(run.authorization.withShield.p50)} ms with the shield, ${ms(run.authorization.withoutShield.p50)} ms without: **${Math.round((100 * (run.authorization.withShield.p50 - run.authorization.withoutShield.p50)) / run.authorization.withShield.p50)}%** of p50 (target ≤ 15%).`,
+      ...(run.authorization
+        ? [`- Authorization: Dashboard p50 ${ms(run.authorization.withShield.p50)} ms with the shield, ${ms(run.authorization.withoutShield.p50)} ms without: **${Math.round((100 * (run.authorization.withShield.p50 - run.authorization.withoutShield.p50)) / run.authorization.withShield.p50)}%** of p50 (target ≤ 15%).`]
+        : []),
       "",
     );
   }
