@@ -21,8 +21,8 @@ export function licenseLoaders(context: RequestContext) {
       return ids.map((id) => pools.get(id) ?? []);
     });
 
-  const perVirtualAccountPools = (shortagesOnly: boolean) =>
-    new DataLoader<number, Map<number, LicensePool[]>>(async (accountIds) => {
+  /** Pools of each visible Virtual Account of an account, keyed by Virtual Account (SmartAccount.usageSummary). */
+  const visibleVirtualAccountPools = new DataLoader<number, Map<number, LicensePool[]>>(async (accountIds) => {
       const scope = access.sqlScope("licenses:read");
       const pools = await loadPools(
         db.manager,
@@ -34,8 +34,6 @@ export function licenseLoaders(context: RequestContext) {
           params: { poolIds: [...accountIds], ...scope.params },
         },
         now,
-        undefined,
-        shortagesOnly,
       );
       return accountIds.map((accountId) => new Map([...pools].filter(([, list]) => list[0]?.accountId === accountId)));
     });
@@ -87,8 +85,7 @@ export function licenseLoaders(context: RequestContext) {
       const scope = access.sqlScope("licenses:read");
       return { owner: "va.smart_account_id", from: "virtual_accounts va", where: `va.smart_account_id IN (:...poolIds) AND ${scope.sql}`, params: { poolIds: accountIds, ...scope.params } };
     }),
-    /** Pools of each visible Virtual Account of an account, keyed by Virtual Account (SmartAccount.usageSummary). */
-    visibleVirtualAccountPools: perVirtualAccountPools(false),
+    visibleVirtualAccountPools,
 
     /** R28 for Virtual Accounts: their own alerts, one statement for all asked about. */
     virtualAccountAlerts: new DataLoader<number, Alert[]>(async (vaIds) => {

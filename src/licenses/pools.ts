@@ -54,7 +54,6 @@ export async function loadPools(
   scope: PoolScope,
   now: Date,
   productId?: number,
-  shortagesOnly = false,
 ): Promise<Map<number, LicensePool[]>> {
   const product = productId === undefined ? "" : " AND l.product_id = :productId";
   const usageProduct = productId === undefined ? "" : " AND u.product_id = :productId";
@@ -76,7 +75,7 @@ export async function loadPools(
          GROUP BY ${scope.owner}${groupAccount}, u.product_id
       ) x
       GROUP BY x.owner_id, x.product_id
-      HAVING ${shortagesOnly ? "SUM(x.in_use) > SUM(x.purchased)" : "SUM(x.purchased) > 0 OR SUM(x.in_use) > 0"}
+      HAVING SUM(x.purchased) > 0 OR SUM(x.in_use) > 0
     ) g JOIN products p ON p.id = g.product_id
     ORDER BY g.owner_id, p.sku`;
   const [text, values] = manager.connection.driver.escapeQueryWithParameters(
