@@ -14,8 +14,6 @@ export interface Config {
   seedDemo: boolean;
   /** Report each request's SQL statement count in `extensions.sqlStatements` (tests, benchmarks). */
   exposeQueryStats: boolean;
-  /** Benchmark only: serve without the shield layer, to price authorization. Refused in production. */
-  benchWithoutShield: boolean;
 }
 
 export const DEV_JWT_SECRET = "smart-account-graph-dev-secret-do-not-use-in-production";
@@ -31,8 +29,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const port = Number(env.PORT ?? 4000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number (got "${env.PORT}")`);
-  const benchWithoutShield = env.BENCH_WITHOUT_SHIELD === "1";
-  if (benchWithoutShield && production) throw new Error("BENCH_WITHOUT_SHIELD is for benchmarks only and is refused in production.");
   return {
     port,
     databaseUrl: env.DATABASE_URL?.trim() || DEFAULT_DATABASE_URL,
@@ -40,7 +36,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwt: { secret, jwksUrl, issuer: env.JWT_ISSUER?.trim() || null, audience: env.JWT_AUDIENCE?.trim() || null },
     seedDemo: env.SEED_DEMO !== "false" && env.SEED_DEMO !== "0",
     exposeQueryStats: env.EXPOSE_QUERY_STATS === "1" || env.EXPOSE_QUERY_STATS === "true",
-    benchWithoutShield,
   };
 }
 

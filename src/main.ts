@@ -12,7 +12,6 @@ async function main(): Promise<void> {
         "     Set JWT_SECRET (or JWT_JWKS_URL) before exposing it; NODE_ENV=production refuses to start without one.\n",
     );
   }
-  if (config.benchWithoutShield) console.warn("  ⚠  BENCH_WITHOUT_SHIELD=1: serving WITHOUT the authorization layer (benchmark only).");
   const db = await openDatabase(config.databaseUrl);
   if (config.seedDemo && (await seedDemoIfEmpty(db))) console.log("Seeded the demo data set (see README: Demo users).");
   const app = await createApp({ db, config });
