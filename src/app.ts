@@ -1,5 +1,6 @@
 import http from "node:http";
 import { ApolloServer, ApolloServerPlugin } from "@apollo/server";
+import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { expressMiddleware } from "@as-integrations/express5";
 import express from "express";
@@ -57,7 +58,13 @@ let shieldedSchema: GraphQLSchema | null = null;
 export const executableSchema = (): GraphQLSchema => (shieldedSchema ??= shieldSchema(buildGraphQLSchema()));
 
 /** The HTTP application: `/graphql`, `/healthz`, `/readyz`. Tests and `main.ts` both build it here. */
-export async function createApp(options: { db: Database; config: Config; clock?: Clock }): Promise<App> {
+export async function createApp(options: {
+  db: Database;
+  config: Config;
+  clock?: Clock;
+  /** Benchmark only (bench/no-shield.ts): serve without the shield layer, to price authorization. */
+  withoutShield?: boolean;
+}): Promise<App> {
   const { db, config } = options;
   const clock = options.clock ?? systemClock;
   const services = createServices(clock);
@@ -82,11 +89,12 @@ export async function createApp(options: { db: Database; config: Config; clock?:
   };
 
   const apollo = new ApolloServer<RequestContext>({
-    schema: config.benchWithoutShield ? buildGraphQLSchema() : executableSchema(),
+    schema: options.withoutShield ? buildGraphQLSchema() : executableSchema(),
     formatError,
     includeStacktraceInErrorResponses: false,
     introspection: true,
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), statsPlugin],
+    // No cache hints are served; Apollo's default cache-control plugin would wrap every field resolver.
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginCacheControlDisabled(), statsPlugin],
   });
   await apollo.start();
 
