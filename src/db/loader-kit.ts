@@ -25,6 +25,19 @@ export function byColumnLoader<T extends ObjectLiteral, K extends number | strin
   });
 }
 
+/** Every row of each key (a one-to-many), one statement per batch; rows keep the statement's order. */
+export function byGroupLoader<T extends ObjectLiteral, V = T>(
+  load: (keys: number[]) => Promise<T[]>,
+  keyOf: (row: T) => number,
+  valueOf: (row: T) => V = (row) => row as unknown as V,
+) {
+  return new DataLoader<number, V[]>(async (keys) => {
+    const groups = new Map<number, V[]>(keys.map((key) => [key, []]));
+    for (const row of await load([...keys])) groups.get(keyOf(row))?.push(valueOf(row));
+    return keys.map((key) => groups.get(key) ?? []);
+  });
+}
+
 export interface PageKey<F = undefined> {
   parent: number;
   request: PageRequest;
@@ -44,7 +57,9 @@ export function pagedLoader<T extends ObjectLiteral, F = undefined>(
       const groups = new Map<string, PageKey<F>[]>();
       for (const key of keys) {
         const group = JSON.stringify([key.request, key.filter ?? null]);
-        groups.set(group, [...(groups.get(group) ?? []), key]);
+        const members = groups.get(group);
+        if (members) members.push(key);
+        else groups.set(group, [key]);
       }
       const results = new Map<string, Connection<T>>();
       await Promise.all(

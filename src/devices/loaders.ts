@@ -1,8 +1,7 @@
-import DataLoader from "dataloader";
 import { In } from "typeorm";
 import { LicenseUsage, ProductInstance, RegistrationToken } from "../../entities";
 import { RequestContext } from "../context";
-import { byIdLoader, pagedLoader } from "../db/loader-kit";
+import { byGroupLoader, byIdLoader, pagedLoader } from "../db/loader-kit";
 import { SortKey } from "../db/windowed";
 
 const BY_ID: SortKey[] = [{ column: "pi.id", property: "id" }];
@@ -42,15 +41,16 @@ export function deviceLoaders(context: RequestContext) {
     }),
 
     /** ProductInstance.usage, by product SKU order of insertion. */
-    usage: new DataLoader<number, LicenseUsage[]>(async (instanceIds) => {
+    usage: byGroupLoader(
       // With its product joined, so LicenseUsage.product costs no statement of its own.
-      const rows = await db.manager.find(LicenseUsage, {
-        where: { productInstanceId: In([...instanceIds]) },
-        relations: { product: true },
-        order: { productInstanceId: "ASC", productId: "ASC" },
-      });
-      return instanceIds.map((id) => rows.filter((row) => row.productInstanceId === id));
-    }),
+      (instanceIds) =>
+        db.manager.find(LicenseUsage, {
+          where: { productInstanceId: In(instanceIds) },
+          relations: { product: true },
+          order: { productInstanceId: "ASC", productId: "ASC" },
+        }),
+      (row) => row.productInstanceId,
+    ),
 
     /** VirtualAccount.registrationTokens, newest first; revoked ones stay listed (R23). */
     registrationTokens: pagedLoader<RegistrationToken>(db, (vaIds) => ({

@@ -66,13 +66,20 @@ export async function loadAlerts(
   );
   const rows: Record<string, unknown>[] = await manager.query(text, values);
   const alerts = new Map<number, Alert[]>();
+  // Thousands of alerts share a few hundred Virtual Accounts and products: hydrate each once.
+  const vas = new Map<unknown, VirtualAccount>();
+  const products = new Map<unknown, Product>();
   for (const row of rows) {
-    const va = hydrate(ds, VirtualAccount, unprefixed(row, "va__"));
-    const product = row.p__id == null ? null : hydrate(ds, Product, unprefixed(row, "p__"));
+    let va = vas.get(row.va__id);
+    if (!va) vas.set(row.va__id, (va = hydrate(ds, VirtualAccount, unprefixed(row, "va__"))));
+    let product = row.p__id == null ? null : (products.get(row.p__id) ?? null);
+    if (row.p__id != null && !product) products.set(row.p__id, (product = hydrate(ds, Product, unprefixed(row, "p__"))));
     const device = row.pi__id == null ? null : hydrate(ds, ProductInstance, unprefixed(row, "pi__"));
     const alert = toAlert(String(row.kind), va, product, device, Number(row.quantity), toDate(row.due_at), now, Number(row.held), Number(row.used));
     const key = scope.partition === "id" ? va.id : va.smartAccountId;
-    alerts.set(key, [...(alerts.get(key) ?? []), alert]);
+    const list = alerts.get(key);
+    if (list) list.push(alert);
+    else alerts.set(key, [alert]);
   }
   return alerts;
 }

@@ -2,7 +2,7 @@ import DataLoader from "dataloader";
 import { In } from "typeorm";
 import { License, LicenseTag } from "../../entities";
 import { RequestContext } from "../context";
-import { byIdLoader, pagedLoader } from "../db/loader-kit";
+import { byGroupLoader, byIdLoader, pagedLoader } from "../db/loader-kit";
 import { SortKey } from "../db/windowed";
 import { Alert, byUrgency } from "./alerts";
 import { loadAlerts } from "./alert-rows";
@@ -72,10 +72,11 @@ export function licenseLoaders(context: RequestContext) {
       };
     }),
 
-    tags: new DataLoader<number, string[]>(async (licenseIds) => {
-      const rows = await db.manager.find(LicenseTag, { where: { licenseId: In([...licenseIds]) }, order: { tag: "ASC" } });
-      return licenseIds.map((id) => rows.filter((row) => row.licenseId === id).map((row) => row.tag));
-    }),
+    tags: byGroupLoader(
+      (licenseIds) => db.manager.find(LicenseTag, { where: { licenseId: In(licenseIds) }, order: { tag: "ASC" } }),
+      (row) => row.licenseId,
+      (row) => row.tag,
+    ),
 
     /** R27 pools: one statement per level for all the Virtual Accounts asked about. */
     pools: poolLoader(exactVirtualAccounts),

@@ -1,8 +1,7 @@
-import DataLoader from "dataloader";
 import { In } from "typeorm";
 import { Order, OrderLine, OrderStatus } from "../../entities";
 import { RequestContext } from "../context";
-import { byIdLoader, pagedLoader } from "../db/loader-kit";
+import { byGroupLoader, byIdLoader, pagedLoader } from "../db/loader-kit";
 
 /** Per-request loaders for orders and their lines. */
 export function orderLoaders(context: RequestContext) {
@@ -10,10 +9,10 @@ export function orderLoaders(context: RequestContext) {
   return {
     order: byIdLoader(db, Order),
 
-    orderLines: new DataLoader<number, OrderLine[]>(async (orderIds) => {
-      const lines = await db.manager.find(OrderLine, { where: { orderId: In([...orderIds]) }, order: { id: "ASC" } });
-      return orderIds.map((id) => lines.filter((line) => line.orderId === id));
-    }),
+    orderLines: byGroupLoader(
+      (orderIds) => db.manager.find(OrderLine, { where: { orderId: In(orderIds) }, order: { id: "ASC" } }),
+      (line) => line.orderId,
+    ),
 
     /** SmartAccount.orders, newest first, for the roles that see orders (§5). */
     smartAccountOrders: pagedLoader<Order, OrderStatus | null>(db, (accountIds, status) => {

@@ -88,7 +88,11 @@ export function licenseExport(db: Database, access: Access, clock: Clock, scope:
           ids: rows.map((row) => row.id),
         });
         const byLicense = new Map<number, string[]>();
-        for (const tag of tags) byLicense.set(Number(tag.license_id), [...(byLicense.get(Number(tag.license_id)) ?? []), tag.tag]);
+        for (const tag of tags) {
+          const list = byLicense.get(Number(tag.license_id));
+          if (list) list.push(tag.tag);
+          else byLicense.set(Number(tag.license_id), [tag.tag]);
+        }
         for (const row of rows) row.tags = byLicense.get(Number(row.id)) ?? [];
       }
       return { rows, last: rows.length === BATCH_SIZE ? Number(rows[rows.length - 1].id) : null };
@@ -176,7 +180,11 @@ export function productInstanceExport(db: Database, scope: ExportScope, filters:
           { ids: rows.map((row) => row.id) },
         );
         const byDevice = new Map<number, string[]>();
-        for (const line of usage) byDevice.set(Number(line.product_instance_id), [...(byDevice.get(Number(line.product_instance_id)) ?? []), `${line.sku}:${line.count}`]);
+        for (const line of usage) {
+          const list = byDevice.get(Number(line.product_instance_id));
+          if (list) list.push(`${line.sku}:${line.count}`);
+          else byDevice.set(Number(line.product_instance_id), [`${line.sku}:${line.count}`]);
+        }
         for (const row of rows) row.usage = byDevice.get(Number(row.id)) ?? [];
       }
       return { rows, last: rows.length === BATCH_SIZE ? Number(rows[rows.length - 1].id) : null };
