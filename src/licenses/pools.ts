@@ -1,6 +1,6 @@
 import { EntityManager } from "typeorm";
 import { LicenseKind, Product } from "../../entities";
-import { hydrate, prefixedColumns, unprefixed } from "../db/windowed";
+import { hydrate, unprefixed } from "../db/windowed";
 
 /** A product's pool in one Virtual Account, a subtree, or an account (R27). */
 export interface LicensePool {
@@ -60,7 +60,7 @@ export async function loadPools(
   const account = scope.account ? `, ${scope.account} AS account_id` : ", 0 AS account_id";
   const groupAccount = scope.account ? `, ${scope.account}` : "";
   const sql = `
-    SELECT g.*, ${prefixedColumns(manager.connection, Product, "p", "p__")} FROM (
+    SELECT g.*, ${PRODUCT_COLUMNS} FROM (
       SELECT x.owner_id, MIN(x.account_id) AS account_id, x.product_id, SUM(x.purchased) AS purchased, SUM(x.in_use) AS in_use, MIN(x.next_expiry) AS next_expiry
       FROM (
         SELECT ${scope.owner} AS owner_id${account}, l.product_id AS product_id, SUM(l.quantity) AS purchased, 0 AS in_use, MIN(l.ends_at) AS next_expiry
@@ -76,8 +76,7 @@ export async function loadPools(
       ) x
       GROUP BY x.owner_id, x.product_id
       HAVING SUM(x.purchased) > 0 OR SUM(x.in_use) > 0
-    ) g JOIN products p ON p.id = g.product_id
-    ORDER BY g.owner_id, p.sku`;
+    ) g JOIN products p ON p.id = g.product_id`;
   const [text, values] = manager.connection.driver.escapeQueryWithParameters(
     sql,
     { ...scope.params, smart: LicenseKind.SMART, now, productId },
@@ -97,7 +96,8 @@ export async function loadPools(
     const owner = Number(row.owner_id);
     const purchased = Number(row.purchased);
     const inUse = Number(row.in_use);
-    const list = pools.get(owner) ?? [];
+    let list = pools.get(owner);
+    if (!list) pools.set(owner, (list = []));
     list.push({
       productId,
       product,
@@ -109,10 +109,18 @@ export async function loadPools(
       status: inUse > purchased ? "OUT_OF_COMPLIANCE" : "AUTHORIZED",
       nextExpiry: toDate(row.next_expiry),
     });
-    pools.set(owner, list);
   }
+  // Sorted here, not in SQL: the database would sort every row of a tree again after grouping. By SKU,
+  // code point order, alike on every database.
+  for (const list of pools.values()) list.sort((a, b) => (a.product.sku < b.product.sku ? -1 : a.product.sku > b.product.sku ? 1 : 0));
   return pools;
 }
+
+/**
+ * The product columns a pool carries: what the graph shows of a Product, not its timestamps. Tens of
+ * thousands of pool rows repeat a few hundred products; each is hydrated once.
+ */
+const PRODUCT_COLUMNS = ["id", "sku", "name", "model", "smart_enabled"].map((column) => `p.${column} AS p__${column}`).join(", ");
 
 /** The pool of one product in each of these Virtual Accounts (for transfers, R19). */
 export async function poolTotals(manager: EntityManager, vaIds: number[], productId: number, now: Date): Promise<LicensePool[]> {
