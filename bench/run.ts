@@ -62,12 +62,21 @@ const option = (name: string, fallback: number) => {
 const settings = { requests: option("requests", 200), connections: option("connections", 4), warmup: option("warmup", 30) };
 /** --quick: one timed request per operation (statements and a single latency), no floors or load; and the export. */
 const quick = args.includes("--quick");
+/**
+ * --only Dashboard,Tree[,light,authorization,export]: a probe while working on a gap — just those
+ * operations (and extras), printed, nothing saved.
+ */
+const only = args.includes("--only") ? new Set(args[args.indexOf("--only") + 1].split(",")) : null;
+const runs = (name: string) => !only || only.has(name);
+/** --viewer SMART_ACCOUNT_ADMIN|VIRTUAL_ACCOUNT_USER: one viewer only (with --only). */
+const onlyViewer = args.includes("--viewer") ? args[args.indexOf("--viewer") + 1] : null;
 const databaseUrl = process.env.DATABASE_URL ?? "sqlite:data/smart-account-graph.sqlite";
 
+/** Every server runs as the image does, NODE_ENV=production (graphql-js drops its development-only checks). */
 function start(script: string[], port: number, env: Record<string, string>): ChildProcess {
   const child = spawn(process.execPath, script, {
     cwd: ROOT,
-    env: { ...process.env, ...env, PORT: String(port), DATABASE_URL: databaseUrl, JWT_SECRET: SECRET, SEED_DEMO: "false", NODE_ENV: "" },
+    env: { ...process.env, ...env, PORT: String(port), DATABASE_URL: databaseUrl, JWT_SECRET: SECRET, SEED_DEMO: "false", NODE_ENV: "production" },
     stdio: ["ignore", "ignore", "inherit"],
   });
   return child;
@@ -149,9 +158,10 @@ async function main(): Promise<void> {
   const operations = parse(fs.readFileSync(QUERIES, "utf8")).definitions.flatMap((definition) =>
     definition.kind === Kind.OPERATION_DEFINITION && definition.name ? [{ name: definition.name.value, query: print(definition) }] : [],
   );
+  const measured = operations.filter((operation) => runs(operation.name));
   const children = [
     start(["dist/src/main.js"], PORTS.api, { EXPOSE_QUERY_STATS: "1" }),
-    start(["dist/src/main.js"], PORTS.noShield, { BENCH_WITHOUT_SHIELD: "1" }),
+    start(["dist/bench/no-shield.js"], PORTS.noShield, {}),
     start(["-r", "@swc-node/register", "bench/bare-apollo.ts"], PORTS.bare, {}),
     start(["-r", "@swc-node/register", "bench/floor.ts"], PORTS.floor, {}),
   ];
@@ -166,9 +176,10 @@ async function main(): Promise<void> {
     ]);
     const rows: Row[] = [];
     for (const [viewer, email] of Object.entries(VIEWERS) as [keyof typeof VIEWERS, string][]) {
+      if (onlyViewer && viewer !== onlyViewer) continue;
       const token = await signToken(SECRET, { email }, { expiresIn: "2h" });
       const headers = { "content-type": "application/json", authorization: `Bearer ${token}` };
-      for (const operation of operations) {
+      for (const operation of measured) {
         const pages: { label: string; after: string | null; note?: string }[] =
           operation.name === "Entitlements"
             ? await (async () => {
@@ -209,21 +220,29 @@ async function main(): Promise<void> {
     const dashboardBody = JSON.stringify({ query: dashboard.query });
     let lightResult: Run["light"];
     let authorization: Run["authorization"];
-    if (!quick) {
+    if (!quick && runs("light")) {
       // Throughput needs a longer run than latency: 20× the requests for Light against the bare server.
       const api = await load({ url: `http://127.0.0.1:${PORTS.api}/graphql`, headers: adminHeaders, body: lightBody }, 20);
       const bare = await load({ url: `http://127.0.0.1:${PORTS.bare}/graphql`, headers: { "content-type": "application/json" }, body: lightBody }, 20);
       lightResult = { api, bare };
+      console.log(`Light throughput: ${api.rps} req/s, bare Apollo ${bare.rps} req/s: ${Math.round((100 * api.rps) / bare.rps)}%`);
+    }
+    if (!quick && runs("authorization")) {
       const withShield = await load({ url: `http://127.0.0.1:${PORTS.api}/graphql`, headers: adminHeaders, body: dashboardBody });
       const withoutShield = await load({ url: `http://127.0.0.1:${PORTS.noShield}/graphql`, headers: adminHeaders, body: dashboardBody });
       authorization = { withShield, withoutShield };
+      console.log(`Authorization: Dashboard p50 ${withShield.p50} ms with the shield, ${withoutShield.p50} ms without`);
     }
 
     // Issue #6: stream every lot of the account as CSV through a fresh server, whose peak RSS is the export's.
-    const exportServer = start(["dist/src/main.js"], PORTS.export, {});
-    children.push(exportServer);
-    await waitFor(`http://127.0.0.1:${PORTS.export}/readyz`);
-    const exported = await measureExport(adminToken, exportServer);
+    let exported: Run["export"];
+    if (runs("export")) {
+      const exportServer = start(["dist/src/main.js"], PORTS.export, {});
+      children.push(exportServer);
+      await waitFor(`http://127.0.0.1:${PORTS.export}/readyz`);
+      exported = await measureExport(adminToken, exportServer);
+    }
+    if (only) return;
 
     const cpus = os.cpus();
     const run: Run = {
