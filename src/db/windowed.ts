@@ -109,11 +109,15 @@ export function hydrate<T extends ObjectLiteral>(db: Database | DataSource, enti
   return instance;
 }
 
-/** The columns of `entity` under `alias`, each renamed `<prefix><column>`, for a joined row to hydrate. */
-export function prefixedColumns(dataSource: DataSource, entity: EntityTarget<ObjectLiteral>, alias: string, prefix: string): string {
+/**
+ * The columns of `entity` under `alias`, each renamed `<prefix><column>`, for a joined row to hydrate;
+ * `only` limits them to what the graph shows (e.g. no timestamps or credential hashes).
+ */
+export function prefixedColumns(dataSource: DataSource, entity: EntityTarget<ObjectLiteral>, alias: string, prefix: string, only?: string[]): string {
   return dataSource
     .getMetadata(entity)
-    .columns.map((column) => `${alias}.${column.databaseName} AS ${prefix}${column.databaseName}`)
+    .columns.filter((column) => !only || only.includes(column.databaseName))
+    .map((column) => `${alias}.${column.databaseName} AS ${prefix}${column.databaseName}`)
     .join(", ");
 }
 

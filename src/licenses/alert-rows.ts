@@ -1,9 +1,12 @@
 import { EntityManager } from "typeorm";
 import { LicenseKind, Product, ProductInstance, VirtualAccount } from "../../entities";
 import { hydrate, prefixedColumns, unprefixed } from "../db/windowed";
-import { Alert, NOT_REPORTING_DAYS } from "./alerts";
+import { Alert, AlertType, NOT_REPORTING_DAYS } from "./alerts";
 import { ALERT_WINDOW_DAYS, DAY_MS } from "./expiry";
-import { toDate } from "./pools";
+import { POOL_PRODUCT_COLUMNS, toDate } from "./pools";
+
+/** A silent device as an alert shows it: never its credential hash. */
+const DEVICE_COLUMNS = ["id", "smart_account_id", "virtual_account_id", "pid", "serial_number", "hostname", "registration_token_id", "registered_at", "last_reported_at"];
 
 /**
  * R28 in ONE statement for any number of Virtual Accounts or accounts: shortages (the pool aggregate
@@ -21,8 +24,8 @@ export async function loadAlerts(
   const sql = `
     SELECT a.kind, a.quantity, a.due_at, a.lot_id, a.held, a.used,
            ${prefixedColumns(ds, VirtualAccount, "va", "va__")},
-           ${prefixedColumns(ds, Product, "p", "p__")},
-           ${prefixedColumns(ds, ProductInstance, "pi", "pi__")}
+           ${prefixedColumns(ds, Product, "p", "p__", POOL_PRODUCT_COLUMNS)},
+           ${prefixedColumns(ds, ProductInstance, "pi", "pi__", DEVICE_COLUMNS)}
     FROM (
       SELECT 'SHORTAGE' AS kind, s.va_id, s.product_id, SUM(s.in_use) - SUM(s.purchased) AS quantity,
              NULL AS due_at, NULL AS device_id, NULL AS lot_id, SUM(s.purchased) AS held, SUM(s.in_use) AS used
@@ -84,6 +87,65 @@ export async function loadAlerts(
   return alerts;
 }
 
+/**
+ * An alert as read: its message is composed only when asked for (a dashboard listing thousands of
+ * alerts rarely asks for their text).
+ */
+class AlertRow implements Alert {
+  type: AlertType;
+  severity: "MAJOR" | "MINOR";
+  virtualAccountId: number;
+  productId: number | null;
+  productInstanceId: number | null;
+  dueAt: Date | null;
+
+  constructor(
+    readonly virtualAccount: VirtualAccount,
+    readonly product: Product | null,
+    readonly productInstance: ProductInstance | null,
+    readonly quantity: number | null,
+    due: Date | null,
+    private readonly now: Date,
+    private readonly held: number,
+    private readonly used: number,
+    private readonly silentSince: Date | null,
+  ) {
+    this.virtualAccountId = virtualAccount.id;
+    this.productId = product?.id ?? null;
+    this.productInstanceId = productInstance?.id ?? null;
+    if (silentSince) {
+      this.type = "PRODUCT_INSTANCE_NOT_REPORTING";
+      this.severity = "MINOR";
+      this.dueAt = null;
+    } else if (!due) {
+      this.type = "INSUFFICIENT_LICENSES";
+      this.severity = "MAJOR";
+      this.dueAt = null;
+    } else {
+      const expired = due.getTime() <= now.getTime();
+      this.type = expired ? "LICENSES_EXPIRED" : "LICENSES_EXPIRING";
+      this.severity = expired ? "MAJOR" : "MINOR";
+      this.dueAt = due;
+    }
+  }
+
+  get message(): string {
+    const va = this.virtualAccount;
+    const sku = this.product?.sku ?? "";
+    if (this.type === "INSUFFICIENT_LICENSES") return `"${va.name}" uses ${this.used} ${sku} but holds ${this.held}: ${this.quantity} short.`;
+    if (this.type === "PRODUCT_INSTANCE_NOT_REPORTING") {
+      const device = this.productInstance as ProductInstance;
+      const days = Math.floor((this.now.getTime() - (this.silentSince as Date).getTime()) / DAY_MS);
+      return `${device.hostname ?? `${device.pid} ${device.serialNumber}`} in "${va.name}" has not reported for ${days} days.`;
+    }
+    const ends = this.dueAt as Date;
+    const date = ends.toISOString().slice(0, 10);
+    if (this.type === "LICENSES_EXPIRED") return `${this.quantity} ${sku} in "${va.name}" expired on ${date}.`;
+    const days = Math.ceil((ends.getTime() - this.now.getTime()) / DAY_MS);
+    return `${this.quantity} ${sku} in "${va.name}" expire${days <= 1 ? " within a day" : ` in ${days} days`} (${date}).`;
+  }
+}
+
 function toAlert(
   kind: string,
   va: VirtualAccount,
@@ -95,33 +157,7 @@ function toAlert(
   held = 0,
   used = 0,
 ): Alert {
-  const base = { virtualAccountId: va.id, virtualAccount: va, productId: product?.id ?? null, product, productInstanceId: device?.id ?? null, productInstance: device };
-  const sku = product?.sku ?? "";
-  if (kind === "SHORTAGE") {
-    return { ...base, type: "INSUFFICIENT_LICENSES", severity: "MAJOR", quantity, dueAt: null, message: `"${va.name}" uses ${used} ${sku} but holds ${held}: ${quantity} short.` };
-  }
-  if (kind === "SILENT" && device) {
-    const days = Math.floor((now.getTime() - (due as Date).getTime()) / DAY_MS);
-    return {
-      ...base,
-      type: "PRODUCT_INSTANCE_NOT_REPORTING",
-      severity: "MINOR",
-      quantity: null,
-      dueAt: null,
-      message: `${device.hostname ?? `${device.pid} ${device.serialNumber}`} in "${va.name}" has not reported for ${days} days.`,
-    };
-  }
-  const ends = due as Date;
-  const expired = ends.getTime() <= now.getTime();
-  const days = Math.ceil((ends.getTime() - now.getTime()) / DAY_MS);
-  return {
-    ...base,
-    type: expired ? "LICENSES_EXPIRED" : "LICENSES_EXPIRING",
-    severity: expired ? "MAJOR" : "MINOR",
-    quantity,
-    dueAt: ends,
-    message: expired
-      ? `${quantity} ${sku} in "${va.name}" expired on ${ends.toISOString().slice(0, 10)}.`
-      : `${quantity} ${sku} in "${va.name}" expire${days <= 1 ? " within a day" : ` in ${days} days`} (${ends.toISOString().slice(0, 10)}).`,
-  };
+  if (kind === "SHORTAGE") return new AlertRow(va, product, null, quantity, null, now, held, used, null);
+  if (kind === "SILENT" && device) return new AlertRow(va, null, device, null, null, now, 0, 0, due as Date);
+  return new AlertRow(va, product, null, quantity, due as Date, now, 0, 0, null);
 }

@@ -120,7 +120,8 @@ export async function loadPools(
  * The product columns a pool carries: what the graph shows of a Product, not its timestamps. Tens of
  * thousands of pool rows repeat a few hundred products; each is hydrated once.
  */
-const PRODUCT_COLUMNS = ["id", "sku", "name", "model", "smart_enabled"].map((column) => `p.${column} AS p__${column}`).join(", ");
+export const POOL_PRODUCT_COLUMNS = ["id", "sku", "name", "model", "smart_enabled"];
+const PRODUCT_COLUMNS = POOL_PRODUCT_COLUMNS.map((column) => `p.${column} AS p__${column}`).join(", ");
 
 /** The pool of one product in each of these Virtual Accounts (for transfers, R19). */
 export async function poolTotals(manager: EntityManager, vaIds: number[], productId: number, now: Date): Promise<LicensePool[]> {
