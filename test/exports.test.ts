@@ -1,5 +1,6 @@
 import http from "node:http";
 import { LicenseKind, Role } from "../entities";
+import { BATCH_SIZE } from "../src/reporting/exports";
 import { startTestServer, TestServer } from "./support/harness";
 import { gid } from "./support/ids";
 
@@ -183,32 +184,96 @@ describe("streamed exports for reporting tools (issue #6)", () => {
     expect(scoped.map((row) => row.hostname)).toEqual(["fin-sw-1"]);
   });
 
-  it("streams large exports in batches and stops when the client goes away", async () => {
-    const big = await server.build.account("big.example.com");
-    await big.grant("admin@big.example.com", Role.SMART_ACCOUNT_ADMIN);
-    const va = big.defaultVirtualAccount;
-    const rows = Array.from({ length: 2500 }, (_, i) => `(${big.id}, ${va.id}, (SELECT id FROM products WHERE sku = 'C9300-NW-A'), 'SMART', ${i + 1}, '2026-01-01 00:00:00.000', '2026-01-01 00:00:00.000')`);
-    await server.db.dataSource.query(
-      `INSERT INTO licenses (smart_account_id, virtual_account_id, product_id, kind, quantity, starts_at, created_at) VALUES ${rows.join(", ")}`,
-    );
-    const whole = await get(server, "/exports/licenses?domain=big.example.com&format=ndjson", "admin@big.example.com");
-    const lines = whole.body.trimEnd().split("\n");
-    expect(lines).toHaveLength(2500);
-    expect(new Set(lines.map((line) => JSON.parse(line).id)).size).toBe(2500);
+  describe("large exports", () => {
+    const LOTS = 6 * BATCH_SIZE + 345;
+    let big: Awaited<ReturnType<TestServer["build"]["account"]>>;
+    /** The statements that read a batch of lots (each batch's deferred join). */
+    const batchQueries = (spy: jest.SpyInstance) => spy.mock.calls.filter(([sql]) => String(sql).includes("FROM (SELECT l.id FROM licenses l")).length;
 
-    // Abort after the first bytes: the server must notice and stop, and keep serving.
-    const token = await server.token("admin@big.example.com");
-    const url = new URL(server.url.replace("/graphql", "/exports/licenses?domain=big.example.com"));
-    await new Promise<void>((resolve, reject) => {
-      const request = http.get(url, { headers: { authorization: `Bearer ${token}` } }, (response) => {
-        response.once("data", () => {
-          request.destroy();
-          resolve();
-        });
-      });
-      request.on("error", (error) => ((error as NodeJS.ErrnoException).code === "ECONNRESET" ? resolve() : reject(error)));
+    beforeAll(async () => {
+      big = await server.build.account("big.example.com");
+      await big.grant("admin@big.example.com", Role.SMART_ACCOUNT_ADMIN);
+      const va = big.defaultVirtualAccount;
+      for (let from = 0; from < LOTS; from += 3000) {
+        const rows = Array.from(
+          { length: Math.min(3000, LOTS - from) },
+          (_, i) => `(${big.id}, ${va.id}, (SELECT id FROM products WHERE sku = 'C9300-NW-A'), 'SMART', ${from + i + 1}, '2026-01-01 00:00:00.000', '2026-01-01 00:00:00.000')`,
+        );
+        await server.db.dataSource.query(
+          `INSERT INTO licenses (smart_account_id, virtual_account_id, product_id, kind, quantity, starts_at, created_at) VALUES ${rows.join(", ")}`,
+        );
+      }
     });
-    const after = await server.gql("{ viewer { user { email } } }", {}, "admin@big.example.com");
-    expect(after.errors).toBeUndefined();
+
+    afterEach(() => jest.restoreAllMocks());
+
+    it("streams every row in keyset batches, each exactly once and in id order", async () => {
+      const spy = jest.spyOn(server.db.dataSource, "query");
+      const whole = await get(server, "/exports/licenses?domain=big.example.com&format=ndjson", "admin@big.example.com");
+      const quantities = whole.body.trimEnd().split("\n").map((line) => JSON.parse(line).quantity);
+      expect(quantities).toEqual(Array.from({ length: LOTS }, (_, i) => i + 1));
+      expect(batchQueries(spy)).toBe(Math.ceil(LOTS / BATCH_SIZE));
+    });
+
+    it("stops reading batches when the client goes away, and keeps serving", async () => {
+      // Each batch takes a while, as on a large database: the export is still running when the client leaves.
+      const query = server.db.dataSource.query.bind(server.db.dataSource);
+      const spy = jest.spyOn(server.db.dataSource, "query").mockImplementation(async (sql: string, parameters?: unknown[]) => {
+        if (sql.includes("FROM (SELECT l.id FROM licenses l")) await new Promise((resolve) => setTimeout(resolve, 25));
+        return query(sql, parameters);
+      });
+      const token = await server.token("admin@big.example.com");
+      const url = new URL(server.url.replace("/graphql", "/exports/licenses?domain=big.example.com"));
+      await new Promise<void>((resolve, reject) => {
+        const request = http.get(url, { headers: { authorization: `Bearer ${token}` } }, (response) => {
+          // Read the first chunk, then stop reading and hang up.
+          response.once("data", () => {
+            response.pause();
+            request.destroy();
+            resolve();
+          });
+        });
+        request.on("error", (error) => ((error as NodeJS.ErrnoException).code === "ECONNRESET" ? resolve() : reject(error)));
+      });
+      // Let the server notice; then its batch count must stay put, short of the whole export.
+      let seen = -1;
+      while (seen !== batchQueries(spy)) {
+        seen = batchQueries(spy);
+        await new Promise((resolve) => setTimeout(resolve, 150));
+      }
+      expect(seen).toBeGreaterThan(0);
+      expect(seen).toBeLessThan(Math.ceil(LOTS / BATCH_SIZE));
+      const after = await server.gql("{ viewer { user { email } } }", {}, "admin@big.example.com");
+      expect(after.errors).toBeUndefined();
+    });
+
+    /** Fails the second batch, once the first is on its way. */
+    const failSecondBatch = () => {
+      const query = server.db.dataSource.query.bind(server.db.dataSource);
+      let batches = 0;
+      jest.spyOn(server.db.dataSource, "query").mockImplementation(async (sql: string, parameters?: unknown[]) => {
+        if (sql.includes("FROM (SELECT l.id FROM licenses l") && ++batches === 2) throw new Error("connection lost");
+        return query(sql, parameters);
+      });
+      jest.spyOn(console, "error").mockImplementation(() => undefined);
+    };
+
+    it("a failure after the first byte ends a CSV export with a visible truncation row, never a silently short file", async () => {
+      failSecondBatch();
+      const response = await get(server, "/exports/licenses?domain=big.example.com&format=csv", "admin@big.example.com");
+      expect(response.status).toBe(200);
+      const rows = parseCsv(response.body);
+      expect(rows).toHaveLength(1 + BATCH_SIZE + 1);
+      expect(rows[rows.length - 1]).toEqual(["#TRUNCATED: export truncated by a server error"]);
+      expect(response.body).not.toContain("connection lost");
+    });
+
+    it("a failure after the first byte ends an NDJSON export with a trailing error line", async () => {
+      failSecondBatch();
+      const response = await get(server, "/exports/licenses?domain=big.example.com&format=ndjson", "admin@big.example.com");
+      const lines = response.body.trimEnd().split("\n").map((line) => JSON.parse(line));
+      expect(lines).toHaveLength(BATCH_SIZE + 1);
+      expect(lines[BATCH_SIZE]).toEqual({ error: { code: "INTERNAL_SERVER_ERROR", message: "export truncated by a server error" } });
+    });
   });
 });

@@ -16,7 +16,7 @@ export interface ExportDefinition<T> {
   batch(after: number): Promise<{ rows: T[]; last: number | null }>;
 }
 
-export const BATCH_SIZE = 1000;
+export const BATCH_SIZE = 2500;
 
 const iso = (value: unknown): string | null => toDate(value)?.toISOString() ?? null;
 
@@ -72,15 +72,20 @@ export function licenseExport(db: Database, access: Access, clock: Clock, scope:
       { header: "orderNumber", value: (r) => (r.order_number && (seesOrders || Number(r.placed_by_id) === viewerId) ? r.order_number : null) },
     ],
     async batch(after) {
+      // A deferred join: the page's ids first, from the (smart_account_id, id) index alone, then each row
+      // by primary key. Read through the secondary index, every row of a large account cost a lookup ten
+      // times slower than by id (MariaDB: 28 ms against 3 ms a batch at 1M lots).
       const rows = await query(
-        `SELECT l.id, l.kind, l.quantity, l.starts_at, l.ends_at, l.pak, l.virtual_account_id, p.sku, p.name AS product_name,
-                o.number AS order_number, o.placed_by_id
-           FROM licenses l
-           JOIN products p ON p.id = l.product_id
-           LEFT JOIN orders o ON o.id = l.order_id
-          WHERE ${terms.join(" AND ")} AND l.id > :after
-          ORDER BY l.id
-          LIMIT ${BATCH_SIZE}`,
+        `SELECT lot.id, lot.kind, lot.quantity, lot.starts_at, lot.ends_at, lot.pak, lot.virtual_account_id,
+                prod.sku, prod.name AS product_name, ord.number AS order_number, ord.placed_by_id
+           FROM (SELECT l.id FROM licenses l${filters.sku ? " JOIN products p ON p.id = l.product_id" : ""}
+                  WHERE ${terms.join(" AND ")} AND l.id > :after
+                  ORDER BY l.id
+                  LIMIT ${BATCH_SIZE}) page
+           JOIN licenses lot ON lot.id = page.id
+           JOIN products prod ON prod.id = lot.product_id
+           LEFT JOIN orders ord ON ord.id = lot.order_id
+          ORDER BY lot.id`,
         { ...params, after },
       );
       if (rows.length) {
@@ -168,10 +173,13 @@ export function productInstanceExport(db: Database, scope: ExportScope, filters:
       { header: "usage", value: (r) => r.usage as string[] },
     ],
     async batch(after) {
+      // A deferred join, as for licenses: the page's ids from the index, then each row by primary key.
       const rows = await query(
-        `SELECT pi.id, pi.pid, pi.serial_number, pi.hostname, pi.virtual_account_id, pi.registered_at, pi.last_reported_at
-           FROM product_instances pi
-          WHERE ${terms.join(" AND ")} AND pi.id > :after ORDER BY pi.id LIMIT ${BATCH_SIZE}`,
+        `SELECT d.id, d.pid, d.serial_number, d.hostname, d.virtual_account_id, d.registered_at, d.last_reported_at
+           FROM (SELECT pi.id FROM product_instances pi
+                  WHERE ${terms.join(" AND ")} AND pi.id > :after ORDER BY pi.id LIMIT ${BATCH_SIZE}) page
+           JOIN product_instances d ON d.id = page.id
+          ORDER BY d.id`,
         { ...params, after },
       );
       if (rows.length) {

@@ -77,6 +77,7 @@ export function exportRouter(deps: { db: Database; clock: Clock; verify: TokenVe
     req.on("close", () => {
       if (!res.writableEnded) aborted = true;
     });
+    const gone = () => aborted || res.destroyed;
     const date = deps.clock.now().toISOString().slice(0, 10);
     res.status(200);
     res.setHeader("content-type", CONTENT_TYPES[format]);
@@ -85,13 +86,19 @@ export function exportRouter(deps: { db: Database; clock: Clock; verify: TokenVe
     res.flushHeaders();
     try {
       if (format === "csv") res.write(csvHeader(definition.columns));
-      let after = 0;
-      for (;;) {
-        if (aborted) return;
-        const { rows, last } = await definition.batch(after);
-        if (rows.length && !res.write(encodeRows(format, definition.columns, rows))) await once(res, "drain");
-        if (last === null) break;
-        after = last;
+      // One batch ahead: the next is read while this one is encoded and written (at most two in memory).
+      let next: ReturnType<typeof definition.batch> | null = definition.batch(0);
+      while (next) {
+        const batch: Awaited<ReturnType<typeof definition.batch>> = await next;
+        next = batch.last === null ? null : definition.batch(batch.last);
+        if (batch.rows.length && !res.write(encodeRows(format, definition.columns, batch.rows)) && !gone()) {
+          // A client that stops reading and then goes away never drains: stop waiting when it closes.
+          await Promise.race([once(res, "drain"), once(res, "close")]);
+        }
+        if (gone()) {
+          next?.catch(() => undefined); // abandoned: its outcome no longer matters
+          return;
+        }
       }
       res.end();
     } catch (error) {
