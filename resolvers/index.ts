@@ -1,6 +1,6 @@
 import "reflect-metadata";
 import "./types/enums";
-import { GraphQLSchema } from "graphql";
+import { GraphQLInterfaceType, GraphQLSchema } from "graphql";
 import { buildSchemaSync } from "type-graphql";
 import {
   ProductInstanceResolver,
@@ -20,6 +20,7 @@ import { OrderLineResolver, OrderResolver, SmartAccountOrdersResolver } from "./
 import { QueryResolver } from "./query.resolver";
 import { AccessRequestResolver, RoleAssignmentResolver } from "./role.resolver";
 import { SmartAccountResolver } from "./smart-account.resolver";
+import { nodeTypeOf } from "./types/node";
 import { DateTimeScalar } from "./types/scalars";
 import { ProductResolver, UserResolver } from "./user.resolver";
 import { ViewerResolver } from "./viewer.resolver";
@@ -59,5 +60,8 @@ export function buildGraphQLSchema(): GraphQLSchema {
     validate: false,
     emitSchemaFile: false,
   });
+  // type-graphql makes every resolveType async; graphql-jit (src/graphql/jit-executor.ts) resolves
+  // abstract types synchronously, as the Node mapping is.
+  (schema.getType("Node") as GraphQLInterfaceType).resolveType = (value) => nodeTypeOf(value as object);
   return schema;
 }

@@ -15,6 +15,7 @@ import { createContext, RequestContext } from "./context";
 import { Database } from "./db/database";
 import { QueryStats, trackQueries } from "./db/query-stats";
 import { isDomainError } from "./errors";
+import { jitGateway } from "./graphql/jit-executor";
 import { exportRouter } from "./reporting/router";
 import { createServices, Services } from "./services";
 
@@ -88,8 +89,9 @@ export async function createApp(options: {
     },
   };
 
+  const schema = options.withoutShield ? buildGraphQLSchema() : executableSchema();
   const apollo = new ApolloServer<RequestContext>({
-    schema: options.withoutShield ? buildGraphQLSchema() : executableSchema(),
+    ...(config.graphqlJit ? { gateway: jitGateway(schema) } : { schema }),
     formatError,
     includeStacktraceInErrorResponses: false,
     introspection: true,

@@ -14,6 +14,8 @@ export interface Config {
   seedDemo: boolean;
   /** Report each request's SQL statement count in `extensions.sqlStatements` (tests, benchmarks). */
   exposeQueryStats: boolean;
+  /** Execute with graphql-jit (compiled operations); `GRAPHQL_JIT=0` falls back to graphql-js's executor. */
+  graphqlJit: boolean;
 }
 
 export const DEV_JWT_SECRET = "smart-account-graph-dev-secret-do-not-use-in-production";
@@ -36,6 +38,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwt: { secret, jwksUrl, issuer: env.JWT_ISSUER?.trim() || null, audience: env.JWT_AUDIENCE?.trim() || null },
     seedDemo: env.SEED_DEMO !== "false" && env.SEED_DEMO !== "0",
     exposeQueryStats: env.EXPOSE_QUERY_STATS === "1" || env.EXPOSE_QUERY_STATS === "true",
+    graphqlJit: env.GRAPHQL_JIT !== "0" && env.GRAPHQL_JIT !== "false",
   };
 }
 

@@ -58,7 +58,7 @@ export async function startTestServer(): Promise<TestServer> {
   }
   const db = await openDatabase(databaseUrl);
   const clock = new FixedClock(new Date("2026-11-23T10:00:00.000Z"));
-  const config = { ...loadConfig({ JWT_SECRET: TEST_SECRET, EXPOSE_QUERY_STATS: "1" } as NodeJS.ProcessEnv) };
+  const config = { ...loadConfig({ JWT_SECRET: TEST_SECRET, EXPOSE_QUERY_STATS: "1", GRAPHQL_JIT: process.env.GRAPHQL_JIT } as NodeJS.ProcessEnv) };
   const app = await createApp({ db, config, clock });
   const port = await app.listen(0);
   const url = `http://127.0.0.1:${port}/graphql`;
