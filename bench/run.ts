@@ -101,12 +101,26 @@ async function load(
 ): Promise<Measure> {
   const base = { ...request, method: request.method ?? "POST", connections: settings.connections };
   await autocannon({ ...base, amount: settings.warmup * scale });
-  const result = await autocannon({ ...base, amount: settings.requests * scale });
+  const { result, seconds } = await timed({ ...base, amount: settings.requests * scale });
   if (result.non2xx || result.errors) throw new Error(`${request.url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-  // Requests over the run's duration: autocannon's per-second average is coarse for short runs.
-  const seconds = (new Date(result.finish).getTime() - new Date(result.start).getTime()) / 1000;
   const rps = result.requests.total / Math.max(seconds, 0.001);
   return { p50: result.latency.p50, p99: result.latency.p99, rps: rps < 10 ? Math.round(rps * 10) / 10 : Math.round(rps) };
+}
+
+/**
+ * One autocannon run and its true duration, first request to last response: autocannon closes its
+ * result (and its start/finish times) only on its next one-second tick, which would round every short
+ * run up to whole seconds.
+ */
+function timed(options: autocannon.Options): Promise<{ result: autocannon.Result; seconds: number }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    let last = started;
+    const instance = autocannon(options, (error, result) => (error ? reject(error) : resolve({ result, seconds: (last - started) / 1000 })));
+    instance.on("response", () => {
+      last = performance.now();
+    });
+  });
 }
 
 async function graphql(port: number, token: string, query: string, variables: Record<string, unknown>) {
