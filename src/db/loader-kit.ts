@@ -1,5 +1,6 @@
 import DataLoader from "dataloader";
 import { EntityTarget, In, ObjectLiteral } from "typeorm";
+import { groupBy } from "../collections";
 import { Connection, emptyConnection, PageRequest } from "../paging";
 import { Database } from "./database";
 import { loadWindowedPages, WindowedPageQuery } from "./windowed";
@@ -32,8 +33,7 @@ export function byGroupLoader<T extends ObjectLiteral, V = T>(
   valueOf: (row: T) => V = (row) => row as unknown as V,
 ) {
   return new DataLoader<number, V[]>(async (keys) => {
-    const groups = new Map<number, V[]>(keys.map((key) => [key, []]));
-    for (const row of await load([...keys])) groups.get(keyOf(row))?.push(valueOf(row));
+    const groups = groupBy(await load([...keys]), keyOf, valueOf);
     return keys.map((key) => groups.get(key) ?? []);
   });
 }
@@ -54,13 +54,7 @@ export function pagedLoader<T extends ObjectLiteral, F = undefined>(
 ) {
   return new DataLoader<PageKey<F>, Connection<T>, string>(
     async (keys) => {
-      const groups = new Map<string, PageKey<F>[]>();
-      for (const key of keys) {
-        const group = JSON.stringify([key.request, key.filter ?? null]);
-        const members = groups.get(group);
-        if (members) members.push(key);
-        else groups.set(group, [key]);
-      }
+      const groups = groupBy(keys, (key) => JSON.stringify([key.request, key.filter ?? null]));
       const results = new Map<string, Connection<T>>();
       await Promise.all(
         [...groups.values()].map(async (group) => {

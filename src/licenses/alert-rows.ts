@@ -1,9 +1,10 @@
 import { EntityManager } from "typeorm";
 import { LicenseKind, Product, ProductInstance, VirtualAccount } from "../../entities";
+import { cached, groupBy } from "../collections";
 import { hydrate, prefixedColumns, unprefixed } from "../db/windowed";
 import { Alert, AlertType, NOT_REPORTING_DAYS } from "./alerts";
 import { ALERT_WINDOW_DAYS, DAY_MS } from "./expiry";
-import { POOL_PRODUCT_COLUMNS, toDate } from "./pools";
+import { GRAPH_PRODUCT_COLUMNS, toDate } from "./pools";
 
 /** A silent device as an alert shows it: never its credential hash. */
 const DEVICE_COLUMNS = ["id", "smart_account_id", "virtual_account_id", "pid", "serial_number", "hostname", "registration_token_id", "registered_at", "last_reported_at"];
@@ -24,7 +25,7 @@ export async function loadAlerts(
   const sql = `
     SELECT a.kind, a.quantity, a.due_at, a.lot_id, a.held, a.used,
            ${prefixedColumns(ds, VirtualAccount, "va", "va__")},
-           ${prefixedColumns(ds, Product, "p", "p__", POOL_PRODUCT_COLUMNS)},
+           ${prefixedColumns(ds, Product, "p", "p__", GRAPH_PRODUCT_COLUMNS)},
            ${prefixedColumns(ds, ProductInstance, "pi", "pi__", DEVICE_COLUMNS)}
     FROM (
       SELECT 'SHORTAGE' AS kind, s.va_id, s.product_id, SUM(s.in_use) - SUM(s.purchased) AS quantity,
@@ -68,23 +69,16 @@ export async function loadAlerts(
     {},
   );
   const rows: Record<string, unknown>[] = await manager.query(text, values);
-  const alerts = new Map<number, Alert[]>();
   // Thousands of alerts share a few hundred Virtual Accounts and products: hydrate each once.
   const vas = new Map<unknown, VirtualAccount>();
   const products = new Map<unknown, Product>();
-  for (const row of rows) {
-    let va = vas.get(row.va__id);
-    if (!va) vas.set(row.va__id, (va = hydrate(ds, VirtualAccount, unprefixed(row, "va__"))));
-    let product = row.p__id == null ? null : (products.get(row.p__id) ?? null);
-    if (row.p__id != null && !product) products.set(row.p__id, (product = hydrate(ds, Product, unprefixed(row, "p__"))));
+  const alerts = rows.map((row) => {
+    const va = cached(vas, row.va__id, () => hydrate(ds, VirtualAccount, unprefixed(row, "va__")));
+    const product = row.p__id == null ? null : cached(products, row.p__id, () => hydrate(ds, Product, unprefixed(row, "p__")));
     const device = row.pi__id == null ? null : hydrate(ds, ProductInstance, unprefixed(row, "pi__"));
-    const alert = toAlert(String(row.kind), va, product, device, Number(row.quantity), toDate(row.due_at), now, Number(row.held), Number(row.used));
-    const key = scope.partition === "id" ? va.id : va.smartAccountId;
-    const list = alerts.get(key);
-    if (list) list.push(alert);
-    else alerts.set(key, [alert]);
-  }
-  return alerts;
+    return toAlert(String(row.kind), va, product, device, Number(row.quantity), toDate(row.due_at), now, Number(row.held), Number(row.used));
+  });
+  return groupBy(alerts, (alert) => (scope.partition === "id" ? alert.virtualAccountId : alert.virtualAccount.smartAccountId));
 }
 
 /**
@@ -156,7 +150,7 @@ function toAlert(
   now: Date,
   held = 0,
   used = 0,
-): Alert {
+): AlertRow {
   if (kind === "SHORTAGE") return new AlertRow(va, product, null, quantity, null, now, held, used, null);
   if (kind === "SILENT" && device) return new AlertRow(va, null, device, null, null, now, 0, 0, due as Date);
   return new AlertRow(va, product, null, quantity, due as Date, now, 0, 0, null);

@@ -1,6 +1,7 @@
 import { EntityManager } from "typeorm";
 import { LicenseKind, Product } from "../../entities";
-import { hydrate, unprefixed } from "../db/windowed";
+import { cached } from "../collections";
+import { hydrate, prefixedColumns, unprefixed } from "../db/windowed";
 
 /** A product's pool in one Virtual Account, a subtree, or an account (R27). */
 export interface LicensePool {
@@ -60,7 +61,7 @@ export async function loadPools(
   const account = scope.account ? `, ${scope.account} AS account_id` : ", 0 AS account_id";
   const groupAccount = scope.account ? `, ${scope.account}` : "";
   const sql = `
-    SELECT g.*, ${PRODUCT_COLUMNS} FROM (
+    SELECT g.*, ${prefixedColumns(manager.connection, Product, "p", "p__", GRAPH_PRODUCT_COLUMNS)} FROM (
       SELECT x.owner_id, MIN(x.account_id) AS account_id, x.product_id, SUM(x.purchased) AS purchased, SUM(x.in_use) AS in_use, MIN(x.next_expiry) AS next_expiry
       FROM (
         SELECT ${scope.owner} AS owner_id${account}, l.product_id AS product_id, SUM(l.quantity) AS purchased, 0 AS in_use, MIN(l.ends_at) AS next_expiry
@@ -88,17 +89,11 @@ export async function loadPools(
   const products = new Map<number, Product>();
   for (const row of rows) {
     const productId = Number(row.product_id);
-    let product = products.get(productId);
-    if (!product) {
-      product = hydrate(manager.connection, Product, unprefixed(row, "p__"));
-      products.set(productId, product);
-    }
+    const product = cached(products, productId, () => hydrate(manager.connection, Product, unprefixed(row, "p__")));
     const owner = Number(row.owner_id);
     const purchased = Number(row.purchased);
     const inUse = Number(row.in_use);
-    let list = pools.get(owner);
-    if (!list) pools.set(owner, (list = []));
-    list.push({
+    cached(pools, owner, () => []).push({
       productId,
       product,
       accountId: scope.account ? Number(row.account_id) : undefined,
@@ -117,11 +112,10 @@ export async function loadPools(
 }
 
 /**
- * The product columns a pool carries: what the graph shows of a Product, not its timestamps. Tens of
- * thousands of pool rows repeat a few hundred products; each is hydrated once.
+ * The product columns a pool or an alert carries: what the graph shows of a Product, not its timestamps.
+ * Tens of thousands of pool rows repeat a few hundred products; each is hydrated once.
  */
-export const POOL_PRODUCT_COLUMNS = ["id", "sku", "name", "model", "smart_enabled"];
-const PRODUCT_COLUMNS = POOL_PRODUCT_COLUMNS.map((column) => `p.${column} AS p__${column}`).join(", ");
+export const GRAPH_PRODUCT_COLUMNS = ["id", "sku", "name", "model", "smart_enabled"];
 
 /** The pool of one product in each of these Virtual Accounts (for transfers, R19). */
 export async function poolTotals(manager: EntityManager, vaIds: number[], productId: number, now: Date): Promise<LicensePool[]> {

@@ -1,6 +1,7 @@
 import { LicenseKind } from "../../entities";
 import { Access } from "../auth/access";
 import { Clock } from "../clock";
+import { groupBy } from "../collections";
 import { Database } from "../db/database";
 import { InputError } from "../errors";
 import { toGlobalId } from "../ids";
@@ -92,12 +93,7 @@ export function licenseExport(db: Database, access: Access, clock: Clock, scope:
         const tags = await query("SELECT license_id, tag FROM license_tags WHERE license_id IN (:...ids) ORDER BY tag", {
           ids: rows.map((row) => row.id),
         });
-        const byLicense = new Map<number, string[]>();
-        for (const tag of tags) {
-          const list = byLicense.get(Number(tag.license_id));
-          if (list) list.push(tag.tag);
-          else byLicense.set(Number(tag.license_id), [tag.tag]);
-        }
+        const byLicense = groupBy(tags, (tag) => Number(tag.license_id), (tag) => tag.tag as string);
         for (const row of rows) row.tags = byLicense.get(Number(row.id)) ?? [];
       }
       return { rows, last: rows.length === BATCH_SIZE ? Number(rows[rows.length - 1].id) : null };
@@ -187,12 +183,7 @@ export function productInstanceExport(db: Database, scope: ExportScope, filters:
           "SELECT u.product_instance_id, p.sku, u.count FROM license_usages u JOIN products p ON p.id = u.product_id WHERE u.product_instance_id IN (:...ids) ORDER BY p.sku",
           { ids: rows.map((row) => row.id) },
         );
-        const byDevice = new Map<number, string[]>();
-        for (const line of usage) {
-          const list = byDevice.get(Number(line.product_instance_id));
-          if (list) list.push(`${line.sku}:${line.count}`);
-          else byDevice.set(Number(line.product_instance_id), [`${line.sku}:${line.count}`]);
-        }
+        const byDevice = groupBy(usage, (line) => Number(line.product_instance_id), (line) => `${line.sku}:${line.count}`);
         for (const row of rows) row.usage = byDevice.get(Number(row.id)) ?? [];
       }
       return { rows, last: rows.length === BATCH_SIZE ? Number(rows[rows.length - 1].id) : null };
