@@ -7,6 +7,8 @@ export class QueryStats {
 }
 
 const storage = new AsyncLocalStorage<QueryStats>();
+/** LOG_SQL=1 prints each statement (not its parameters), for profiling; read once, at start. */
+const logSql = process.env.LOG_SQL === "1";
 
 export const trackQueries = <T>(stats: QueryStats, run: () => T): T => storage.run(stats, run);
 
@@ -18,8 +20,7 @@ export class CountingLogger extends AbstractLogger {
   logQuery(query: string): void {
     const stats = storage.getStore();
     if (stats) stats.statements += 1;
-    // LOG_SQL=1 prints each statement (not its parameters), for profiling.
-    if (process.env.LOG_SQL === "1") console.log(`[sql] ${query.replace(/\s+/g, " ").slice(0, 240)}`);
+    if (logSql) console.log(`[sql] ${query.replace(/\s+/g, " ").slice(0, 240)}`);
   }
 
   logQueryError(error: string | Error, query: string): void {

@@ -1,4 +1,5 @@
-import { DataSource, EntityTarget, ObjectLiteral } from "typeorm";
+import { DataSource, EntityMetadata, EntityTarget, ObjectLiteral } from "typeorm";
+import { ColumnMetadata } from "typeorm/metadata/ColumnMetadata";
 import { Connection, PageRequest, toConnection } from "../paging";
 import { Database } from "./database";
 
@@ -97,16 +98,31 @@ const normalizeKey = (value: unknown): unknown => (typeof value === "bigint" || 
 
 const cursorValue = (value: unknown): unknown => (value instanceof Date ? value.toISOString() : value);
 
-/** Raw snake_case row → entity, with each driver's own value conversions (dates, booleans). */
-export function hydrate<T extends ObjectLiteral>(db: Database | DataSource, entity: EntityTarget<T>, raw: Record<string, unknown>): T {
+/**
+ * Raw snake_case row → entity, with each driver's own value conversions (dates, booleans); `prefix`
+ * reads the entity's columns of a joined row, selected with `prefixedColumns`.
+ */
+export function hydrate<T extends ObjectLiteral>(db: Database | DataSource, entity: EntityTarget<T>, raw: Record<string, unknown>, prefix = ""): T {
   const dataSource = db instanceof Database ? db.dataSource : db;
   const metadata = dataSource.getMetadata(entity);
-  const instance = metadata.create() as T;
-  for (const column of metadata.columns) {
-    if (!(column.databaseName in raw)) continue;
-    (instance as Record<string, unknown>)[column.propertyName] = dataSource.driver.prepareHydratedValue(raw[column.databaseName], column);
+  const instance = metadata.create() as Record<string, unknown>;
+  for (const { column, key } of readPlan(metadata, prefix)) {
+    const value = raw[key];
+    if (value === undefined && !(key in raw)) continue;
+    instance[column.propertyName] = dataSource.driver.prepareHydratedValue(value, column);
   }
-  return instance;
+  return instance as T;
+}
+
+/** Each column of an entity with the key it has in a row read under `prefix`, built once per entity and prefix. */
+const readPlans = new WeakMap<EntityMetadata, Map<string, { column: ColumnMetadata; key: string }[]>>();
+
+function readPlan(metadata: EntityMetadata, prefix: string): { column: ColumnMetadata; key: string }[] {
+  let byPrefix = readPlans.get(metadata);
+  if (!byPrefix) readPlans.set(metadata, (byPrefix = new Map()));
+  let plan = byPrefix.get(prefix);
+  if (!plan) byPrefix.set(prefix, (plan = metadata.columns.map((column) => ({ column, key: prefix + column.databaseName }))));
+  return plan;
 }
 
 /**
@@ -119,11 +135,4 @@ export function prefixedColumns(dataSource: DataSource, entity: EntityTarget<Obj
     .columns.filter((column) => !only || only.includes(column.databaseName))
     .map((column) => `${alias}.${column.databaseName} AS ${prefix}${column.databaseName}`)
     .join(", ");
-}
-
-/** The `<prefix>…` columns of a joined row, unprefixed. */
-export function unprefixed(row: Record<string, unknown>, prefix: string): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(row)) if (key.startsWith(prefix)) out[key.slice(prefix.length)] = value;
-  return out;
 }

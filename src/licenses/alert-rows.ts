@@ -1,7 +1,7 @@
 import { EntityManager } from "typeorm";
 import { LicenseKind, Product, ProductInstance, VirtualAccount } from "../../entities";
 import { cached, groupBy } from "../collections";
-import { hydrate, prefixedColumns, unprefixed } from "../db/windowed";
+import { hydrate, prefixedColumns } from "../db/windowed";
 import { Alert, AlertType, NOT_REPORTING_DAYS } from "./alerts";
 import { ALERT_WINDOW_DAYS, DAY_MS } from "./expiry";
 import { GRAPH_PRODUCT_COLUMNS, toDate } from "./pools";
@@ -73,9 +73,9 @@ export async function loadAlerts(
   const vas = new Map<unknown, VirtualAccount>();
   const products = new Map<unknown, Product>();
   const alerts = rows.map((row) => {
-    const va = cached(vas, row.va__id, () => hydrate(ds, VirtualAccount, unprefixed(row, "va__")));
-    const product = row.p__id == null ? null : cached(products, row.p__id, () => hydrate(ds, Product, unprefixed(row, "p__")));
-    const device = row.pi__id == null ? null : hydrate(ds, ProductInstance, unprefixed(row, "pi__"));
+    const va = cached(vas, row.va__id, () => hydrate(ds, VirtualAccount, row, "va__"));
+    const product = row.p__id == null ? null : cached(products, row.p__id, () => hydrate(ds, Product, row, "p__"));
+    const device = row.pi__id == null ? null : hydrate(ds, ProductInstance, row, "pi__");
     return toAlert(String(row.kind), va, product, device, Number(row.quantity), toDate(row.due_at), now, Number(row.held), Number(row.used));
   });
   return groupBy(alerts, (alert) => (scope.partition === "id" ? alert.virtualAccountId : alert.virtualAccount.smartAccountId));

@@ -1,7 +1,7 @@
 import { EntityManager } from "typeorm";
 import { LicenseKind, Product } from "../../entities";
 import { cached } from "../collections";
-import { hydrate, prefixedColumns, unprefixed } from "../db/windowed";
+import { hydrate, prefixedColumns } from "../db/windowed";
 
 /** A product's pool in one Virtual Account, a subtree, or an account (R27). */
 export interface LicensePool {
@@ -89,7 +89,7 @@ export async function loadPools(
   const products = new Map<number, Product>();
   for (const row of rows) {
     const productId = Number(row.product_id);
-    const product = cached(products, productId, () => hydrate(manager.connection, Product, unprefixed(row, "p__")));
+    const product = cached(products, productId, () => hydrate(manager.connection, Product, row, "p__"));
     const owner = Number(row.owner_id);
     const purchased = Number(row.purchased);
     const inUse = Number(row.in_use);
