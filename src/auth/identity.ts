@@ -1,3 +1,4 @@
+import { createSecretKey } from "node:crypto";
 import { createRemoteJWKSet, decodeProtectedHeader, JWTPayload, jwtVerify, JWTVerifyGetKey, SignJWT } from "jose";
 import { Config } from "../config";
 import { UnauthenticatedError } from "../errors";
@@ -7,25 +8,36 @@ export interface Claims {
   sub: string;
   email: string;
   name: string | null;
-  scopes: Set<string>;
+  scopes: ReadonlySet<string>;
 }
 
 export type TokenVerifier = (token: string) => Promise<Claims>;
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
+/** How long a verified token is taken on its word again without a signature check, and how many are kept. */
+export const VERIFIED_TOKEN_TTL_MS = 60_000;
+const VERIFIED_TOKENS_KEPT = 10_000;
+
 /**
  * R1: HS256 with JWT_SECRET, RS256/ES256 against JWT_JWKS_URL, issuer and audience checked when set.
  * Every failure is the same UNAUTHENTICATED, so a caller learns nothing about why a token was refused.
+ * A token that verified is remembered by its exact text for a minute, never past its own `exp`, so a
+ * client's next requests skip the signature check; a refused token is never remembered.
  */
 export function createTokenVerifier(config: Config["jwt"]): TokenVerifier {
-  const secret = config.secret ? new TextEncoder().encode(config.secret) : null;
+  const secret = config.secret ? createSecretKey(Buffer.from(config.secret, "utf8")) : null;
   const jwks: JWTVerifyGetKey | null = config.jwksUrl ? createRemoteJWKSet(new URL(config.jwksUrl)) : null;
   const options = {
     ...(config.issuer ? { issuer: config.issuer } : {}),
     ...(config.audience ? { audience: config.audience } : {}),
   };
+  const verified = new Map<string, { claims: Claims; until: number }>();
   return async (token) => {
+    const now = Date.now();
+    const known = verified.get(token);
+    if (known && now < known.until) return known.claims;
+    if (known) verified.delete(token);
     let payload: JWTPayload;
     try {
       const { alg } = decodeProtectedHeader(token);
@@ -39,7 +51,10 @@ export function createTokenVerifier(config: Config["jwt"]): TokenVerifier {
     } catch {
       throw new UnauthenticatedError("The bearer token is invalid or expired.");
     }
-    return claimsOf(payload);
+    const claims = claimsOf(payload);
+    if (verified.size >= VERIFIED_TOKENS_KEPT) verified.delete(verified.keys().next().value!);
+    verified.set(token, { claims, until: Math.min(now + VERIFIED_TOKEN_TTL_MS, payload.exp === undefined ? Infinity : payload.exp * 1000) });
+    return claims;
   };
 }
 
