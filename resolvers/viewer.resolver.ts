@@ -14,7 +14,7 @@ export class ViewerResolver {
   }
 
   @FieldResolver(() => SmartAccountConnection, { description: "Smart Accounts in which the viewer holds any role, ordered by name." })
-  smartAccounts(@Args() page: PageArgs, @Ctx() context: RequestContext): Promise<Connection<SmartAccount>> {
+  smartAccounts(@Args() page: PageArgs, @Ctx() context: RequestContext): Connection<SmartAccount> {
     return viewerSmartAccounts(context, page);
   }
 

@@ -73,6 +73,25 @@ export function toConnection<T>(
   };
 }
 
+/**
+ * One page of a list already in memory (R5, the same cursors as a keyset page): the rows ordered by
+ * their sort keys under `compare`, and `after` placed by that same comparison, so paging is stable
+ * whatever the database's collation.
+ */
+export function pageInMemory<T>(
+  kind: string,
+  request: PageRequest,
+  rows: T[],
+  keyOf: (row: T) => unknown[],
+  compare: (a: unknown[], b: unknown[]) => number,
+): Connection<T> {
+  const keyed = rows.map((row) => ({ row, key: keyOf(row) })).sort((a, b) => compare(a.key, b.key));
+  const after = request.after;
+  const start = after ? keyed.findIndex(({ key }) => compare(key, after) > 0) : 0;
+  const page = start < 0 ? [] : keyed.slice(start, start + request.first + 1).map(({ row }) => row);
+  return toConnection(kind, request, page, rows.length, keyOf);
+}
+
 export const emptyConnection = <T>(): Connection<T> => ({
   edges: [],
   nodes: [],

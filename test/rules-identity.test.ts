@@ -1,5 +1,6 @@
 import { SignJWT } from "jose";
 import { AccessRequestStatus, Role } from "../entities";
+import { createTokenVerifier } from "../src/auth/identity";
 import { codeOf, GqlResult, startTestServer, TEST_SECRET, TestServer } from "./support/harness";
 import { countRows, eventCount, snapshot } from "./support/db-counts";
 import { gid } from "./support/ids";
@@ -66,6 +67,28 @@ describe("rules R1, R3, R5, R6: identity, errors, ids and paging, input", () => 
     it("R1 an expired token → UNAUTHENTICATED on every operation", async () => {
       const expired = await sign({ email: "admin@acme.com" }, { exp: nowSeconds() - 60 });
       await expectEveryOperationUnauthenticated(`raw:${expired}`);
+    });
+
+    it("R1 a token the server remembers as verified is still refused from its exp on", async () => {
+      const verify = createTokenVerifier({ secret: TEST_SECRET, jwksUrl: null, issuer: null, audience: null });
+      const issued = nowSeconds();
+      const token = await sign({ email: "Brief@acme.com" }, { exp: issued + 5 });
+      jest.useFakeTimers({ doNotFake: ["nextTick", "queueMicrotask", "setImmediate", "setTimeout", "setInterval", "clearTimeout", "clearInterval", "clearImmediate"] });
+      try {
+        jest.setSystemTime(issued * 1000);
+        expect((await verify(token)).email).toBe("brief@acme.com");
+        jest.setSystemTime(issued * 1000 + 4_900);
+        expect((await verify(token)).email).toBe("brief@acme.com");
+        jest.setSystemTime((issued + 5) * 1000);
+        await expect(verify(token)).rejects.toMatchObject({ extensions: { code: "UNAUTHENTICATED" } });
+        // and a refused token is not remembered either
+        jest.setSystemTime(issued * 1000);
+        const wrong = await sign({ email: "brief@acme.com" }, { secret: "not-the-secret", exp: issued + 5 });
+        await expect(verify(wrong)).rejects.toMatchObject({ extensions: { code: "UNAUTHENTICATED" } });
+        await expect(verify(wrong)).rejects.toMatchObject({ extensions: { code: "UNAUTHENTICATED" } });
+      } finally {
+        jest.useRealTimers();
+      }
     });
 
     it("R1 a badly signed token → UNAUTHENTICATED on every operation", async () => {
@@ -332,6 +355,49 @@ describe("rules R1, R3, R5, R6: identity, errors, ids and paging, input", () => 
         if (node.parent) expect(ids.indexOf(node.parent.id)).toBeLessThan(index);
       }
       expect((await walk()).map((node) => node.id)).toEqual(ids);
+    });
+
+    it("R5 paging viewer.smartAccounts(first: 2, after:) visits each of the viewer's accounts once, by name whatever the case, then id", async () => {
+      const viewer = "partner@r5-viewer.com";
+      // Names in mixed case, one repeated, granted out of name order; one account the viewer holds no role in.
+      const names = ["delta", "Bravo", "alpha", "Charlie", "bravo", "Alpha"];
+      const ids: Record<string, number[]> = {};
+      for (const [index, name] of names.entries()) {
+        const account = await server.build.account(`r5-viewer-${index}.com`, { name });
+        await account.grant(viewer, index % 2 ? Role.SMART_ACCOUNT_VIEWER : Role.SMART_ACCOUNT_USER);
+        // a second role in the same account: still listed once
+        if (index === 0) await account.grant(viewer, Role.SMART_ACCOUNT_ADMIN);
+        (ids[name.toLowerCase()] ??= []).push(account.id);
+      }
+      const other = await server.build.account("r5-viewer-other.com", { name: "Aardvark" });
+      await other.grant("someone@r5-viewer.com", Role.SMART_ACCOUNT_ADMIN);
+
+      const query = `query($after: String) { viewer { smartAccounts(first: 2, after: $after) {
+          edges { cursor node { id name } }
+          pageInfo { hasNextPage hasPreviousPage endCursor }
+          totalCount } } }`;
+      const seen: { id: string; name: string }[] = [];
+      let after: string | null = null;
+      for (let pages = 0; pages < 5; pages++) {
+        const result: GqlResult = await server.gql(query, { after }, viewer);
+        expect(result.errors).toBeUndefined();
+        const connection: any = result.data.viewer.smartAccounts;
+        expect(connection.totalCount).toBe(names.length);
+        expect(connection.pageInfo.hasPreviousPage).toBe(after !== null);
+        seen.push(...connection.edges.map((edge: { node: { id: string; name: string } }) => edge.node));
+        expect(connection.pageInfo.hasNextPage).toBe(seen.length < names.length);
+        if (!connection.pageInfo.hasNextPage) break;
+        after = connection.pageInfo.endCursor;
+      }
+      // alphabetical with case set aside (the same on every database), equal names by id
+      expect(seen.map((account) => account.name.toLowerCase())).toEqual(["alpha", "alpha", "bravo", "bravo", "charlie", "delta"]);
+      const expectedIds = ["alpha", "bravo", "charlie", "delta"].flatMap((name) => ids[name].sort((a, b) => a - b));
+      expect(seen.map((account) => account.id)).toEqual(expectedIds.map((id) => gid("SmartAccount", id)));
+
+      const whole = await server.gql(`{ viewer { smartAccounts(first: 500) { nodes { id } } } }`, {}, viewer);
+      expect(whole.data.viewer.smartAccounts.nodes.map((node: { id: string }) => node.id)).toEqual(seen.map((account) => account.id));
+      const past = await server.gql(query, { after: after }, viewer);
+      expect(past.data.viewer.smartAccounts).toMatchObject({ totalCount: names.length, pageInfo: { hasNextPage: false } });
     });
 
     it("R5 a cursor from another connection → BAD_USER_INPUT", async () => {

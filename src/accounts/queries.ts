@@ -1,31 +1,25 @@
 import { SmartAccount } from "../../entities";
 import { RequestContext } from "../context";
-import { loadWindowedPages } from "../db/windowed";
-import { Connection, emptyConnection, PageArgs, pageRequest } from "../paging";
+import { Connection, PageArgs, pageInMemory, pageRequest } from "../paging";
 
-/** Viewer.smartAccounts: the accounts in which the viewer holds any role, by name. */
-export async function viewerSmartAccounts(context: RequestContext, args: PageArgs): Promise<Connection<SmartAccount>> {
+/**
+ * Viewer.smartAccounts: the accounts in which the viewer holds any role, by name (alphabetical, case
+ * aside) then id. Authentication loaded them with the viewer's grants, so this pages them in memory.
+ */
+export function viewerSmartAccounts(context: RequestContext, args: PageArgs): Connection<SmartAccount> {
   const request = pageRequest("Viewer.smartAccounts", args, 2);
-  const accountIds = context.access.smartAccountIds;
-  if (!accountIds.length) return emptyConnection();
-  const pages = await loadWindowedPages(
-    context.db,
-    {
-      entity: SmartAccount,
-      kind: "Viewer.smartAccounts",
-      from: "smart_accounts sa",
-      alias: "sa",
-      partitionBy: null,
-      where: "sa.id IN (:...accountIds)",
-      params: { accountIds },
-      sort: [
-        { column: "sa.name", property: "name" },
-        { column: "sa.id", property: "id" },
-      ],
-    },
-    request,
-  );
-  return pages.get(0) ?? emptyConnection();
+  return pageInMemory("Viewer.smartAccounts", request, context.access.smartAccounts, (account) => [account.name, account.id], byNameThenId);
+}
+
+const names = new Intl.Collator("en", { sensitivity: "accent" });
+
+function byNameThenId(a: unknown[], b: unknown[]): number {
+  for (let i = 0; i < a.length; i++) {
+    const order =
+      typeof a[i] === "number" && typeof b[i] === "number" ? (a[i] as number) - (b[i] as number) : names.compare(String(a[i]), String(b[i]));
+    if (order !== 0) return order;
+  }
+  return 0;
 }
 
 /** smartAccount(domain:): exact, case-insensitive; null unless the viewer holds a role in it (R4). */

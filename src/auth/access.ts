@@ -1,4 +1,4 @@
-import { Role, RoleAssignment, User } from "../../entities";
+import { Role, RoleAssignment, SmartAccount, User } from "../../entities";
 import { CAPABILITIES, Capability, isSmartAccountRole } from "./capabilities";
 
 /** A role assignment as the access model needs it: with the current path of its Virtual Account. */
@@ -67,6 +67,11 @@ export class Access {
   /** Smart Accounts in which the viewer holds any role. */
   get smartAccountIds(): number[] {
     return [...this.byAccount.keys()];
+  }
+
+  /** Those accounts themselves, as authentication loaded them with the grants (in no particular order). */
+  get smartAccounts(): SmartAccount[] {
+    return [...this.byAccount.values()].map((grants) => grants[0].assignment.smartAccount).filter((account) => account !== undefined);
   }
 
   grantsIn(smartAccountId: number): Grant[] {

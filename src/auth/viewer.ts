@@ -1,5 +1,6 @@
-import { RoleAssignment, User } from "../../entities";
-import { hydrate } from "../db/windowed";
+import { DataSource } from "typeorm";
+import { RoleAssignment, SmartAccount, User } from "../../entities";
+import { hydrate, prefixedColumns } from "../db/windowed";
 import { Database } from "../db/database";
 import { Clock } from "../clock";
 import { Access, Grant } from "./access";
@@ -28,8 +29,9 @@ export async function authenticate(
 }
 
 /**
- * Resolves a verified token to its user and role assignments in one statement (R1: the user row is
- * created on first sight of an email), and builds the request's Access from them.
+ * Resolves a verified token to its user, role assignments and their Smart Accounts in one statement
+ * (R1: the user row is created on first sight of an email), and builds the request's Access from them.
+ * Each assignment comes with its account loaded, so `Viewer.smartAccounts` needs no statement of its own.
  */
 export async function loadAccess(db: Database, clock: Clock, claims: Claims): Promise<Access> {
   let rows = await selectUserWithGrants(db, claims.email);
@@ -43,15 +45,19 @@ export async function loadAccess(db: Database, clock: Clock, claims: Claims): Pr
       .execute();
     rows = await selectUserWithGrants(db, claims.email);
   }
-  const user = hydrate(db, User, prefixed(rows[0], "u__"));
+  const user = hydrate(db, User, rows[0], "u__");
   if (claims.name && claims.name !== user.name) {
     await db.manager.update(User, { id: user.id }, { name: claims.name });
     user.name = claims.name;
   }
+  const accounts = new Map<number, SmartAccount>();
   const grants: Grant[] = rows
     .filter((row) => row.ra__id != null)
     .map((row) => {
-      const assignment = hydrate(db, RoleAssignment, prefixed(row, "ra__"));
+      const assignment = hydrate(db, RoleAssignment, row, "ra__");
+      let account = accounts.get(assignment.smartAccountId);
+      if (!account) accounts.set(assignment.smartAccountId, (account = hydrate(db, SmartAccount, row, "sa__")));
+      assignment.smartAccount = account;
       return {
         role: assignment.role,
         smartAccountId: assignment.smartAccountId,
@@ -64,23 +70,28 @@ export async function loadAccess(db: Database, clock: Clock, claims: Claims): Pr
 }
 
 function selectUserWithGrants(db: Database, email: string): Promise<Record<string, unknown>[]> {
-  const userColumns = db.dataSource.getMetadata(User).columns.map((c) => `u.${c.databaseName} AS u__${c.databaseName}`);
-  const grantColumns = db.dataSource
-    .getMetadata(RoleAssignment)
-    .columns.map((c) => `ra.${c.databaseName} AS ra__${c.databaseName}`);
-  return db.dataSource.query(
-    `SELECT ${[...userColumns, ...grantColumns].join(", ")}, va.path AS va_path
+  return db.dataSource.query(authenticationSql(db.dataSource), [email]);
+}
+
+/** The statement depends only on the entities' columns: built once per data source. */
+const authenticationStatements = new WeakMap<DataSource, string>();
+
+function authenticationSql(dataSource: DataSource): string {
+  let sql = authenticationStatements.get(dataSource);
+  if (!sql) {
+    const columns = [
+      prefixedColumns(dataSource, User, "u", "u__"),
+      prefixedColumns(dataSource, RoleAssignment, "ra", "ra__"),
+      prefixedColumns(dataSource, SmartAccount, "sa", "sa__"),
+    ];
+    sql = `SELECT ${columns.join(", ")}, va.path AS va_path
        FROM users u
        LEFT JOIN role_assignments ra ON ra.user_id = u.id
        LEFT JOIN virtual_accounts va ON va.id = ra.virtual_account_id
+       LEFT JOIN smart_accounts sa ON sa.id = ra.smart_account_id
       WHERE u.email = ?
-      ORDER BY ra.id`,
-    [email],
-  );
-}
-
-function prefixed(row: Record<string, unknown>, prefix: string): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(row)) if (key.startsWith(prefix)) out[key.slice(prefix.length)] = value;
-  return out;
+      ORDER BY ra.id`;
+    authenticationStatements.set(dataSource, sql);
+  }
+  return sql;
 }
