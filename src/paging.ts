@@ -59,15 +59,23 @@ export function toConnection<T>(
 ): Connection<T> {
   const hasNextPage = rows.length > request.first;
   const nodes = hasNextPage ? rows.slice(0, request.first) : rows;
-  const edges = nodes.map((node) => ({ cursor: encodeCursor(kind, keyOf(node)), node }));
+  const cursorOf = (node: T) => encodeCursor(kind, keyOf(node));
+  // Cursors are encoded only when a query asks for them: most ask for `nodes`, some for `endCursor`.
+  let edges: Connection<T>["edges"] | undefined;
   return {
-    edges,
+    get edges() {
+      return (edges ??= nodes.map((node) => ({ cursor: cursorOf(node), node })));
+    },
     nodes,
     pageInfo: {
       hasNextPage,
       hasPreviousPage: request.after !== null,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges[edges.length - 1]?.cursor ?? null,
+      get startCursor() {
+        return nodes.length ? cursorOf(nodes[0]) : null;
+      },
+      get endCursor() {
+        return nodes.length ? cursorOf(nodes[nodes.length - 1]) : null;
+      },
     },
     totalCount,
   };
