@@ -1,7 +1,6 @@
-import { In } from "typeorm";
 import { Order, OrderLine, OrderStatus } from "../../entities";
 import { RequestContext } from "../context";
-import { byGroupLoader, byIdLoader, pagedLoader } from "../db/loader-kit";
+import { byGroupLoader, byIdLoader, pagedLoader, selectIn } from "../db/loader-kit";
 
 /** Per-request loaders for orders and their lines. */
 export function orderLoaders(context: RequestContext) {
@@ -10,7 +9,7 @@ export function orderLoaders(context: RequestContext) {
     order: byIdLoader(db, Order),
 
     orderLines: byGroupLoader(
-      (orderIds) => db.manager.find(OrderLine, { where: { orderId: In(orderIds) }, order: { id: "ASC" } }),
+      (orderIds) => selectIn(db, OrderLine, "order_id", orderIds, "id"),
       (line) => line.orderId,
     ),
 
