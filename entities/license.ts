@@ -10,7 +10,7 @@ import { VirtualAccount } from "./virtual-account";
 /** A lot of licenses of one product in one Virtual Account, from an order line or split off another lot. */
 @Entity("licenses")
 @Index(["virtualAccountId", "productId", "kind", "endsAt", "quantity"])
-@Index(["smartAccountId", "id"])
+@Index(["smartAccountId", "id", "virtualAccountId"])
 @Index(["virtualAccountId", "id"])
 export class License {
   @PrimaryGeneratedColumn()

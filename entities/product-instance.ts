@@ -8,7 +8,7 @@ import { VirtualAccount } from "./virtual-account";
 @Entity("product_instances")
 @Index(["credentialHash"], { unique: true })
 @Index(["pid", "serialNumber"], { unique: true })
-@Index(["smartAccountId", "id"])
+@Index(["smartAccountId", "id", "virtualAccountId"])
 @Index(["virtualAccountId", "id"])
 export class ProductInstance {
   @PrimaryGeneratedColumn()

@@ -655,7 +655,12 @@ describe("rules R23–R28: registration tokens and product instances", () => {
       const allIds = [...allConn.nodes, ...rest.data.smartAccount.productInstances.nodes].map((node: { id: string }) => node.id);
       expect(allIds).toEqual([...usDevices, financeDevice, emeaDevice].map((device) => deviceId(device.id)));
 
-      // ...and only the US subtree for a VIRTUAL_ACCOUNT_USER of US.
+      // ...and only the US subtree for a VIRTUAL_ACCOUNT_USER of US, whose subtree in another account
+      // (with a device of its own) counts there, not here.
+      const { acme: other } = await account("r26-lists-other.com");
+      const elsewhere = await other.virtualAccount("US");
+      await other.device(elsewhere, "C9300-48P", "OTHER-1");
+      await other.grant(usUser, Role.VIRTUAL_ACCOUNT_USER, elsewhere);
       const scoped = await server.gql(SA_DEVICES, { domain: "r26-lists.com" }, usUser);
       expect(scoped.errors).toBeUndefined();
       expect(scoped.data.smartAccount.productInstances.totalCount).toBe(4);

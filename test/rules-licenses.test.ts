@@ -537,5 +537,44 @@ describe("rules R19–R22: transfers, conversion, tags and expiry", () => {
       const bad = await server.gql(VA_LICENSES, { id: vaId(defaultVa), first: 3, after: "not-a-cursor" }, admin);
       expect(codeOf(bad)).toBe("BAD_USER_INPUT");
     });
+
+    it("R22 paging SmartAccount.licenses as a Virtual Account user visits the lots of their subtree only, its total counted over the subtree (filtered too)", async () => {
+      const { built, domain, defaultVa } = await account("r22-subtree.com");
+      const user = "user@r22-subtree.com";
+      const [us, west] = await built.chain("US", "West");
+      const eu = await built.virtualAccount("EU");
+      const mine: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        mine.push((await built.license(us, "C9300-NW-A", i + 1)).id);
+        await built.license(eu, "C9300-NW-A", 1);
+        mine.push((await built.license(west, i === 0 ? "C9300-NW-E" : "C9300-NW-A", 1)).id);
+        await built.license(defaultVa, "C9300-NW-A", 1);
+      }
+      await built.grant(user, Role.VIRTUAL_ACCOUNT_USER, us);
+      // The same user's subtree in another account holds lots too: they count there, not here.
+      const other = await server.build.account("r22-subtree-other.com");
+      const elsewhere = await other.virtualAccount("US");
+      await other.license(elsewhere, "C9300-NW-A", 1);
+      await other.grant(user, Role.VIRTUAL_ACCOUNT_USER, elsewhere);
+
+      const walk = async (filter?: Record<string, unknown>) => {
+        const seen: string[] = [];
+        const totals = new Set<number>();
+        let after: string | null = null;
+        for (let page = 0; page < 10; page++) {
+          const result: GqlResult = await server.gql(SA_LICENSES, { domain, filter, first: 2, after }, user);
+          expect(result.errors).toBeUndefined();
+          const connection = result.data.smartAccount.licenses;
+          totals.add(connection.totalCount);
+          seen.push(...connection.nodes.map((l: Lot) => l.id));
+          if (!connection.pageInfo.hasNextPage) break;
+          after = connection.pageInfo.endCursor;
+        }
+        return { seen, totals: [...totals] };
+      };
+      expect(await walk()).toEqual({ seen: mine.map((id) => gid("License", id)), totals: [6] });
+      const onlyA = mine.filter((_, index) => index !== 1);
+      expect(await walk({ sku: "C9300-NW-A" })).toEqual({ seen: onlyA.map((id) => gid("License", id)), totals: [5] });
+    });
   });
 });

@@ -26,6 +26,11 @@ export interface WindowedPageQuery<T> {
   sort: SortKey[];
   /** Set when `where` selects a single partition (one parent): a cheaper plan without window functions. */
   single?: boolean;
+  /**
+   * For a single partition: an equivalent WHERE for its total that the database can count from a
+   * narrower index (e.g. the lots of a subtree's Virtual Accounts rather than all of an account's).
+   */
+  totalWhere?: string;
 }
 
 /**
@@ -52,12 +57,15 @@ export async function loadWindowedPages<T extends ObjectLiteral>(
   let sql: string;
   if (query.single) {
     // One list (a single parent): plain keyset + LIMIT, its total from an uncorrelated scalar subquery
-    // that the database evaluates once — no numbering of every row of a large account.
+    // that the database evaluates once — no numbering of every row of a large account. A deferred
+    // join: the page's ids come from the index alone, then only those rows are read, by primary key.
     const keyset = request.after ? keysetCondition(query.sort, request.after, params) : "1 = 1";
     const ownOrder = query.sort.map((key) => `${key.column} ${key.descending ? "DESC" : "ASC"}`).join(", ");
     sql =
-      `SELECT ${columns}${partitionSelect}, (SELECT COUNT(*) FROM ${query.from} WHERE ${query.where}) AS total__ ` +
-      `FROM ${query.from} WHERE ${query.where} AND ${keyset} ORDER BY ${ownOrder} LIMIT ${request.first + 1}`;
+      `SELECT ${columns}${partitionSelect}, (SELECT COUNT(*) FROM ${query.from} WHERE ${query.totalWhere ?? query.where}) AS total__ ` +
+      `FROM ${metadata.tableName} ${a} JOIN (` +
+      `SELECT ${a}.id AS id__ FROM ${query.from} WHERE ${query.where} AND ${keyset} ORDER BY ${ownOrder} LIMIT ${request.first + 1}` +
+      `) page__ ON page__.id__ = ${a}.id ORDER BY ${ownOrder}`;
   } else {
     sql =
       `SELECT * FROM (` +

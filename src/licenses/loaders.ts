@@ -1,8 +1,7 @@
 import DataLoader from "dataloader";
-import { In } from "typeorm";
 import { License, LicenseTag } from "../../entities";
 import { RequestContext } from "../context";
-import { byGroupLoader, byIdLoader, pagedLoader } from "../db/loader-kit";
+import { byGroupLoader, byIdLoader, oneOf, pagedLoader, selectIn } from "../db/loader-kit";
 import { SortKey } from "../db/windowed";
 import { Alert, byUrgency } from "./alerts";
 import { loadAlerts } from "./alert-rows";
@@ -59,21 +58,24 @@ export function licenseLoaders(context: RequestContext) {
     /** SmartAccount.licenses: every lot in a Virtual Account where the viewer may see licenses. */
     smartAccountLicenses: pagedLoader<License, LicenseFilter | null>(db, (accountIds, filter) => {
       const where = licenseFilterSql(filter, now);
-      const scope = access.sqlScopeOfRows("licenses:read", { account: "l.smart_account_id", virtualAccount: "l.virtual_account_id" });
+      const scope = access.sqlScopeOfRows("licenses:read", { account: "l.smart_account_id", virtualAccount: "l.virtual_account_id" }, oneOf(accountIds));
       return {
         entity: License,
         kind: "SmartAccount.licenses",
         from: "licenses l",
         alias: "l",
         partitionBy: "l.smart_account_id",
+        // The page walks the account's (account, id, Virtual Account) index in id order.
         where: `l.smart_account_id IN (:...accountIds) AND ${scope.sql}${where.sql}`,
+        // One account's own scope needs no account column: a subtree's total counts its Virtual Accounts' lots.
+        totalWhere: `${scope.sql}${where.sql}`,
         params: { accountIds, ...scope.params, ...where.params },
         sort: BY_ID,
       };
     }),
 
     tags: byGroupLoader(
-      (licenseIds) => db.manager.find(LicenseTag, { where: { licenseId: In(licenseIds) }, order: { tag: "ASC" } }),
+      (licenseIds) => selectIn(db, LicenseTag, "license_id", licenseIds, "tag"),
       (row) => row.licenseId,
       (row) => row.tag,
     ),
