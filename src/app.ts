@@ -72,6 +72,8 @@ export async function createApp(options: {
   const verify: TokenVerifier = createTokenVerifier(config.jwt);
   const app = express();
   app.disable("x-powered-by");
+  // GraphQL answers are not cached by validators: no SHA-1 of every response body for an ETag.
+  app.disable("etag");
   const httpServer = http.createServer(app);
 
   const statsPlugin: ApolloServerPlugin<RequestContext> = {

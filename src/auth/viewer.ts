@@ -70,7 +70,7 @@ export async function loadAccess(db: Database, clock: Clock, claims: Claims): Pr
 }
 
 function selectUserWithGrants(db: Database, email: string): Promise<Record<string, unknown>[]> {
-  return db.dataSource.query(authenticationSql(db.dataSource), [email]);
+  return db.prepared(authenticationSql(db.dataSource), [email]);
 }
 
 /** The statement depends only on the entities' columns: built once per data source. */

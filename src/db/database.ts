@@ -1,5 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import type { Pool as MysqlPool } from "mysql2";
 import { DataSource, EntityManager, SelectQueryBuilder, ObjectLiteral } from "typeorm";
+import type { MysqlDriver } from "typeorm/driver/mysql/MysqlDriver";
 import { databaseKind, DatabaseKind } from "./data-source";
 
 /**
@@ -36,6 +38,25 @@ export class Database {
     const run = this.sqliteQueue.then(() => this.holder.run(true, work));
     this.sqliteQueue = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * A fixed statement that every request runs (authentication): on MySQL/MariaDB a server-side
+   * prepared statement, parsed once per connection and answered in the binary protocol; on SQLite
+   * through TypeORM, whose driver keeps its statements prepared already. Counted like any other.
+   */
+  prepared(sql: string, params: (string | number | null)[]): Promise<Record<string, unknown>[]> {
+    if (this.kind !== "mysql") return this.dataSource.query(sql, params);
+    const { logger } = this.dataSource;
+    logger.logQuery(sql, params);
+    const pool = (this.dataSource.driver as MysqlDriver).pool as MysqlPool;
+    return new Promise((resolve, reject) =>
+      pool.execute(sql, params, (error, rows) => {
+        if (!error) return resolve(rows as Record<string, unknown>[]);
+        logger.logQueryError(error, sql, params);
+        reject(error);
+      }),
+    );
   }
 
   /** `SELECT … FOR UPDATE` where the database has it; SQLite's single writer already serialises. */
