@@ -1,6 +1,8 @@
+import { EventEmitter } from "node:events";
 import http from "node:http";
 import { LicenseKind, Role } from "../entities";
 import { BATCH_SIZE } from "../src/reporting/exports";
+import { drainedOrClosed } from "../src/reporting/router";
 import { startTestServer, TestServer } from "./support/harness";
 import { gid } from "./support/ids";
 
@@ -245,6 +247,19 @@ describe("streamed exports for reporting tools (issue #6)", () => {
       expect(seen).toBeLessThan(Math.ceil(LOTS / BATCH_SIZE));
       const after = await server.gql("{ viewer { user { email } } }", {}, "admin@big.example.com");
       expect(after.errors).toBeUndefined();
+    });
+
+    it("each wait for a slow client to drain leaves no listener behind on the response", async () => {
+      const response = new EventEmitter();
+      for (let wait = 0; wait < 20; wait++) {
+        const waited = drainedOrClosed(response);
+        response.emit("drain");
+        await waited;
+      }
+      const closed = drainedOrClosed(response);
+      response.emit("close");
+      await closed;
+      expect([response.listenerCount("drain"), response.listenerCount("close"), response.listenerCount("error")]).toEqual([0, 0, 0]);
     });
 
     /** Fails the second batch, once the first is on its way. */

@@ -1,4 +1,4 @@
-import { once } from "node:events";
+import { EventEmitter } from "node:events";
 import express from "express";
 import { authenticate } from "../auth/viewer";
 import { TokenVerifier } from "../auth/identity";
@@ -93,7 +93,7 @@ export function exportRouter(deps: { db: Database; clock: Clock; verify: TokenVe
         next = batch.last === null ? null : definition.batch(batch.last);
         if (batch.rows.length && !res.write(encodeRows(format, definition.columns, batch.rows)) && !gone()) {
           // A client that stops reading and then goes away never drains: stop waiting when it closes.
-          await Promise.race([once(res, "drain"), once(res, "close")]);
+          await drainedOrClosed(res);
         }
         if (gone()) {
           next?.catch(() => undefined); // abandoned: its outcome no longer matters
@@ -107,4 +107,17 @@ export function exportRouter(deps: { db: Database; clock: Clock; verify: TokenVe
     }
   });
   return router;
+}
+
+/** Resolves once `stream` drains or closes, and leaves no listener behind (a wait per batch adds up). */
+export function drainedOrClosed(stream: EventEmitter): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off("drain", done);
+      stream.off("close", done);
+      resolve();
+    };
+    stream.on("drain", done);
+    stream.on("close", done);
+  });
 }
