@@ -10,8 +10,8 @@ export function groupBy<T, K, V = T>(rows: Iterable<T>, keyOf: (row: T) => K, va
   return groups;
 }
 
-/** The value cached under `key`, made (once) when missing. */
-export function cached<K, V>(cache: Map<K, V>, key: K, make: () => V): V {
+/** The value cached under `key` (in a Map or a WeakMap), made (once) when missing. */
+export function cached<K, V>(cache: { get(key: K): V | undefined; set(key: K, value: V): unknown }, key: K, make: () => V): V {
   let value = cache.get(key);
   if (value === undefined) cache.set(key, (value = make()));
   return value;

@@ -3,6 +3,7 @@ import { RoleAssignment, SmartAccount, User } from "../../entities";
 import { hydrate, prefixedColumns } from "../db/windowed";
 import { Database } from "../db/database";
 import { Clock } from "../clock";
+import { cached } from "../collections";
 import { Access, Grant } from "./access";
 import { UnauthenticatedError } from "../errors";
 import { Claims, TokenVerifier } from "./identity";
@@ -55,9 +56,7 @@ export async function loadAccess(db: Database, clock: Clock, claims: Claims): Pr
     .filter((row) => row.ra__id != null)
     .map((row) => {
       const assignment = hydrate(db, RoleAssignment, row, "ra__");
-      let account = accounts.get(assignment.smartAccountId);
-      if (!account) accounts.set(assignment.smartAccountId, (account = hydrate(db, SmartAccount, row, "sa__")));
-      assignment.smartAccount = account;
+      assignment.smartAccount = cached(accounts, assignment.smartAccountId, () => hydrate(db, SmartAccount, row, "sa__"));
       return {
         role: assignment.role,
         smartAccountId: assignment.smartAccountId,
@@ -77,21 +76,18 @@ function selectUserWithGrants(db: Database, email: string): Promise<Record<strin
 const authenticationStatements = new WeakMap<DataSource, string>();
 
 function authenticationSql(dataSource: DataSource): string {
-  let sql = authenticationStatements.get(dataSource);
-  if (!sql) {
+  return cached(authenticationStatements, dataSource, () => {
     const columns = [
       prefixedColumns(dataSource, User, "u", "u__"),
       prefixedColumns(dataSource, RoleAssignment, "ra", "ra__"),
       prefixedColumns(dataSource, SmartAccount, "sa", "sa__"),
     ];
-    sql = `SELECT ${columns.join(", ")}, va.path AS va_path
+    return `SELECT ${columns.join(", ")}, va.path AS va_path
        FROM users u
        LEFT JOIN role_assignments ra ON ra.user_id = u.id
        LEFT JOIN virtual_accounts va ON va.id = ra.virtual_account_id
        LEFT JOIN smart_accounts sa ON sa.id = ra.smart_account_id
       WHERE u.email = ?
       ORDER BY ra.id`;
-    authenticationStatements.set(dataSource, sql);
-  }
-  return sql;
+  });
 }

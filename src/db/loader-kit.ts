@@ -1,6 +1,6 @@
 import DataLoader from "dataloader";
 import { EntityMetadata, EntityTarget, ObjectLiteral } from "typeorm";
-import { groupBy } from "../collections";
+import { cached, groupBy } from "../collections";
 import { Connection, emptyConnection, PageRequest } from "../paging";
 import { Database } from "./database";
 import { hydrate, loadWindowedPages, WindowedPageQuery } from "./windowed";
@@ -35,9 +35,7 @@ const selects = new WeakMap<EntityMetadata, string>();
 
 /** `SELECT <every column> FROM <table>` of an entity, built once. */
 function selectFrom(metadata: EntityMetadata): string {
-  let sql = selects.get(metadata);
-  if (!sql) selects.set(metadata, (sql = `SELECT ${metadata.columns.filter((c) => c.isSelect).map((c) => c.databaseName).join(", ")} FROM ${metadata.tableName}`));
-  return sql;
+  return cached(selects, metadata, () => `SELECT ${metadata.columns.filter((c) => c.isSelect).map((c) => c.databaseName).join(", ")} FROM ${metadata.tableName}`);
 }
 
 /** Rows by any unique column, e.g. the default Virtual Account by Smart Account id. */

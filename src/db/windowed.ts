@@ -1,5 +1,6 @@
 import { DataSource, EntityMetadata, EntityTarget, ObjectLiteral } from "typeorm";
 import { ColumnMetadata } from "typeorm/metadata/ColumnMetadata";
+import { cached } from "../collections";
 import { Connection, PageRequest, toConnection } from "../paging";
 import { Database } from "./database";
 
@@ -126,11 +127,8 @@ export function hydrate<T extends ObjectLiteral>(db: Database | DataSource, enti
 const readPlans = new WeakMap<EntityMetadata, Map<string, { column: ColumnMetadata; key: string }[]>>();
 
 function readPlan(metadata: EntityMetadata, prefix: string): { column: ColumnMetadata; key: string }[] {
-  let byPrefix = readPlans.get(metadata);
-  if (!byPrefix) readPlans.set(metadata, (byPrefix = new Map()));
-  let plan = byPrefix.get(prefix);
-  if (!plan) byPrefix.set(prefix, (plan = metadata.columns.map((column) => ({ column, key: prefix + column.databaseName }))));
-  return plan;
+  const byPrefix = cached(readPlans, metadata, () => new Map());
+  return cached(byPrefix, prefix, () => metadata.columns.map((column) => ({ column, key: prefix + column.databaseName })));
 }
 
 /**
