@@ -49,7 +49,7 @@ interface Run {
   date: string;
   settings: { requests: number; connections: number; warmup: number; quick?: boolean };
   rows: Row[];
-  light?: { api: Measure; bare: Measure; rounds?: number; requests?: number; warmup?: number };
+  light?: { api: Measure; bare: Measure; rounds?: number; requests?: number; warmup?: number; perRound?: { api: number; bare: number }[] };
   authorization?: { withShield: Measure; withoutShield: Measure };
   export?: { rows: number; seconds: number; rowsPerSecond: number; firstByteMs: number; peakRssMb: number; format: string };
 }
@@ -256,7 +256,12 @@ async function main(): Promise<void> {
       await loadRun(bare, 0, LIGHT.warmup);
       const rounds: { api: Measure; bare: Measure }[] = [];
       for (let round = 0; round < LIGHT.rounds; round++) rounds.push({ api: await loadRun(api, 0, LIGHT.requests), bare: await loadRun(bare, 0, LIGHT.requests) });
-      lightResult = { api: median(rounds.map((r) => r.api)), bare: median(rounds.map((r) => r.bare)), ...LIGHT };
+      lightResult = {
+        api: median(rounds.map((r) => r.api)),
+        bare: median(rounds.map((r) => r.bare)),
+        ...LIGHT,
+        perRound: rounds.map((r) => ({ api: r.api.rps, bare: r.bare.rps })),
+      };
       console.log(
         `Light throughput, ${LIGHT.rounds} rounds of ${LIGHT.requests} requests: ${rounds.map((r) => `${r.api.rps}/${r.bare.rps}`).join(", ")} req/s; ` +
           `medians ${lightResult.api.rps} vs bare Apollo ${lightResult.bare.rps}: ${Math.round((100 * lightResult.api.rps) / lightResult.bare.rps)}%`,
@@ -364,7 +369,8 @@ function render(): string {
       ...(run.light
         ? [
             `- Light throughput: ${run.light.api.rps} req/s against a bare Apollo Server's ${run.light.bare.rps} req/s: **${Math.round((100 * run.light.api.rps) / run.light.bare.rps)}%** (target ≥ 50%)` +
-              (run.light.rounds ? `; each the median of ${run.light.rounds} alternating rounds of ${run.light.requests} requests after ${run.light.warmup} to warm up, at ${run.settings.connections} connections.` : "."),
+              (run.light.rounds ? `; each the median of ${run.light.rounds} alternating rounds of ${run.light.requests} requests after ${run.light.warmup} to warm up, at ${run.settings.connections} connections` : "") +
+              (run.light.perRound ? ` (rounds: ${run.light.perRound.map((r) => `${r.api} vs ${r.bare}, ${Math.round((100 * r.api) / r.bare)}%`).join("; ")}).` : "."),
           ]
         : []),
       ...(run.export
