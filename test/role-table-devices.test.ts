@@ -17,87 +17,26 @@
  * successful one writes exactly one.
  */
 import { ProductInstance, RegistrationToken, Role, VirtualAccount } from "../entities";
-import { AccountBuilder } from "../src/db/seed/builder";
-import { codeOf, GqlResult, startTestServer, TestServer } from "./support/harness";
+import { GqlResult, startTestServer, TestServer } from "./support/harness";
 import { gid } from "./support/ids";
-import { SEVEN_ROLES, isSa, OUTSIDER, Cell, cellsOf, Outcome, slug } from "./support/role-table";
+import { isSa, Cell, cellsOf, Outcome, slug, roleTableKit, World, actorIn, addOutsider, grantEveryRole } from "./support/role-table";
 
 const MANAGERS = [Role.SMART_ACCOUNT_ADMIN, Role.SMART_ACCOUNT_USER];
 const VA_MANAGERS = [Role.VIRTUAL_ACCOUNT_ADMIN, Role.VIRTUAL_ACCOUNT_USER];
 
 const SKU = "C9300-NW-A"; // PERPETUAL, smart-enabled
 
-/** One Smart Account: Default; US → Finance, US → Sales; EMEA → Paris. */
-interface World {
-  domain: string;
-  account: AccountBuilder;
-  us: VirtualAccount;
-  finance: VirtualAccount;
-  sales: VirtualAccount;
-  emea: VirtualAccount;
-  paris: VirtualAccount;
-}
-
 describe("§5 role table: devices and registration tokens", () => {
   let server: TestServer;
-  let seq = 0;
+  const { makeWorld, freshWorld, count, expectOutcome } = roleTableKit(() => server, "d");
 
   const manager = () => server.build.manager;
-
-  async function makeWorld(domain: string): Promise<World> {
-    const account = await server.build.account(domain);
-    const [us, finance] = await account.chain("US", "Finance");
-    const sales = await account.virtualAccount("Sales", us);
-    const [emea, paris] = await account.chain("EMEA", "Paris");
-    return { domain, account, us, finance, sales, emea, paris };
-  }
-
-  /** The acting user for a cell: a member holding `role` (VA roles on US), the outsider, or nobody. */
-  async function actorFor(world: World, cell: Cell<unknown>): Promise<string | null> {
-    if (cell.who === "anonymous") return null;
-    if (cell.who === "outsider") return OUTSIDER;
-    const role = cell.role as Role;
-    const email = `${slug(role)}@${world.domain}`;
-    await world.account.grant(email, role, isSa(role) ? null : world.us);
-    return email;
-  }
-
-  /** A fresh account per mutating test, so that tests never see each other's writes. */
-  async function freshWorld(cell: Cell<unknown>) {
-    const world = await makeWorld(`d${++seq}.test`);
-    const actor = await actorFor(world, cell);
-    return { world, actor };
-  }
-
-  async function count(sql: string, params: unknown[]): Promise<number> {
-    const rows: Record<string, unknown>[] = await server.db.dataSource.query(sql, params);
-    return Number(Object.values(rows[0])[0]);
-  }
-
-  const eventCount = (smartAccountId: number) => count("SELECT COUNT(*) AS n FROM events WHERE smart_account_id = ?", [smartAccountId]);
-  const eventsOfType = (smartAccountId: number, type: string) =>
-    count("SELECT COUNT(*) AS n FROM events WHERE smart_account_id = ? AND type = ?", [smartAccountId, type]);
-
-  /** The mutation's outcome, and R29 / R3: one event (of `eventType`) on success, none on failure. */
-  async function expectOutcome(result: GqlResult, expected: Outcome, smartAccountId: number, eventType: string) {
-    if (expected === "allowed") {
-      expect(result.errors).toBeUndefined();
-      expect(await eventCount(smartAccountId)).toBe(1);
-      expect(await eventsOfType(smartAccountId, eventType)).toBe(1);
-    } else {
-      expect(codeOf(result)).toBe(expected);
-      expect(result.errors).toHaveLength(1);
-      expect(result.data).toBeNull();
-      expect(await eventCount(smartAccountId)).toBe(0);
-    }
-  }
 
   const va = (v: VirtualAccount) => gid("VirtualAccount", v.id);
 
   beforeAll(async () => {
     server = await startTestServer();
-    const other = await server.build.account("other.test");
-    await other.grant(OUTSIDER, Role.SMART_ACCOUNT_ADMIN);
+    await addOutsider(server);
   });
   afterAll(() => server.close());
 
@@ -112,12 +51,11 @@ describe("§5 role table: devices and registration tokens", () => {
     let parisDevice: ProductInstance;
     let financeToken: RegistrationToken;
     let parisToken: RegistrationToken;
-    const actorOf = (cell: Cell<unknown>) =>
-      cell.who === "anonymous" ? null : cell.who === "outsider" ? OUTSIDER : `${slug(cell.role as Role)}@dev.test`;
+    const actorOf = (cell: Cell<unknown>) => actorIn(read, cell);
 
     beforeAll(async () => {
-      read = await makeWorld("dev.test");
-      for (const role of SEVEN_ROLES) await read.account.grant(`${slug(role)}@dev.test`, role, isSa(role) ? null : read.us);
+      read = await makeWorld({ domain: "dev.test" });
+      await grantEveryRole(read);
       financeDevice = (await read.account.device(read.finance, "C9300-48P", "FIN-1", { usage: [{ sku: SKU, count: 2 }] })).device;
       parisDevice = (await read.account.device(read.paris, "C9300-48P", "PAR-1", { usage: [{ sku: SKU, count: 5 }] })).device;
       financeToken = (await read.account.token(read.finance, { description: "finance token" })).token;
@@ -320,7 +258,7 @@ describe("§5 role table: devices and registration tokens", () => {
         { role, direction: "Paris (out of scope) → Finance (in scope)", outOfScopeSource: true },
       ]),
     )("§5 transfer devices (R26): $role, $direction → NOT_FOUND, nothing moved", async ({ role, outOfScopeSource }) => {
-      const world = await makeWorld(`d${++seq}.test`);
+      const world = await makeWorld();
       const email = `${slug(role)}@${world.domain}`;
       await world.account.grant(email, role, world.us);
       const [from, to] = outOfScopeSource ? [world.paris, world.finance] : [world.finance, world.paris];
@@ -332,7 +270,7 @@ describe("§5 role table: devices and registration tokens", () => {
 
     // Managing the source is not enough: where the caller only views the target → FORBIDDEN, nothing moved.
     it("§5 transfer devices (R26): VIRTUAL_ACCOUNT_ADMIN of US who only views EMEA, Finance → Paris → FORBIDDEN", async () => {
-      const world = await makeWorld(`d${++seq}.test`);
+      const world = await makeWorld();
       const email = `mixed@${world.domain}`;
       await world.account.grant(email, Role.VIRTUAL_ACCOUNT_ADMIN, world.us);
       await world.account.grant(email, Role.VIRTUAL_ACCOUNT_VIEWER, world.emea);

@@ -16,79 +16,19 @@
  * successful one writes exactly one.
  */
 import { License, LicenseKind, LicenseTag, Order, OrderStatus, Role, SmartAccountType, VirtualAccount } from "../entities";
-import { AccountBuilder } from "../src/db/seed/builder";
-import { codeOf, GqlResult, startTestServer, TestServer } from "./support/harness";
+import { GqlResult, startTestServer, TestServer } from "./support/harness";
 import { gid } from "./support/ids";
-import { SEVEN_ROLES, isSa, OUTSIDER, Cell, cellsOf, Outcome, slug } from "./support/role-table";
+import { isSa, Cell, cellsOf, Outcome, slug, roleTableKit, World, actorIn, addOutsider, grantEveryRole } from "./support/role-table";
 
 const TERM_SKU = "C9300-DNA-A-3Y"; // TERM, smart-enabled
 const PERPETUAL_SKU = "C9300-NW-A"; // PERPETUAL, smart-enabled
 
-/** One Smart Account: Default; US → Finance, US → Sales; EMEA → Paris. */
-interface World {
-  domain: string;
-  account: AccountBuilder;
-  us: VirtualAccount;
-  finance: VirtualAccount;
-  sales: VirtualAccount;
-  emea: VirtualAccount;
-  paris: VirtualAccount;
-}
-
 describe("§5 role table: licenses and orders", () => {
   let server: TestServer;
-  let seq = 0;
+  const { makeWorld, freshWorld, eventCount, expectOutcome } = roleTableKit(() => server, "w");
 
   const manager = () => server.build.manager;
   const inDays = (days: number) => new Date(server.clock.now().getTime() + days * 86_400_000);
-
-  async function makeWorld(domain: string, type: SmartAccountType = SmartAccountType.CUSTOMER): Promise<World> {
-    const account = await server.build.account(domain, { type });
-    const [us, finance] = await account.chain("US", "Finance");
-    const sales = await account.virtualAccount("Sales", us);
-    const [emea, paris] = await account.chain("EMEA", "Paris");
-    return { domain, account, us, finance, sales, emea, paris };
-  }
-
-  /** The acting user for a cell: a member holding `role` (VA roles on US), the outsider, or nobody. */
-  async function actorFor(world: World, cell: Cell<unknown>): Promise<string | null> {
-    if (cell.who === "anonymous") return null;
-    if (cell.who === "outsider") return OUTSIDER;
-    const role = cell.role as Role;
-    const email = `${slug(role)}@${world.domain}`;
-    await world.account.grant(email, role, isSa(role) ? null : world.us);
-    return email;
-  }
-
-  /** A fresh account per mutating test, so that tests never see each other's writes. */
-  async function freshWorld(cell: Cell<unknown>, type?: SmartAccountType) {
-    const world = await makeWorld(`w${++seq}.test`, type);
-    const actor = await actorFor(world, cell);
-    return { world, actor };
-  }
-
-  async function count(sql: string, params: unknown[]): Promise<number> {
-    const rows: Record<string, unknown>[] = await server.db.dataSource.query(sql, params);
-    return Number(Object.values(rows[0])[0]);
-  }
-
-  const eventCount = (smartAccountId: number) => count("SELECT COUNT(*) AS n FROM events WHERE smart_account_id = ?", [smartAccountId]);
-  const eventsOfType = (smartAccountId: number, type: string) =>
-    count("SELECT COUNT(*) AS n FROM events WHERE smart_account_id = ? AND type = ?", [smartAccountId, type]);
-
-  /** The mutation's outcome, and R29 / R3: one event (of `eventType`) on success, none on failure. */
-  async function expectOutcome(result: GqlResult, expected: Outcome, smartAccountId: number, eventType: string) {
-    if (expected === "allowed") {
-      expect(result.errors).toBeUndefined();
-      expect(await eventCount(smartAccountId)).toBe(1);
-      expect(await eventsOfType(smartAccountId, eventType)).toBe(1);
-    } else {
-      expect(codeOf(result)).toBe(expected);
-      expect(result.errors).toHaveLength(1);
-      expect(result.data).toBeNull();
-      expect(await eventCount(smartAccountId)).toBe(0);
-    }
-  }
 
   /** Every lot of an account as (id, Virtual Account, kind, quantity): "nothing moved" compares equal. */
   const lotsOf = async (smartAccountId: number) =>
@@ -103,8 +43,7 @@ describe("§5 role table: licenses and orders", () => {
 
   beforeAll(async () => {
     server = await startTestServer();
-    const other = await server.build.account("other.test");
-    await other.grant(OUTSIDER, Role.SMART_ACCOUNT_ADMIN);
+    await addOutsider(server);
   });
   afterAll(() => server.close());
 
@@ -119,12 +58,11 @@ describe("§5 role table: licenses and orders", () => {
     let parisOrder: Order;
     let financeOrderLot: License;
     let parisOrderLot: License;
-    const actorOf = (cell: Cell<unknown>) =>
-      cell.who === "anonymous" ? null : cell.who === "outsider" ? OUTSIDER : `${slug(cell.role as Role)}@lic.test`;
+    const actorOf = (cell: Cell<unknown>) => actorIn(read, cell);
 
     beforeAll(async () => {
-      read = await makeWorld("lic.test");
-      for (const role of SEVEN_ROLES) await read.account.grant(`${slug(role)}@lic.test`, role, isSa(role) ? null : read.us);
+      read = await makeWorld({ domain: "lic.test" });
+      await grantEveryRole(read);
       const o1 = await read.account.order([{ sku: TERM_SKU, quantity: 10, termMonths: 36, virtualAccount: read.finance }]);
       const o2 = await read.account.order([{ sku: PERPETUAL_SKU, quantity: 7, virtualAccount: read.paris }]);
       financeOrder = o1.order;
@@ -349,7 +287,7 @@ describe("§5 role table: licenses and orders", () => {
         { role, direction: "Paris (out of scope) → Finance (in scope)", outOfScopeSource: true },
       ]),
     )("§5 transfer licenses (R19): $role, $direction → NOT_FOUND, nothing moved", async ({ role, outOfScopeSource }) => {
-      const world = await makeWorld(`w${++seq}.test`);
+      const world = await makeWorld();
       const email = `${slug(role)}@${world.domain}`;
       await world.account.grant(email, role, world.us);
       const [from, to] = outOfScopeSource ? [world.paris, world.finance] : [world.finance, world.paris];
@@ -456,13 +394,13 @@ describe("§5 role table: licenses and orders", () => {
     });
 
     it("§5 place orders (R15, R2): a token with the orders:write scope and no role in the account → allowed", async () => {
-      const world = await makeWorld(`w${++seq}.test`);
+      const world = await makeWorld();
       const result = await server.gql(PLACE, { domain: world.domain }, "shop@commerce.test", "orders:write");
       await expectPlaced(result, "allowed", world);
     });
 
     it("§5 place orders (R15, R2): the same integration user without the scope → NOT_FOUND", async () => {
-      const world = await makeWorld(`w${++seq}.test`);
+      const world = await makeWorld();
       const result = await server.gql(PLACE, { domain: world.domain }, "shop@commerce.test");
       await expectPlaced(result, "NOT_FOUND", world);
     });
@@ -481,8 +419,8 @@ describe("§5 role table: licenses and orders", () => {
     it.each(mutationCells("§5 assign orders out of a holding account (R18), role held in the holding account", false, assign))(
       "$name",
       async (cell) => {
-        const { world: holding, actor } = await freshWorld(cell, SmartAccountType.PARTNER_HOLDING);
-        const customer = await server.build.account(`customer-${seq}.test`);
+        const { world: holding, actor } = await freshWorld(cell, { type: SmartAccountType.PARTNER_HOLDING });
+        const customer = await server.build.account(`customer-${holding.account.id}.test`);
         const { order, licenses } = await holding.account.order([{ sku: PERPETUAL_SKU, quantity: 6 }]);
         const result = await server.gql(
           `mutation($order: ID!, $domain: String!) { assignOrder(input: { orderId: $order, smartAccountDomain: $domain }) { number status } }`,
@@ -512,9 +450,9 @@ describe("§5 role table: licenses and orders", () => {
     it.each([Role.SMART_ACCOUNT_ADMIN, Role.SMART_ACCOUNT_USER])(
       "§5 assign orders (R18): %s of the CUSTOMER account only (nothing on the holding account) → NOT_FOUND",
       async (role) => {
-        const holding = await makeWorld(`w${++seq}.test`, SmartAccountType.PARTNER_HOLDING);
-        const customer = await server.build.account(`customer-${seq}.test`);
-        const email = `admin@customer-${seq}.test`;
+        const holding = await makeWorld({ type: SmartAccountType.PARTNER_HOLDING });
+        const customer = await server.build.account(`customer-${holding.account.id}.test`);
+        const email = `admin@customer-${holding.account.id}.test`;
         await customer.grant(email, role);
         const { order } = await holding.account.order([{ sku: PERPETUAL_SKU, quantity: 6 }]);
         const result = await server.gql(

@@ -23,77 +23,15 @@ import {
   SmartAccountStatus,
   VirtualAccount,
 } from "../entities";
-import { AccountBuilder } from "../src/db/seed/builder";
-import { codeOf, GqlResult, startTestServer, TestServer } from "./support/harness";
+import { GqlResult, startTestServer, TestServer } from "./support/harness";
 import { gid } from "./support/ids";
-import { VA_ROLES, SEVEN_ROLES, isSa, OUTSIDER, Cell, cellsOf, Outcome, slug } from "./support/role-table";
-
-/**
- * The cells of one row: each role (in and out of scope when `scoped`), the outsider, and no token.
- * `label` turns an expectation into the words of the test name.
- */
-
-/** One Smart Account: Default; US → Finance, US → Sales; EMEA → Paris. */
-interface World {
-  domain: string;
-  account: AccountBuilder;
-  us: VirtualAccount;
-  finance: VirtualAccount;
-  sales: VirtualAccount;
-  emea: VirtualAccount;
-  paris: VirtualAccount;
-}
+import { VA_ROLES, SEVEN_ROLES, isSa, Cell, cellsOf, Outcome, slug, roleTableKit, World, actorIn, addOutsider, grantEveryRole } from "./support/role-table";
 
 describe("§5 role table", () => {
   let server: TestServer;
-  let seq = 0;
+  const { makeWorld, freshWorld, count, eventCount, expectOutcome } = roleTableKit(() => server, "w");
 
   const manager = () => server.build.manager;
-
-  async function makeWorld(domain: string, status: SmartAccountStatus = SmartAccountStatus.ACTIVE): Promise<World> {
-    const account = await server.build.account(domain, { status });
-    const [us, finance] = await account.chain("US", "Finance");
-    const sales = await account.virtualAccount("Sales", us);
-    const [emea, paris] = await account.chain("EMEA", "Paris");
-    return { domain, account, us, finance, sales, emea, paris };
-  }
-
-  /** The acting user for a cell: a member holding `role` (VA roles on US), the outsider, or nobody. */
-  async function actorFor(world: World, cell: Cell<unknown>): Promise<string | null> {
-    if (cell.who === "anonymous") return null;
-    if (cell.who === "outsider") return OUTSIDER;
-    const role = cell.role as Role;
-    const email = `${slug(role)}@${world.domain}`;
-    await world.account.grant(email, role, isSa(role) ? null : world.us);
-    return email;
-  }
-
-  /** A fresh account per mutating test, so that tests never see each other's writes. */
-  async function freshWorld(cell: Cell<unknown>, status?: SmartAccountStatus) {
-    const world = await makeWorld(`w${++seq}.test`, status);
-    const actor = await actorFor(world, cell);
-    return { world, actor };
-  }
-
-  async function count(sql: string, params: unknown[]): Promise<number> {
-    const rows: Record<string, unknown>[] = await server.db.dataSource.query(sql, params);
-    return Number(Object.values(rows[0])[0]);
-  }
-
-  const eventCount = (smartAccountId: number) => count("SELECT COUNT(*) AS n FROM events WHERE smart_account_id = ?", [smartAccountId]);
-
-  /** The mutation's outcome, and R29 / R3: one event on success, none (and no change) on failure. */
-  async function expectOutcome(result: GqlResult, expected: Outcome, smartAccountId: number) {
-    if (expected === "allowed") {
-      expect(result.errors).toBeUndefined();
-      expect(await eventCount(smartAccountId)).toBe(1);
-    } else {
-      expect(codeOf(result)).toBe(expected);
-      expect(result.errors).toHaveLength(1);
-      expect(result.data).toBeNull();
-      expect(await eventCount(smartAccountId)).toBe(0);
-    }
-  }
 
   const va = (v: VirtualAccount) => gid("VirtualAccount", v.id);
   const sa = (world: World) => gid("SmartAccount", world.account.id);
@@ -101,8 +39,7 @@ describe("§5 role table", () => {
 
   beforeAll(async () => {
     server = await startTestServer();
-    const other = await server.build.account("other.test");
-    await other.grant(OUTSIDER, Role.SMART_ACCOUNT_ADMIN);
+    await addOutsider(server);
   });
   afterAll(() => server.close());
 
@@ -111,12 +48,11 @@ describe("§5 role table", () => {
   // ---------------------------------------------------------------------------------------------------------
   describe("read rows", () => {
     let read: World;
-    const actorOf = (cell: Cell<unknown>) =>
-      cell.who === "anonymous" ? null : cell.who === "outsider" ? OUTSIDER : `${slug(cell.role as Role)}@read.test`;
+    const actorOf = (cell: Cell<unknown>) => actorIn(read, cell);
 
     beforeAll(async () => {
-      read = await makeWorld("read.test");
-      for (const role of SEVEN_ROLES) await read.account.grant(`${slug(role)}@read.test`, role, isSa(role) ? null : read.us);
+      read = await makeWorld({ domain: "read.test" });
+      await grantEveryRole(read);
       await read.account.grant("finance-member@read.test", Role.VIRTUAL_ACCOUNT_USER, read.finance);
       await read.account.grant("paris-member@read.test", Role.VIRTUAL_ACCOUNT_USER, read.paris);
       const now = server.clock.now();
@@ -393,7 +329,7 @@ describe("§5 role table", () => {
     it.each(mutationCells("§5 activate the Smart Account (R10)", false, accountLevel([Role.SMART_ACCOUNT_APPROVER])))(
       "$name",
       async (cell) => {
-        const { world, actor } = await freshWorld(cell, SmartAccountStatus.PENDING);
+        const { world, actor } = await freshWorld(cell, { status: SmartAccountStatus.PENDING });
         const result = await server.gql(
           `mutation($id: ID!) { activateSmartAccount(smartAccountId: $id) { status } }`,
           { id: sa(world) },
@@ -631,7 +567,7 @@ describe("§5 role table", () => {
   });
 
   it("§5 decide access requests (R14): the requester on their own request (visible to them, not allowed) → FORBIDDEN", async () => {
-    const world = await makeWorld(`w${++seq}.test`);
+    const world = await makeWorld();
     const asker = await server.build.user(`asker@${world.domain}.elsewhere`);
     const request = await manager().save(
       manager().create(AccessRequest, {
@@ -687,7 +623,7 @@ describe("§5 role table", () => {
     it.each([Role.SMART_ACCOUNT_APPROVER, Role.SMART_ACCOUNT_ADMIN])(
       "§5 approve a prefixed domain (R9): %s of the prefixed account itself (not of the parent) → FORBIDDEN",
       async (role) => {
-        const world = await makeWorld(`w${++seq}.test`);
+        const world = await makeWorld();
         const child = await prefixed(world);
         const email = `own@eu.${world.domain}`;
         await child.grant(email, role);
