@@ -64,7 +64,6 @@ export class UsageSummaryEntryResolver {
   async virtualAccount(@Root() entry: UsageSummaryEntry, @Ctx() context: RequestContext): Promise<VirtualAccount> {
     return (await context.loaders.virtualAccount.load(entry.virtualAccountId)) as VirtualAccount;
   }
-
 }
 
 @Resolver(() => VirtualAccountObject)

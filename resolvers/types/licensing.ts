@@ -8,9 +8,11 @@ import { Node } from "./node";
 import { ProductObject, VirtualAccountObject } from "./objects";
 
 // The contract's license and order types. Plain fields are read off entities (or the pool/alert
-// records of src/licenses); relations come from the field resolvers.
+// records of src/licenses), as are the relations those records carry joined (a pool's or an alert's
+// product, an alert's Virtual Account and device); other relations come from the field resolvers.
 
-@ObjectType("License", { simpleResolvers: true,
+@ObjectType("License", {
+  simpleResolvers: true,
   implements: Node,
   description: "A lot of licenses of one product, delivered by one order line or split off one by a transfer or conversion.",
 })
@@ -46,7 +48,8 @@ export class LicensePoolObject {
   nextExpiry!: Date | null;
 }
 
-@ObjectType("UsageSummaryEntry", { simpleResolvers: true,
+@ObjectType("UsageSummaryEntry", {
+  simpleResolvers: true,
   description: "A product's pool in one Virtual Account, for dashboards that want totals without pages.",
 })
 export class UsageSummaryEntryObject {

@@ -76,14 +76,17 @@ export async function loadAlerts(
     const va = cached(vas, row.va__id, () => hydrate(ds, VirtualAccount, row, "va__"));
     const product = row.p__id == null ? null : cached(products, row.p__id, () => hydrate(ds, Product, row, "p__"));
     const device = row.pi__id == null ? null : hydrate(ds, ProductInstance, row, "pi__");
-    return toAlert(String(row.kind), va, product, device, Number(row.quantity), toDate(row.due_at), now, Number(row.held), Number(row.used));
+    return new AlertRow(row.kind as AlertKind, va, product, device, Number(row.quantity), toDate(row.due_at), now, Number(row.held), Number(row.used));
   });
   return groupBy(alerts, (alert) => (scope.partition === "id" ? alert.virtualAccountId : alert.virtualAccount.smartAccountId));
 }
 
+/** The three branches of the alert statement. */
+type AlertKind = "SHORTAGE" | "LOT" | "SILENT";
+
 /**
  * An alert as read: its message is composed only when asked for (a dashboard listing thousands of
- * alerts rarely asks for their text).
+ * alerts rarely asks for their text). `due` is a lot's end, or when a silent device last reported.
  */
 class AlertRow implements Alert {
   type: AlertType;
@@ -91,67 +94,51 @@ class AlertRow implements Alert {
   virtualAccountId: number;
   productId: number | null;
   productInstanceId: number | null;
+  quantity: number | null;
   dueAt: Date | null;
 
   constructor(
+    private readonly kind: AlertKind,
     readonly virtualAccount: VirtualAccount,
     readonly product: Product | null,
     readonly productInstance: ProductInstance | null,
-    readonly quantity: number | null,
-    due: Date | null,
+    quantity: number,
+    private readonly due: Date | null,
     private readonly now: Date,
     private readonly held: number,
     private readonly used: number,
-    private readonly silentSince: Date | null,
   ) {
     this.virtualAccountId = virtualAccount.id;
     this.productId = product?.id ?? null;
     this.productInstanceId = productInstance?.id ?? null;
-    if (silentSince) {
-      this.type = "PRODUCT_INSTANCE_NOT_REPORTING";
-      this.severity = "MINOR";
-      this.dueAt = null;
-    } else if (!due) {
+    this.quantity = kind === "SILENT" ? null : quantity;
+    this.dueAt = kind === "LOT" ? due : null;
+    if (kind === "SHORTAGE") {
       this.type = "INSUFFICIENT_LICENSES";
       this.severity = "MAJOR";
-      this.dueAt = null;
+    } else if (kind === "SILENT") {
+      this.type = "PRODUCT_INSTANCE_NOT_REPORTING";
+      this.severity = "MINOR";
     } else {
-      const expired = due.getTime() <= now.getTime();
+      const expired = (due as Date).getTime() <= now.getTime();
       this.type = expired ? "LICENSES_EXPIRED" : "LICENSES_EXPIRING";
       this.severity = expired ? "MAJOR" : "MINOR";
-      this.dueAt = due;
     }
   }
 
   get message(): string {
     const va = this.virtualAccount;
     const sku = this.product?.sku ?? "";
-    if (this.type === "INSUFFICIENT_LICENSES") return `"${va.name}" uses ${this.used} ${sku} but holds ${this.held}: ${this.quantity} short.`;
-    if (this.type === "PRODUCT_INSTANCE_NOT_REPORTING") {
+    if (this.kind === "SHORTAGE") return `"${va.name}" uses ${this.used} ${sku} but holds ${this.held}: ${this.quantity} short.`;
+    const due = this.due as Date;
+    if (this.kind === "SILENT") {
       const device = this.productInstance as ProductInstance;
-      const days = Math.floor((this.now.getTime() - (this.silentSince as Date).getTime()) / DAY_MS);
+      const days = Math.floor((this.now.getTime() - due.getTime()) / DAY_MS);
       return `${device.hostname ?? `${device.pid} ${device.serialNumber}`} in "${va.name}" has not reported for ${days} days.`;
     }
-    const ends = this.dueAt as Date;
-    const date = ends.toISOString().slice(0, 10);
+    const date = due.toISOString().slice(0, 10);
     if (this.type === "LICENSES_EXPIRED") return `${this.quantity} ${sku} in "${va.name}" expired on ${date}.`;
-    const days = Math.ceil((ends.getTime() - this.now.getTime()) / DAY_MS);
+    const days = Math.ceil((due.getTime() - this.now.getTime()) / DAY_MS);
     return `${this.quantity} ${sku} in "${va.name}" expire${days <= 1 ? " within a day" : ` in ${days} days`} (${date}).`;
   }
-}
-
-function toAlert(
-  kind: string,
-  va: VirtualAccount,
-  product: Product | null,
-  device: ProductInstance | null,
-  quantity: number,
-  due: Date | null,
-  now: Date,
-  held = 0,
-  used = 0,
-): AlertRow {
-  if (kind === "SHORTAGE") return new AlertRow(va, product, null, quantity, null, now, held, used, null);
-  if (kind === "SILENT" && device) return new AlertRow(va, null, device, null, null, now, 0, 0, due as Date);
-  return new AlertRow(va, product, null, quantity, due as Date, now, 0, 0, null);
 }

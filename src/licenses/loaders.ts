@@ -1,5 +1,6 @@
 import DataLoader from "dataloader";
 import { License, LicenseTag } from "../../entities";
+import { groupBy } from "../collections";
 import { RequestContext } from "../context";
 import { byGroupLoader, byIdLoader, oneOf, pagedLoader, selectIn } from "../db/loader-kit";
 import { SortKey } from "../db/windowed";
@@ -22,20 +23,21 @@ export function licenseLoaders(context: RequestContext) {
 
   /** Pools of each visible Virtual Account of an account, keyed by Virtual Account (SmartAccount.usageSummary). */
   const visibleVirtualAccountPools = new DataLoader<number, Map<number, LicensePool[]>>(async (accountIds) => {
-      const scope = access.sqlScope("licenses:read");
-      const pools = await loadPools(
-        db.manager,
-        {
-          owner: "va.id",
-          account: "va.smart_account_id",
-          from: "virtual_accounts va",
-          where: `va.smart_account_id IN (:...poolIds) AND ${scope.sql}`,
-          params: { poolIds: [...accountIds], ...scope.params },
-        },
-        now,
-      );
-      return accountIds.map((accountId) => new Map([...pools].filter(([, list]) => list[0]?.accountId === accountId)));
-    });
+    const scope = access.sqlScope("licenses:read");
+    const pools = await loadPools(
+      db.manager,
+      {
+        owner: "va.id",
+        account: "va.smart_account_id",
+        from: "virtual_accounts va",
+        where: `va.smart_account_id IN (:...poolIds) AND ${scope.sql}`,
+        params: { poolIds: [...accountIds], ...scope.params },
+      },
+      now,
+    );
+    const byAccount = groupBy(pools, ([, list]) => list[0].accountId);
+    return accountIds.map((accountId) => new Map(byAccount.get(accountId) ?? []));
+  });
 
   return {
     license: byIdLoader(db, License),
