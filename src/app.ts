@@ -14,6 +14,7 @@ import { Config } from "./config";
 import { createContext, RequestContext } from "./context";
 import { Database } from "./db/database";
 import { QueryStats, trackQueries } from "./db/query-stats";
+import { databaseFault } from "./db/faults";
 import { isDomainError } from "./errors";
 import { jitGateway } from "./graphql/jit-executor";
 import { exportRouter } from "./reporting/router";
@@ -46,6 +47,8 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
     const { http: _http, ...extensions } = (formatted.extensions ?? {}) as Record<string, unknown>;
     return { ...formatted, extensions };
   }
+  const fault = databaseFault(original ?? error);
+  if (fault) return { message: fault.message, path: formatted.path, locations: formatted.locations, extensions: { code: fault.code } };
   const code = formatted.extensions?.code as string | undefined;
   // Apollo's parse/validation errors wrap graphql-js's own error (no path: nothing was executed yet).
   const preExecution = !original || (original instanceof GraphQLError && !formatted.path);

@@ -52,3 +52,11 @@ export class InputError extends DomainError {
 }
 
 export const isDomainError = (error: unknown): error is DomainError => error instanceof DomainError;
+
+/** R33: the database is unreachable or not answering; the client may retry (HTTP 503). */
+export class ServiceUnavailableError extends DomainError {
+  readonly code = "SERVICE_UNAVAILABLE";
+  constructor(message = "The service is temporarily unavailable; try again shortly.") {
+    super(message, { http: { status: 503 } }, "SERVICE_UNAVAILABLE");
+  }
+}
