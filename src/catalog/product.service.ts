@@ -23,7 +23,8 @@ export class ProductService {
     if (!context.access.hasScope(ServiceScope.CATALOG_WRITE)) throw new ForbiddenError("Maintaining the catalog needs the catalog:write scope.");
     const sku = typeof raw.sku === "string" ? raw.sku.trim().toUpperCase() : "";
     if (!SKU.test(sku)) throw new InputError("input.sku", "input.sku must be 1–64 characters of A-Z 0-9 . _ - / +.");
-    const name = input.requiredText(raw.name, "input.name", 200);
+    // Catalog names are the commerce system's product descriptions, up to the column's 200 characters.
+    const name = input.name(raw.name, "input.name", 200);
     return context.db.transaction(async (manager) => {
       const now = this.clock.now();
       const existing = await context.db

@@ -125,15 +125,21 @@ export class LicenseService {
     });
   }
 
-  /** R21: replaces a lot's tags (at most 20, each 1–50 of `A-Za-z0-9 _.-`). */
+  /**
+   * R21: replaces a lot's tags (at most 20, each 1–50 of `A-Za-z0-9 _.-`). Tags that repeat, case set
+   * aside, are kept once in the first spelling given: a lot's tags are unique case-insensitively, as
+   * MariaDB's collation compares them in the (license, tag) key.
+   */
   async setTags(context: RequestContext, raw: { licenseId: string; tags: string[] }): Promise<License> {
     const viewer = viewerOf(context);
     const id = fromGlobalId("License", raw.licenseId, "input.licenseId");
-    const tags = [...new Set(raw.tags.map((tag, index) => {
+    const byFolded = new Map<string, string>();
+    raw.tags.forEach((tag, index) => {
       const text = typeof tag === "string" ? tag.trim() : "";
       if (!TAG.test(text)) throw new InputError(`input.tags[${index}]`, "A tag is 1–50 characters of A-Z a-z 0-9, space, _ . -");
-      return text;
-    }))];
+      if (!byFolded.has(text.toLowerCase())) byFolded.set(text.toLowerCase(), text);
+    });
+    const tags = [...byFolded.values()];
     if (tags.length > MAX_TAGS) throw new InputError("input.tags", `A license has at most ${MAX_TAGS} tags.`);
     return context.db.transaction(async (manager) => {
       const { lot, va } = await this.lockLot(context, manager, id);

@@ -31,7 +31,8 @@ export interface OrderLineInput {
   virtualAccountId?: string | null;
 }
 
-export const MAX_ORDER_LINES = 500;
+/** R15: at most 100 lines per order. */
+export const MAX_ORDER_LINES = 100;
 
 /** Orders (R15, R16) and partner holding accounts (R17, R18). */
 export class OrderService {
