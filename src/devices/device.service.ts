@@ -14,6 +14,7 @@ import { ForbiddenError, InputError, NotFoundError, UnauthenticatedError } from 
 import { EventService } from "../events/event.service";
 import { fromGlobalId } from "../ids";
 import * as input from "../input";
+import { assertPoolsFit } from "../licenses/pool-bounds";
 import { hashSecret, newSecret, sameHash, wellFormed } from "./secrets";
 
 export type RegistrationRefusal = "UNKNOWN" | "EXPIRED" | "REVOKED" | "EXHAUSTED";
@@ -74,6 +75,10 @@ export class DeviceService {
       let instance: ProductInstance;
       if (existing) {
         await manager.update(ProductInstance, { id: existing.id }, values);
+        if (existing.smartAccountId !== token.smartAccountId) {
+          // Its usage now counts in the token's Smart Account (R27).
+          await assertPoolsFit(manager, token.smartAccountId, await this.usedProducts(manager, existing.id), now);
+        }
         instance = Object.assign(existing, values);
       } else {
         instance = await manager.save(manager.create(ProductInstance, { pid, serialNumber, lastReportedAt: null, ...values }));
@@ -126,6 +131,7 @@ export class DeviceService {
       });
       await manager.delete(LicenseUsage, { productInstanceId: device.id });
       if (rows.length) await manager.insert(LicenseUsage, rows);
+      await assertPoolsFit(manager, device.smartAccountId, rows.map((row) => row.productId), this.clock.now());
       device.lastReportedAt = this.clock.now();
       await manager.update(ProductInstance, { id: device.id }, { lastReportedAt: device.lastReportedAt });
       await this.events.record(manager, {
@@ -157,6 +163,10 @@ export class DeviceService {
       }
       if (to.id === from.id) throw new InputError("input.toVirtualAccountId", "The device is already in that Virtual Account.");
       await manager.update(ProductInstance, { id }, { virtualAccountId: to.id, smartAccountId: to.smartAccountId });
+      if (to.smartAccountId !== from.smartAccountId) {
+        // Its usage now counts in the destination Smart Account (R27).
+        await assertPoolsFit(manager, to.smartAccountId, await this.usedProducts(manager, id), this.clock.now());
+      }
       await this.events.record(manager, {
         type: "PRODUCT_INSTANCE_TRANSFERRED",
         message: `${viewer.email} moved ${device.pid} ${device.serialNumber} from "${from.name}" to "${to.name}"`,
@@ -185,6 +195,11 @@ export class DeviceService {
       });
       return globalId;
     });
+  }
+
+  /** The products a device reports usage of. */
+  private async usedProducts(manager: EntityManager, productInstanceId: number): Promise<number[]> {
+    return (await manager.findBy(LicenseUsage, { productInstanceId })).map((usage) => usage.productId);
   }
 
   private async manageable(context: RequestContext, manager: EntityManager, id: number) {

@@ -7,6 +7,7 @@ import { EventService } from "../events/event.service";
 import { fromGlobalId } from "../ids";
 import * as input from "../input";
 import { licenseStatus, LicenseStatus } from "./expiry";
+import { assertPoolsFit } from "./pool-bounds";
 import { poolTotals } from "./pools";
 
 const TAG = /^[A-Za-z0-9 _.-]{1,50}$/;
@@ -85,6 +86,8 @@ export class LicenseService {
           await this.split(manager, lot, take, { virtualAccountId: to.id, smartAccountId: to.smartAccountId, kind: lot.kind }, now);
         }
       }
+      // Within one Smart Account its sums do not change; into another they grow (R27).
+      if (to.smartAccountId !== from.smartAccountId) await assertPoolsFit(manager, to.smartAccountId, [product.id], now);
       await this.events.record(manager, {
         type: "LICENSES_TRANSFERRED",
         message: `${viewer.email} transferred ${quantity} ${product.sku} from "${from.name}" to "${to.name}"`,
@@ -114,6 +117,7 @@ export class LicenseService {
       if (quantity > lot.quantity) throw new ConflictError(`The lot holds only ${lot.quantity} license${lot.quantity === 1 ? "" : "s"}.`);
       await manager.update(License, { id: lot.id }, { quantity: lot.quantity - quantity });
       const smart = await this.split(manager, lot, quantity, { virtualAccountId: lot.virtualAccountId, smartAccountId: lot.smartAccountId, kind: LicenseKind.SMART, pak: null }, now);
+      await assertPoolsFit(manager, lot.smartAccountId, [lot.productId], now);
       await this.events.record(manager, {
         type: "LICENSE_CONVERTED",
         message: `${viewer.email} converted ${quantity} classic ${product.sku} (${lot.pak ?? "no PAK"}) to Smart Licensing in "${va.name}"`,

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { EntityManager, In } from "typeorm";
 import { License, LicenseKind, Order, OrderLine, OrderStatus, SmartAccount, VirtualAccount } from "../../entities";
+import { assertPoolsFit } from "../licenses/pool-bounds";
 
 /** A Product Activation Key for a CLASSIC line (R16): five groups of four, e.g. "PAK-7Q2M-…". */
 export const generatePak = (): string => {
@@ -57,10 +58,11 @@ export async function deliverOrder(manager: EntityManager, order: Order, lines: 
 /**
  * R10 and R18: on activation, every PENDING order of the account is fulfilled. Orders placed while the
  * account was pending get their lots now; orders assigned from a holding account already moved theirs
- * and were only withheld.
+ * and were only withheld. Lots that would take a pool past GraphQL's Int refuse the activation (R27).
  */
 export async function fulfilPendingOrders(manager: EntityManager, account: SmartAccount, now: Date): Promise<number> {
   const pending = await manager.findBy(Order, { smartAccountId: account.id, status: OrderStatus.PENDING });
+  const productIds = new Set<number>();
   for (const order of pending) {
     const delivered = await manager.existsBy(License, { orderId: order.id });
     if (delivered) {
@@ -68,8 +70,11 @@ export async function fulfilPendingOrders(manager: EntityManager, account: Smart
       order.fulfilledAt = now;
       await manager.update(Order, { id: order.id }, { status: order.status, fulfilledAt: now });
     } else {
-      await deliverOrder(manager, order, await manager.findBy(OrderLine, { orderId: order.id }), now);
+      const lines = await manager.findBy(OrderLine, { orderId: order.id });
+      for (const line of lines) productIds.add(line.productId);
+      await deliverOrder(manager, order, lines, now);
     }
   }
+  await assertPoolsFit(manager, account.id, productIds, now);
   return pending.length;
 }

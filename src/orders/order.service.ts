@@ -21,6 +21,7 @@ import { ConflictError, ForbiddenError, InputError, NotFoundError } from "../err
 import { EventService } from "../events/event.service";
 import { fromGlobalId, parseGlobalId } from "../ids";
 import * as input from "../input";
+import { assertPoolsFit } from "../licenses/pool-bounds";
 import { addMonths, deliverOrder, generatePak } from "./fulfilment";
 
 export interface OrderLineInput {
@@ -83,7 +84,10 @@ export class OrderService {
       order.number = orderNumber(order);
       await manager.update(Order, { id: order.id }, { number: order.number });
       const saved = await manager.save(lines.map((line) => manager.create(OrderLine, { ...line, orderId: order.id })));
-      if (account.status === SmartAccountStatus.ACTIVE) await deliverOrder(manager, order, saved, now);
+      if (account.status === SmartAccountStatus.ACTIVE) {
+        await deliverOrder(manager, order, saved, now);
+        await assertPoolsFit(manager, account.id, saved.map((line) => line.productId), now);
+      }
       await this.events.record(manager, {
         type: "ORDER_PLACED",
         message:
@@ -136,19 +140,22 @@ export class OrderService {
         .where("order_id = :orderId AND smart_account_id = :holdingId", { orderId, holdingId: holding.id })
         .execute();
       await manager.update(OrderLine, { orderId }, { virtualAccountId: target.id });
+      const lines = await manager.findBy(OrderLine, { orderId });
       order.assignedFromId = holding.id;
       const undelivered = order.status === OrderStatus.PENDING && (moved.affected ?? 0) === 0;
       order.smartAccountId = customer.id;
       await manager.update(Order, { id: orderId }, { smartAccountId: customer.id, assignedFromId: holding.id });
       if (customer.status === SmartAccountStatus.ACTIVE && undelivered) {
         // Booked while the holding account was pending: deliver its lines into the customer's account now.
-        await deliverOrder(manager, order, await manager.findBy(OrderLine, { orderId }), this.clock.now());
+        await deliverOrder(manager, order, lines, this.clock.now());
       } else {
         // Into a pending account the licenses are withheld: the order stays PENDING until activation (R18, R10).
         order.status = customer.status === SmartAccountStatus.ACTIVE ? OrderStatus.FULFILLED : OrderStatus.PENDING;
         order.fulfilledAt = order.status === OrderStatus.FULFILLED ? this.clock.now() : null;
         await manager.update(Order, { id: orderId }, { status: order.status, fulfilledAt: order.fulfilledAt });
       }
+      // The lots now count in the customer's pools, withheld or not (R27).
+      await assertPoolsFit(manager, customer.id, lines.map((line) => line.productId), this.clock.now());
       await this.events.record(manager, {
         type: "ORDER_ASSIGNED",
         message: `${viewer.email} assigned order ${order.number} (${moved.affected ?? 0} license lots) from ${holding.domain} to ${customer.domain}`,
