@@ -11,10 +11,18 @@ export const CONTENT_TYPES: Record<Format, string> = {
   ndjson: "application/x-ndjson; charset=utf-8",
 };
 
-/** RFC 4180: a field with a comma, quote, CR or LF is quoted and its quotes doubled; lines end CRLF. */
+/** R34: a text cell a spreadsheet would evaluate as a formula (or that hides one behind a tab or CR). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * RFC 4180: a field with a comma, quote, CR or LF is quoted and its quotes doubled; lines end CRLF.
+ * R34: a text cell (not a number) that begins with `=`, `+`, `-`, `@`, a tab or a CR is prefixed with
+ * `'`, so spreadsheets show it rather than evaluate it.
+ */
 export function csvField(value: string | number | boolean | null | string[]): string {
   if (value === null || value === undefined) return "";
-  const text = Array.isArray(value) ? value.join(";") : String(value);
+  let text = Array.isArray(value) ? value.join(";") : String(value);
+  if ((typeof value === "string" || Array.isArray(value)) && FORMULA_START.test(text)) text = `'${text}`;
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 

@@ -5,6 +5,7 @@ import { TokenVerifier } from "../auth/identity";
 import { Clock } from "../clock";
 import { Database } from "../db/database";
 import { DomainError, InputError, UnauthenticatedError } from "../errors";
+import { singleLine } from "../input";
 import { ExportDefinition, ExportFilters, licenseExport, poolExport, productInstanceExport } from "./exports";
 import { CONTENT_TYPES, csvHeader, encodeRows, Format, truncationMarker } from "./formats";
 import { exportScope } from "./scope";
@@ -23,11 +24,34 @@ function formatOf(req: express.Request): Format {
   return "csv";
 }
 
+/** The errors body the router answers with: `{ errors: [{ message, extensions: { code, … } }] }`, never HTML. */
+function sendError(res: express.Response, error: unknown, when: string): void {
+  if (error instanceof DomainError) {
+    const code = String(error.extensions.code);
+    const { http: _http, ...extensions } = error.extensions as Record<string, unknown>;
+    res.status(STATUS[code] ?? 400).json({ errors: [{ message: error.message, extensions }] });
+    return;
+  }
+  // Express marks what it refused itself (a path that does not decode…) with a 4xx status.
+  const status = Number((error as { status?: unknown } | null)?.status);
+  if (status >= 400 && status < 500) {
+    res.status(400).json({ errors: [{ message: "The export request is malformed.", extensions: { code: "BAD_USER_INPUT" } }] });
+    return;
+  }
+  console.error(`[exports] failed ${when}:`, error);
+  res.status(500).json({ errors: [{ message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } }] });
+}
+
+/** A download name that is safe in a quoted header value: the account's domain, other characters as `_`. */
+export const attachmentName = (kind: string, domain: string, date: string, format: Format): string =>
+  `${kind}-${domain.replace(/[^A-Za-z0-9._@-]/g, "_").slice(0, 100)}-${date}.${format === "csv" ? "csv" : "ndjson"}`;
+
 const param = (req: express.Request, name: string): string | undefined => {
   const value = req.query[name];
   if (value === undefined) return undefined;
   if (typeof value !== "string") throw new InputError(name, `${name} must be given once.`);
-  return value;
+  // R6 as in the graph: trimmed, NFC, and no control or format characters (a CR or LF never reaches a header).
+  return singleLine(value, name);
 };
 
 /**
@@ -51,6 +75,7 @@ export function exportRouter(deps: { db: Database; clock: Clock; verify: TokenVe
     }
     let format: Format = "csv";
     let definition: ExportDefinition<Record<string, any>>;
+    let domain: string;
     try {
       format = formatOf(req);
       const { access, authError } = await authenticate(deps.db, deps.clock, deps.verify, req.headers.authorization);
@@ -61,15 +86,10 @@ export function exportRouter(deps: { db: Database; clock: Clock; verify: TokenVe
         includeDescendants: param(req, "includeDescendants"),
       });
       definition = make(scope, access, { status: param(req, "status"), sku: param(req, "sku") });
+      // The stored domain, not the request's text: a raw parameter may hold what no header may (CR, LF).
+      domain = scope.account.domain;
     } catch (error) {
-      if (error instanceof DomainError) {
-        const code = String(error.extensions.code);
-        const { http: _http, ...extensions } = error.extensions as Record<string, unknown>;
-        res.status(STATUS[code] ?? 400).json({ errors: [{ message: error.message, extensions }] });
-      } else {
-        console.error("[exports] failed before streaming:", error);
-        res.status(500).json({ errors: [{ message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } }] });
-      }
+      sendError(res, error, "before streaming");
       return;
     }
 
@@ -81,7 +101,7 @@ export function exportRouter(deps: { db: Database; clock: Clock; verify: TokenVe
     const date = deps.clock.now().toISOString().slice(0, 10);
     res.status(200);
     res.setHeader("content-type", CONTENT_TYPES[format]);
-    res.setHeader("content-disposition", `attachment; filename="${definition.name}-${String(req.query.domain)}-${date}.${format === "csv" ? "csv" : "ndjson"}"`);
+    res.setHeader("content-disposition", `attachment; filename="${attachmentName(definition.name, domain, date, format)}"`);
     res.setHeader("cache-control", "no-store");
     res.flushHeaders();
     try {
@@ -105,6 +125,11 @@ export function exportRouter(deps: { db: Database; clock: Clock; verify: TokenVe
       console.error("[exports] failed while streaming:", error);
       if (!res.writableEnded && !aborted) res.end(truncationMarker(format, "export truncated by a server error"));
     }
+  });
+  // Whatever reaches Express's default handler would answer an HTML page: answer the router's JSON instead.
+  router.use("/exports", (error: unknown, _req: express.Request, res: express.Response, next: express.NextFunction) => {
+    if (res.headersSent) return next(error);
+    sendError(res, error, "before streaming");
   });
   return router;
 }
