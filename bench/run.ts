@@ -1,13 +1,14 @@
 /**
  * `npm run bench [-- --requests 200 --connections 4 --warmup 30]` against the data set of `npm run bench:seed`
- * in DATABASE_URL. For each operation of ../shared/bench/queries.graphql, as a SMART_ACCOUNT_ADMIN and as
+ * in DATABASE_URL. For each operation of bench/queries.graphql, as a SMART_ACCOUNT_ADMIN and as
  * a VIRTUAL_ACCOUNT_USER, it measures over HTTP (autocannon, a fixed number of requests after a warm-up)
  * p50/p99 latency, requests per second and SQL statements per request (counted by the server), beside
  * the floor (bench/floor.ts) and, for Light, a bare Apollo Server (bench/bare-apollo.ts); and Dashboard with
- * the shield switched off. Each run is saved as bench/results/<database>-scale<N>.json and
- * bench/results.md is rendered from every saved run.
+ * the shield switched off. Each run is saved as bench/results/<database>-scale<N>.json and the
+ * benchmark's section of bench/results.md is rendered from every saved run (the other sections stay).
  */
 import { ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -16,11 +17,13 @@ import { Kind, parse, print } from "graphql";
 import mysql from "mysql2/promise";
 import Database from "better-sqlite3";
 import { signToken } from "../src/auth/identity";
+import { writeSection } from "./support";
 
 const ROOT = path.join(__dirname, "..");
-const QUERIES = path.join(ROOT, "..", "shared", "bench", "queries.graphql");
+const QUERIES = path.join(__dirname, "queries.graphql");
 const RESULTS_DIR = path.join(__dirname, "results");
-const SECRET = "bench-secret";
+/** A fresh key per run: production refuses short or shipped ones (R32). */
+const SECRET = randomBytes(32).toString("hex");
 const DOMAIN = "bench.example.com";
 const VIEWERS = { SMART_ACCOUNT_ADMIN: "admin@bench.example.com", VIRTUAL_ACCOUNT_USER: "va-user@bench.example.com" } as const;
 const PORTS = { api: 4400, noShield: 4401, bare: 4402, floor: 4403, export: 4404, counting: 4405 };
@@ -301,7 +304,7 @@ async function main(): Promise<void> {
     fs.mkdirSync(RESULTS_DIR, { recursive: true });
     fs.writeFileSync(path.join(RESULTS_DIR, `${run.database}-scale${run.scale.label}${quick ? "-quick" : ""}.json`), `${JSON.stringify(run, null, 2)}\n`);
     const markdown = render();
-    fs.writeFileSync(path.join(__dirname, "results.md"), markdown);
+    writeSection("bench", markdown);
     console.log(`\n${markdown}`);
   } finally {
     stop();
@@ -340,7 +343,9 @@ function render(): string {
     .readdirSync(RESULTS_DIR)
     .filter((file) => file.endsWith(".json"))
     .sort()
-    .map((file) => JSON.parse(fs.readFileSync(path.join(RESULTS_DIR, file), "utf8")));
+    .map((file) => JSON.parse(fs.readFileSync(path.join(RESULTS_DIR, file), "utf8")))
+    // bench/load.ts and bench/protection.ts save their runs here too, in shapes of their own.
+    .filter((run) => Array.isArray(run.rows));
   const lines = [
     "# Benchmark results",
     "",
@@ -388,7 +393,7 @@ function render(): string {
 }
 
 /** --render: rewrite bench/results.md from the saved runs, without measuring. */
-const entry = args.includes("--render") ? async () => fs.writeFileSync(path.join(__dirname, "results.md"), render()) : main;
+const entry = args.includes("--render") ? async () => writeSection("bench", render()) : main;
 
 entry().catch((error) => {
   console.error(error);
