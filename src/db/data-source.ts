@@ -6,6 +6,7 @@ import { ENTITIES } from "../../entities";
 import { MIGRATIONS } from "./migrations";
 import { SnakeNamingStrategy } from "./naming";
 import { CountingLogger } from "./query-stats";
+import { DatabaseTimeouts, loadDatabaseTimeouts } from "./timeouts";
 
 export type DatabaseKind = "sqlite" | "mysql";
 
@@ -13,17 +14,17 @@ export type DatabaseKind = "sqlite" | "mysql";
  * Builds the TypeORM data source for a database URL: `mysql://user:pass@host:port/db` (MySQL 8,
  * MariaDB 10.11+) or `sqlite:<file>` / `sqlite::memory:`. Never `synchronize`: the schema is the migrations'.
  */
-export async function createDataSource(databaseUrl: string): Promise<DataSource> {
-  const options = dataSourceOptions(databaseUrl);
+export async function createDataSource(databaseUrl: string, timeouts: DatabaseTimeouts = loadDatabaseTimeouts()): Promise<DataSource> {
+  const options = dataSourceOptions(databaseUrl, timeouts);
   // TypeORM reads MariaDB's catalog differently from MySQL's; ask the server which one it is.
-  if (options.type === "mysql" && (await isMariaDb(databaseUrl))) {
+  if (options.type === "mysql" && (await isMariaDb(databaseUrl, timeouts))) {
     return new DataSource({ ...options, type: "mariadb" } as DataSourceOptions);
   }
   return new DataSource(options);
 }
 
-async function isMariaDb(databaseUrl: string): Promise<boolean> {
-  const connection = await mysql.createConnection(databaseUrl.replace(/^mariadb:/, "mysql:"));
+async function isMariaDb(databaseUrl: string, timeouts: DatabaseTimeouts): Promise<boolean> {
+  const connection = await mysql.createConnection({ uri: databaseUrl.replace(/^mariadb:/, "mysql:"), connectTimeout: timeouts.connectMs });
   try {
     const [rows] = await connection.query("SELECT VERSION() AS version");
     return /mariadb/i.test(String((rows as { version: string }[])[0]?.version));
@@ -32,7 +33,7 @@ async function isMariaDb(databaseUrl: string): Promise<boolean> {
   }
 }
 
-export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
+export function dataSourceOptions(databaseUrl: string, timeouts: DatabaseTimeouts = loadDatabaseTimeouts()): DataSourceOptions {
   const common = {
     entities: ENTITIES,
     migrations: MIGRATIONS,
@@ -52,6 +53,8 @@ export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
       charset: "utf8mb4_unicode_ci",
       supportBigNumbers: true,
       bigNumberStrings: false,
+      // R33: a connection's TCP connect and handshake; statements and waits for the pool: src/db/guard.ts.
+      connectTimeout: timeouts.connectMs,
       extra: { connectionLimit: Number(process.env.DB_POOL_SIZE ?? 10) },
     };
   }

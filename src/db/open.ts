@@ -1,10 +1,17 @@
 import { Database } from "./database";
 import { createDataSource } from "./data-source";
+import { guardDataSource } from "./guard";
+import { DatabaseTimeouts, loadDatabaseTimeouts } from "./timeouts";
 
-/** Connects and brings the schema up to date with the migrations (never `synchronize`). */
-export async function openDatabase(databaseUrl: string): Promise<Database> {
-  const dataSource = await createDataSource(databaseUrl);
+/**
+ * Connects and brings the schema up to date with the migrations (never `synchronize`). The guard
+ * (src/db/guard.ts) is on before the first connection: no statement of the service waits on a
+ * database that does not answer (R33).
+ */
+export async function openDatabase(databaseUrl: string, timeouts: DatabaseTimeouts = loadDatabaseTimeouts()): Promise<Database> {
+  const dataSource = await createDataSource(databaseUrl, timeouts);
+  guardDataSource(dataSource, timeouts);
   await dataSource.initialize();
   await dataSource.runMigrations({ transaction: "each" });
-  return new Database(dataSource);
+  return new Database(dataSource, timeouts);
 }
