@@ -1,8 +1,14 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { Pool as MysqlPool } from "mysql2";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { PoolConnection } from "mysql2";
 import { DataSource, EntityManager, SelectQueryBuilder, ObjectLiteral } from "typeorm";
 import type { MysqlDriver } from "typeorm/driver/mysql/MysqlDriver";
+import { ServiceUnavailableError } from "../errors";
 import { databaseKind, DatabaseKind } from "./data-source";
+import { asDomainFault, retryableTransactionError } from "./faults";
+import { DatabaseGuard, guardOf } from "./guard";
+import { DEFAULT_TIMEOUTS, DatabaseTimeouts } from "./timeouts";
+import { AbandonedError, Turn, TurnQueue } from "./turns";
 
 /**
  * The data source plus the two things that differ between the databases: how write transactions are
@@ -13,31 +19,71 @@ export class Database {
   /**
    * better-sqlite3 shares one connection: concurrent transactions would nest, and another request's
    * reads would see a transaction's uncommitted rows. So on SQLite, work holding `exclusive` runs one
-   * at a time. The driver is synchronous, so this costs little; re-entrant within one async context.
+   * at a time, in turns (src/db/turns.ts). The driver is synchronous, so this costs little; re-entrant
+   * within one async context.
    */
-  private sqliteQueue: Promise<unknown> = Promise.resolve();
-  private readonly holder = new AsyncLocalStorage<true>();
+  private readonly turns = new TurnQueue();
+  private readonly holder = new AsyncLocalStorage<Turn>();
+  private readonly guard: DatabaseGuard | undefined;
 
-  constructor(readonly dataSource: DataSource) {
+  constructor(
+    readonly dataSource: DataSource,
+    readonly timeouts: DatabaseTimeouts = DEFAULT_TIMEOUTS,
+  ) {
     this.kind = databaseKind(dataSource);
+    this.guard = guardOf(dataSource);
   }
 
   get manager(): EntityManager {
     return this.dataSource.manager;
   }
 
-  /** Runs `work` in one transaction: all of it commits, or none of it (R3, R29). */
-  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    if (this.kind === "mysql") return this.dataSource.transaction(work);
-    return this.exclusive(() => this.dataSource.transaction(work));
+  /**
+   * Runs `work` in one transaction: all of it commits, or none of it (R3, R29). On MySQL/MariaDB a
+   * deadlock, a lock-wait timeout or a Galera certification conflict runs the whole of `work` again, up
+   * to `DB_TRANSACTION_RETRIES` times with jittered backoff (R33): `work` must read what it decides on
+   * inside the transaction and keep no state outside it, as every service does.
+   */
+  async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    if (this.kind !== "mysql") return this.exclusive(() => this.dataSource.transaction(work));
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await this.dataSource.transaction(work);
+      } catch (error) {
+        if (!retryableTransactionError(error)) throw error;
+        if (attempt >= this.timeouts.transactionRetries) {
+          throw Object.assign(new ServiceUnavailableError("The database is too busy to complete this change; try again shortly."), { cause: error });
+        }
+        // 20, 40, 80 ms … each between half and one and a half of that, so that the two sides of a deadlock part.
+        await sleep(20 * 2 ** attempt * (0.5 + Math.random()));
+      }
+    }
   }
 
-  /** On SQLite, runs `work` alone (see `sqliteQueue`); on MySQL, just runs it. */
-  exclusive<T>(work: () => Promise<T>): Promise<T> {
-    if (this.kind === "mysql" || this.holder.getStore()) return work();
-    const run = this.sqliteQueue.then(() => this.holder.run(true, work));
-    this.sqliteQueue = run.catch(() => undefined);
-    return run;
+  /**
+   * On SQLite, runs `work` alone (see `turns`): it waits for its turn at most `DB_QUEUE_TIMEOUT_MS`
+   * (then SERVICE_UNAVAILABLE), and not at all once `signal` aborts (its client has gone). A turn whose
+   * signal aborts while it runs ends as soon as the transaction it is in ends; its later work is refused.
+   * On MySQL, just runs it.
+   */
+  async exclusive<T>(work: () => Promise<T>, options: { signal?: AbortSignal } = {}): Promise<T> {
+    if (this.kind === "mysql") return work();
+    const held = this.holder.getStore();
+    if (held) return held.within(work);
+    const { signal } = options;
+    const turn = await this.turns.take(signal, this.timeouts.queueMs);
+    if (signal?.aborted) {
+      turn.close(true);
+      throw new AbandonedError();
+    }
+    const abandon = () => turn.close(true);
+    signal?.addEventListener("abort", abandon, { once: true });
+    try {
+      return await this.holder.run(turn, work);
+    } finally {
+      signal?.removeEventListener("abort", abandon);
+      turn.close(false);
+    }
   }
 
   /**
@@ -45,18 +91,49 @@ export class Database {
    * prepared statement, parsed once per connection and answered in the binary protocol; on SQLite
    * through TypeORM, whose driver keeps its statements prepared already. Counted like any other.
    */
-  prepared(sql: string, params: (string | number | null)[]): Promise<Record<string, unknown>[]> {
+  async prepared(sql: string, params: (string | number | null)[]): Promise<Record<string, unknown>[]> {
     if (this.kind !== "mysql") return this.dataSource.query(sql, params);
     const { logger } = this.dataSource;
     logger.logQuery(sql, params);
-    const pool = (this.dataSource.driver as MysqlDriver).pool as MysqlPool;
-    return new Promise((resolve, reject) =>
-      pool.execute(sql, params, (error, rows) => {
-        if (!error) return resolve(rows as Record<string, unknown>[]);
-        logger.logQueryError(error, sql, params);
-        reject(error);
-      }),
-    );
+    let connection: PoolConnection;
+    try {
+      connection = await (this.dataSource.driver as MysqlDriver).obtainMasterConnection();
+    } catch (error) {
+      logger.logQueryError(error as Error, sql, params);
+      throw asDomainFault(error);
+    }
+    try {
+      return await new Promise((resolve, reject) =>
+        connection.execute(sql, params, (error, rows) => (error ? reject(error) : resolve(rows as Record<string, unknown>[]))),
+      );
+    } catch (error) {
+      logger.logQueryError(error as Error, sql, params);
+      throw asDomainFault(error);
+    } finally {
+      connection.release();
+    }
+  }
+
+  /** `/readyz`: whether the database answers now (on MySQL/MariaDB within `DB_PROBE_TIMEOUT_MS`). */
+  async ready(): Promise<boolean> {
+    if (this.guard) return this.guard.ready();
+    try {
+      await this.dataSource.query("SELECT 1");
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Closes the pools (R33 shutdown); a database that does not answer is not waited for past `probeTimeoutMs`. */
+  async close(): Promise<void> {
+    if (!this.dataSource.isInitialized) return;
+    const waited = new AbortController();
+    await Promise.race([
+      this.dataSource.destroy(),
+      sleep(Math.max(this.timeouts.probeTimeoutMs, 1000), undefined, { signal: waited.signal }).catch(() => undefined),
+    ]);
+    waited.abort();
   }
 
   /** `SELECT … FOR UPDATE` where the database has it; SQLite's single writer already serialises. */
