@@ -1,6 +1,6 @@
 import http from "node:http";
 import { ApolloServer, ApolloServerPlugin } from "@apollo/server";
-import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { expressMiddleware } from "@as-integrations/express5";
 import express from "express";
@@ -13,10 +13,14 @@ import { Clock, systemClock } from "./clock";
 import { Config } from "./config";
 import { createContext, RequestContext } from "./context";
 import { Database } from "./db/database";
-import { QueryStats, trackQueries } from "./db/query-stats";
+import { QueryStats, trackQueries, useSqlLogger } from "./db/query-stats";
 import { databaseFault } from "./db/faults";
+import { inTurn, readiness } from "./db/requests";
 import { isDomainError } from "./errors";
 import { jitGateway } from "./graphql/jit-executor";
+import { armorRules, OperationMeta, operationGuard } from "./limits/plugin";
+import { RateLimits } from "./limits/rate-limits";
+import { createLogger, loggableError, Logger, RequestLog, requestLogging } from "./logging";
 import { exportRouter } from "./reporting/router";
 import { createServices, Services } from "./services";
 
@@ -26,7 +30,8 @@ export interface App {
   apollo: ApolloServer<RequestContext>;
   services: Services;
   listen(port: number): Promise<number>;
-  stop(): Promise<void>;
+  /** R33: fails /readyz, waits `readinessDelayMs` (the load balancer notices), then drains and closes. */
+  stop(options?: { readinessDelayMs?: number }): Promise<void>;
 }
 
 /** Codes that graphql-js and Apollo produce themselves and that are safe to show as they are. */
@@ -40,21 +45,41 @@ const PASS_THROUGH = new Set([
   "PERSISTED_QUERY_NOT_SUPPORTED",
 ]);
 
-/** R3: domain errors and Apollo's own keep their codes; anything else is masked and logged. */
+/**
+ * graphql-js guards itself: its parser refuses a document past `maxTokens` with a syntax error, and its
+ * validation stops ("Validation aborted.") when comparing a document's fields would take too long. R30
+ * calls both too complex.
+ */
+const TOO_MANY_TOKENS = /Document contains more th(?:an|at) \d+ tokens/;
+const VALIDATION_ABORTED = "Validation aborted.";
+
+/** An error the client is told about as it is (a domain error, or one of Apollo's own before execution). */
+function isExpected(error: GraphQLError): boolean {
+  const original = error.originalError;
+  if (isDomainError(original) || isDomainError(error) || databaseFault(original ?? error)) return true;
+  const code = error.extensions?.code as string | undefined;
+  return Boolean(code && PASS_THROUGH.has(code) && (!original || (original instanceof GraphQLError && !error.path)));
+}
+
+/** R3: domain errors and Apollo's own keep their codes; anything else is masked (and logged by `errorLogging`). */
 export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const original = (error as { originalError?: unknown })?.originalError;
-  if (isDomainError(original) || isDomainError(error)) {
-    const { http: _http, ...extensions } = (formatted.extensions ?? {}) as Record<string, unknown>;
+  const domain = isDomainError(original) ? original : isDomainError(error) ? error : null;
+  if (domain) {
+    // A domain error reported during validation (R30's limits) keeps its own code over Apollo's wrapper's.
+    const { http: _http, ...extensions } = { ...formatted.extensions, ...domain.extensions } as Record<string, unknown>;
     return { ...formatted, extensions };
   }
   const fault = databaseFault(original ?? error);
   if (fault) return { message: fault.message, path: formatted.path, locations: formatted.locations, extensions: { code: fault.code } };
   const code = formatted.extensions?.code as string | undefined;
+  if ((code === "GRAPHQL_PARSE_FAILED" && TOO_MANY_TOKENS.test(formatted.message)) || (code === "GRAPHQL_VALIDATION_FAILED" && formatted.message === VALIDATION_ABORTED)) {
+    return { message: formatted.message.replace(/^Syntax Error: /, ""), extensions: { code: "QUERY_TOO_COMPLEX" } };
+  }
   // Apollo's parse/validation errors wrap graphql-js's own error (no path: nothing was executed yet).
   const preExecution = !original || (original instanceof GraphQLError && !formatted.path);
   if (code && PASS_THROUGH.has(code) && preExecution) return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } };
   if (code === "BAD_USER_INPUT") return { message: formatted.message, locations: formatted.locations, extensions: { code } };
-  console.error("[graphql] internal error:", original ?? error);
   return { message: "Internal server error", path: formatted.path, locations: formatted.locations, extensions: { code: "INTERNAL_SERVER_ERROR" } };
 }
 
@@ -68,8 +93,16 @@ export async function createApp(options: {
   clock?: Clock;
   /** Benchmark only (bench/no-shield.ts): serve without the shield layer, to price authorization. */
   withoutShield?: boolean;
+  /** Benchmark only (bench/no-protection.ts): no operation limits, cost analysis, budgets or request logs. */
+  withoutProtection?: boolean;
+  /** Where the JSON logs go; a logger at LOG_LEVEL on stdout by default. */
+  logger?: Logger;
 }): Promise<App> {
   const { db, config } = options;
+  const protect = !options.withoutProtection;
+  const logger = options.logger ?? createLogger({ level: protect ? config.logLevel : "silent" });
+  const rateLimits = protect ? RateLimits.create(config.rateLimits) : null;
+  useSqlLogger(logger);
   const clock = options.clock ?? systemClock;
   const services = createServices(clock);
   const verify: TokenVerifier = createTokenVerifier(config.jwt);
@@ -77,7 +110,11 @@ export async function createApp(options: {
   app.disable("x-powered-by");
   // GraphQL answers are not cached by validators: no SHA-1 of every response body for an ETag.
   app.disable("etag");
+  if (config.trustProxy) app.set("trust proxy", config.trustProxy);
   const httpServer = http.createServer(app);
+  limitConnections(httpServer, config.http);
+  if (protect) app.use(requestLogging(logger));
+  else app.use((req, _res, next) => ((req.log = { id: "", logger }), next()));
 
   const statsPlugin: ApolloServerPlugin<RequestContext> = {
     async requestDidStart() {
@@ -95,15 +132,54 @@ export async function createApp(options: {
   };
 
   const schema = options.withoutShield ? buildGraphQLSchema() : executableSchema();
+  const armor = armorRules(config.limits);
+  const requestLogs = new WeakMap<object, RequestLog>();
+  // One line per failed operation: the code for expected errors, the masked detail for internal ones
+  // (kind, code, stack; never variables, parameters or secrets).
+  const errorLogging: ApolloServerPlugin<RequestContext> = {
+    async requestDidStart({ contextValue }) {
+      return {
+        async didResolveOperation({ operationName }) {
+          const log = requestLogs.get(contextValue);
+          if (log) log.operation = operationName;
+        },
+        async didEncounterErrors({ errors, operationName }) {
+          const log = requestLogs.get(contextValue);
+          const target = log?.logger ?? logger;
+          const unexpected = errors.filter((error) => !isExpected(error));
+          if (log) log.code = (errors[0]?.extensions?.code as string | undefined) ?? (unexpected.length ? "INTERNAL_SERVER_ERROR" : undefined);
+          for (const error of unexpected) {
+            target.error({ operation: operationName ?? undefined, path: error.path, err: loggableError(error.originalError ?? error) }, "internal error");
+          }
+        },
+        async willSendResponse({ response }) {
+          const log = requestLogs.get(contextValue);
+          const meta = operationMeta.get(contextValue);
+          if (log && meta?.cost) log.cost = meta.cost.requested;
+          void response;
+        },
+      };
+    },
+  };
+  const operationMeta = new WeakMap<object, OperationMeta>();
   const apollo = new ApolloServer<RequestContext>({
     ...(config.graphqlJit ? { gateway: jitGateway(schema) } : { schema }),
     formatError,
+    logger,
+    ...(protect ? { parseOptions: { maxTokens: config.limits.maxTokens }, validationRules: armor.validationRules } : {}),
+    // main.ts drains on SIGTERM and exits 0 (R33); Apollo's own handler would re-raise the signal.
+    stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
-    introspection: true,
+    introspection: config.introspection,
     // No cache hints are served; Apollo's default cache-control plugin would wrap every field resolver.
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownGraceMs }),
       ApolloServerPluginCacheControlDisabled(),
+      ...(config.explorer ? [] : [ApolloServerPluginLandingPageDisabled()]),
+      ...(protect
+        ? [...armor.plugins, operationGuard({ schema, limits: config.limits, rateLimits, introspection: config.introspection, meta: operationMeta })]
+        : []),
+      errorLogging,
       ...(config.exposeQueryStats ? [statsPlugin] : []),
     ],
   });
@@ -112,20 +188,14 @@ export async function createApp(options: {
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
   });
-  app.get("/readyz", async (_req, res) => {
-    try {
-      await db.dataSource.query("SELECT 1");
-      res.json({ status: "ready" });
-    } catch {
-      res.status(503).json({ status: "unavailable", reason: "database is not answering" });
-    }
-  });
+  let stopping = false;
+  app.get("/readyz", readiness(db, () => stopping));
 
   app.use(exportRouter({ db, clock, verify }));
 
   app.use(
     "/graphql",
-    express.json({ limit: "1mb" }),
+    express.json({ limit: config.maxBodyBytes }),
     (req, res, next) => {
       // With EXPOSE_QUERY_STATS, every statement this request runs is counted against it (tests and the
       // benchmark read the count); otherwise nothing is tracked, and no async context is kept for it.
@@ -137,23 +207,24 @@ export async function createApp(options: {
       }
       if (db.kind === "mysql") return run();
       // On SQLite each request runs alone, so no read sees another request's uncommitted writes.
-      void db.exclusive(
-        () =>
-          new Promise<void>((resolve) => {
-            res.once("finish", resolve);
-            res.once("close", resolve);
-            run();
-          }),
-      );
+      inTurn(db, req, res, run);
     },
     expressMiddleware(apollo, {
       context: async ({ req }) => {
         const stats = (req as express.Request & { stats?: QueryStats }).stats ?? new QueryStats();
         const { access, authError } = await authenticate(db, clock, verify, req.headers.authorization);
-        return createContext({ db, clock, services }, access, authError, stats);
+        const address = req.ip ?? req.socket.remoteAddress ?? "unknown";
+        const deviceSecrets = rateLimits
+          ? { admit: () => rateLimits.admitSecret(address), failed: () => rateLimits.secretFailed(address) }
+          : undefined;
+        const context = createContext({ db, clock, services }, access, authError, stats, { address, deviceSecrets });
+        req.log.principal = context.principal;
+        requestLogs.set(context, req.log);
+        return context;
       },
     }),
   );
+  app.use(requestErrors);
 
   return {
     express: app,
@@ -164,9 +235,58 @@ export async function createApp(options: {
       new Promise((resolve) => {
         httpServer.listen(port, () => resolve((httpServer.address() as { port: number }).port));
       }),
-    stop: async () => {
+    stop: async ({ readinessDelayMs = 0 } = {}) => {
+      // R33: /readyz fails first; then the drain plugin stops accepting and lets in-flight requests finish.
+      stopping = true;
+      if (readinessDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, readinessDelayMs));
       await apollo.stop();
+      await rateLimits?.close();
       if (httpServer.listening) await new Promise((resolve) => httpServer.close(resolve));
     },
   };
+}
+
+/**
+ * R3: what fails before GraphQL sees the request (a body that is not JSON, one past MAX_BODY_BYTES, a
+ * wrong content type) is a JSON error with a code and a 4xx, in one short log line: never an HTML page,
+ * never a stack. Anything else that reaches here is a 500 with the detail in the log only.
+ */
+function requestErrors(error: unknown, req: express.Request, res: express.Response, _next: express.NextFunction): void {
+  const status = Number((error as { status?: unknown }).status ?? (error as { statusCode?: unknown }).statusCode);
+  const clientError = Number.isInteger(status) && status >= 400 && status < 500;
+  const type = (error as { type?: unknown }).type;
+  const message = !clientError
+    ? "Internal server error"
+    : type === "entity.parse.failed"
+      ? "The request body is not valid JSON."
+      : type === "entity.too.large"
+        ? "The request body is larger than this server accepts (MAX_BODY_BYTES)."
+        : "The request could not be read.";
+  const code = clientError ? "BAD_REQUEST" : "INTERNAL_SERVER_ERROR";
+  if (clientError) req.log?.logger.warn({ status, code, reason: type ?? undefined }, "request refused");
+  else req.log?.logger.error({ err: loggableError(error) }, "request failed");
+  if (res.headersSent) return void res.destroy();
+  res.status(clientError ? status : 500).json({ errors: [{ message, extensions: { code } }] });
+}
+
+/**
+ * Node's HTTP server, set for an API: a slow client may not hold a socket without sending its headers
+ * or its body in time, idle keep-alives close, and one address may hold only so many sockets at once.
+ */
+function limitConnections(server: http.Server, limits: Config["http"]): void {
+  server.headersTimeout = limits.headersTimeoutMs;
+  server.requestTimeout = limits.requestTimeoutMs;
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  const open = new Map<string, number>();
+  server.on("connection", (socket) => {
+    const address = socket.remoteAddress ?? "unknown";
+    const count = (open.get(address) ?? 0) + 1;
+    if (count > limits.maxConnectionsPerAddress) return void socket.destroy();
+    open.set(address, count);
+    socket.once("close", () => {
+      const left = (open.get(address) ?? 1) - 1;
+      if (left > 0) open.set(address, left);
+      else open.delete(address);
+    });
+  });
 }

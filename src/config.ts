@@ -1,3 +1,7 @@
+import type { OperationLimits } from "./limits/plugin";
+import type { RateLimitSettings } from "./limits/rate-limits";
+import { DatabaseTimeouts, loadDatabaseTimeouts } from "./db/timeouts";
+
 /** Runtime configuration, read once from the environment (README lists every variable). */
 export interface Config {
   port: number;
@@ -9,6 +13,8 @@ export interface Config {
     jwksUrl: string | null;
     issuer: string | null;
     audience: string | null;
+    /** R1: the longest lifetime (`exp − iat`, in seconds) a token may have; `exp` is required. */
+    maxTtlSeconds: number;
   };
   /** Seed the demo data set into an empty database on start. */
   seedDemo: boolean;
@@ -16,9 +22,33 @@ export interface Config {
   exposeQueryStats: boolean;
   /** Execute with graphql-jit (compiled operations); `GRAPHQL_JIT=0` falls back to graphql-js's executor. */
   graphqlJit: boolean;
+  /** R30: what one operation may ask for. */
+  limits: OperationLimits;
+  /** R31: budgets per principal and failed device secrets per address; shared through Redis when set. */
+  rateLimits: RateLimitSettings;
+  /** R32: the largest request body accepted. */
+  maxBodyBytes: number;
+  /** R32: introspection and the explorer; off in production unless turned on. */
+  introspection: boolean;
+  explorer: boolean;
+  /** pino's level for the JSON logs (R32). */
+  logLevel: string;
+  /** Express's `trust proxy`: which forwarded addresses count as the client's (R31 budgets per address). */
+  trustProxy: string | null;
+  /** Node's HTTP server limits for an API: slow headers, slow bodies, idle keep-alives, sockets per address. */
+  http: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number; maxConnectionsPerAddress: number };
+  /** R33: how long SIGTERM lets in-flight requests and streams finish (`SHUTDOWN_GRACE_MS`). */
+  shutdownGraceMs: number;
+  /** R33: how long /readyz fails before the listener closes (`SHUTDOWN_READINESS_DELAY_MS`), for load balancers to notice. */
+  shutdownReadinessDelayMs: number;
+  /** R33: connect, pool, statement, probe and SQLite-queue timeouts and transaction retries (src/db/timeouts.ts). */
+  database: DatabaseTimeouts;
 }
 
 export const DEV_JWT_SECRET = "smart-account-graph-dev-secret-do-not-use-in-production";
+/** Secrets that ship in this repository (the development default, the compose file's placeholder): never for production. */
+const SHIPPED_SECRETS = new Set([DEV_JWT_SECRET, "change-me-in-docker-compose", "change-me"]);
+const MIN_PRODUCTION_SECRET_BYTES = 32;
 export const DEFAULT_DATABASE_URL = "sqlite:data/smart-account-graph.sqlite";
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -29,17 +59,88 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (production) throw new Error("NODE_ENV=production needs JWT_SECRET or JWT_JWKS_URL: refusing to start without a key.");
     secret = DEV_JWT_SECRET;
   }
+  if (production && secret) {
+    if (Buffer.byteLength(secret, "utf8") < MIN_PRODUCTION_SECRET_BYTES) {
+      throw new Error(`NODE_ENV=production needs a JWT_SECRET of at least ${MIN_PRODUCTION_SECRET_BYTES} bytes (e.g. openssl rand -hex 32): refusing to start.`);
+    }
+    if (SHIPPED_SECRETS.has(secret)) throw new Error("JWT_SECRET is a default that ships in the repository: refusing to start in production.");
+  }
+  const corsOrigins = env.CORS_ORIGINS?.trim() ?? "";
+  if (production && corsOrigins.split(",").some((origin) => origin.trim() === "*")) {
+    throw new Error("CORS_ORIGINS=* would let any web page call the API with its users' credentials: list the origins (refusing to start in production).");
+  }
   const port = Number(env.PORT ?? 4000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number (got "${env.PORT}")`);
   return {
     port,
     databaseUrl: env.DATABASE_URL?.trim() || DEFAULT_DATABASE_URL,
     production,
-    jwt: { secret, jwksUrl, issuer: env.JWT_ISSUER?.trim() || null, audience: env.JWT_AUDIENCE?.trim() || null },
-    seedDemo: env.SEED_DEMO !== "false" && env.SEED_DEMO !== "0",
+    jwt: {
+      secret,
+      jwksUrl,
+      issuer: env.JWT_ISSUER?.trim() || null,
+      audience: env.JWT_AUDIENCE?.trim() || null,
+      maxTtlSeconds: duration(env, "JWT_MAX_TTL", 24 * 3600),
+    },
+    // R32: production never seeds the demo unless asked (SEED_DEMO=1); elsewhere it does unless told not to.
+    seedDemo: production ? flag(env.SEED_DEMO, false) : flag(env.SEED_DEMO, true),
     exposeQueryStats: env.EXPOSE_QUERY_STATS === "1" || env.EXPOSE_QUERY_STATS === "true",
     graphqlJit: env.GRAPHQL_JIT !== "0" && env.GRAPHQL_JIT !== "false",
+    limits: {
+      maxCost: whole(env, "MAX_QUERY_COST", 50_000_000, 1),
+      maxFields: whole(env, "MAX_QUERY_FIELDS", 2_000, 1),
+      maxDepth: whole(env, "MAX_QUERY_DEPTH", 15, 1),
+      maxAliases: whole(env, "MAX_ALIASES", 30, 0),
+      maxDirectives: whole(env, "MAX_DIRECTIVES", 50, 0),
+      maxTokens: whole(env, "MAX_TOKENS", 5000, 1),
+      maxVariableDepth: whole(env, "MAX_VARIABLE_DEPTH", 16, 1),
+    },
+    rateLimits: {
+      costPerMinute: whole(env, "RATE_LIMIT_COST_PER_MINUTE", 1_000_000_000, 1),
+      secretFailuresPerMinute: whole(env, "RATE_LIMIT_SECRET_FAILURES", 10, 1),
+      redisUrl: env.REDIS_URL?.trim() || null,
+      keyPrefix: env.REDIS_KEY_PREFIX?.trim() || "sag",
+    },
+    maxBodyBytes: whole(env, "MAX_BODY_BYTES", 1_048_576, 1),
+    introspection: production ? flag(env.GRAPHQL_INTROSPECTION, false) : flag(env.GRAPHQL_INTROSPECTION, true),
+    explorer: production ? flag(env.GRAPHQL_EXPLORER, false) : flag(env.GRAPHQL_EXPLORER, true),
+    logLevel: env.LOG_LEVEL?.trim() || "info",
+    trustProxy: env.TRUST_PROXY?.trim() || null,
+    http: {
+      headersTimeoutMs: whole(env, "HTTP_HEADERS_TIMEOUT_MS", 10_000, 1),
+      requestTimeoutMs: whole(env, "HTTP_REQUEST_TIMEOUT_MS", 30_000, 1),
+      keepAliveTimeoutMs: whole(env, "HTTP_KEEP_ALIVE_TIMEOUT_MS", 5_000, 1),
+      maxConnectionsPerAddress: whole(env, "MAX_CONNECTIONS_PER_ADDRESS", 256, 1),
+    },
+    shutdownGraceMs: whole(env, "SHUTDOWN_GRACE_MS", 10_000, 0),
+    shutdownReadinessDelayMs: whole(env, "SHUTDOWN_READINESS_DELAY_MS", 0, 0),
+    database: loadDatabaseTimeouts(env),
   };
+}
+
+/** `1`/`true`/`yes` and `0`/`false`/`no`; anything else is the default. */
+function flag(value: string | undefined, fallback: boolean): boolean {
+  const text = value?.trim().toLowerCase();
+  if (text === "1" || text === "true" || text === "yes") return true;
+  if (text === "0" || text === "false" || text === "no") return false;
+  return fallback;
+}
+
+function whole(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw.replace(/_/g, ""));
+  if (!Number.isSafeInteger(value) || value < min) throw new Error(`${name} must be a whole number ≥ ${min} (got "${raw}")`);
+  return value;
+}
+
+/** Seconds, written as a number of seconds or with a unit: `90`, `15m`, `24h`, `7d`. */
+function duration(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const match = /^(\d+)\s*(s|m|h|d)?$/.exec(raw);
+  if (!match || Number(match[1]) < 1) throw new Error(`${name} must be a duration such as 3600, 15m, 24h or 7d (got "${raw}")`);
+  return Number(match[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[(match[2] ?? "s") as "s" | "m" | "h" | "d"];
 }
 
 export const usesDevSecret = (config: Config): boolean => config.jwt.secret === DEV_JWT_SECRET;

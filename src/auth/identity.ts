@@ -51,9 +51,15 @@ export function createTokenVerifier(config: Config["jwt"]): TokenVerifier {
     } catch {
       throw new UnauthenticatedError("The bearer token is invalid or expired.");
     }
+    // R1: a token without `exp` would never expire, and one may not live longer than JWT_MAX_TTL.
+    if (typeof payload.exp !== "number") throw new UnauthenticatedError("The bearer token needs an `exp` claim.");
+    const issuedAt = typeof payload.iat === "number" ? payload.iat : Math.floor(now / 1000);
+    if (payload.exp - issuedAt > config.maxTtlSeconds) {
+      throw new UnauthenticatedError(`The bearer token lives longer than the ${config.maxTtlSeconds} s this server accepts (JWT_MAX_TTL).`);
+    }
     const claims = claimsOf(payload);
     if (verified.size >= VERIFIED_TOKENS_KEPT) verified.delete(verified.keys().next().value!);
-    verified.set(token, { claims, until: Math.min(now + VERIFIED_TOKEN_TTL_MS, payload.exp === undefined ? Infinity : payload.exp * 1000) });
+    verified.set(token, { claims, until: Math.min(now + VERIFIED_TOKEN_TTL_MS, payload.exp * 1000) });
     return claims;
   };
 }

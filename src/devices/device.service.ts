@@ -21,6 +21,20 @@ export type RegistrationRefusal = "UNKNOWN" | "EXPIRED" | "REVOKED" | "EXHAUSTED
 
 const refused = (reason: RegistrationRefusal, message: string) => new UnauthenticatedError(message, { reason });
 
+/**
+ * R31: a device secret is tried only while its address has failed fewer than its allowance this minute,
+ * and every refused secret (unknown, expired, revoked, used up) counts against that address.
+ */
+async function guardedBySecret<T>(context: RequestContext, work: () => Promise<T>): Promise<T> {
+  await context.deviceSecrets.admit();
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof UnauthenticatedError && error.extensions.reason) await context.deviceSecrets.failed();
+    throw error;
+  }
+}
+
 const IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9._:/+-]{0,63}$/;
 
 /** Product instances: registration (R24), usage (R25), transfer and removal (R26). */
@@ -36,6 +50,13 @@ export class DeviceService {
    * Virtual Account and gets a new credential; its usage goes with it.
    */
   async register(
+    context: RequestContext,
+    raw: { token: string; pid: string; serialNumber: string; hostname?: string | null },
+  ): Promise<{ productInstance: ProductInstance; credential: string }> {
+    return guardedBySecret(context, () => this.registerWithToken(context, raw));
+  }
+
+  private async registerWithToken(
     context: RequestContext,
     raw: { token: string; pid: string; serialNumber: string; hostname?: string | null },
   ): Promise<{ productInstance: ProductInstance; credential: string }> {
@@ -100,6 +121,10 @@ export class DeviceService {
 
   /** R25: replaces the device's usage with absolute counts (0–1,000,000 per known SKU); overage is allowed. */
   async reportUsage(context: RequestContext, raw: { credential: string; usage: { sku: string; count: number }[] }): Promise<ProductInstance> {
+    return guardedBySecret(context, () => this.reportWithCredential(context, raw));
+  }
+
+  private async reportWithCredential(context: RequestContext, raw: { credential: string; usage: { sku: string; count: number }[] }): Promise<ProductInstance> {
     if (!wellFormed(raw.credential, "dev")) throw refused("UNKNOWN", "The device credential is not known.");
     const presented = hashSecret(raw.credential);
     if (raw.usage.length > 1000) throw new InputError("input.usage", "At most 1000 usage lines.");

@@ -10,7 +10,7 @@ import { ExportDefinition, ExportFilters, licenseExport, poolExport, productInst
 import { CONTENT_TYPES, csvHeader, encodeRows, Format, truncationMarker } from "./formats";
 import { exportScope } from "./scope";
 
-const STATUS: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, BAD_USER_INPUT: 400 };
+const STATUS: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, BAD_USER_INPUT: 400, RATE_LIMITED: 429, SERVICE_UNAVAILABLE: 503 };
 
 /** `?format=` wins; else the Accept header; else CSV. */
 function formatOf(req: express.Request): Format {

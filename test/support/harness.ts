@@ -8,6 +8,7 @@ import { FixedClock } from "../../src/clock";
 import { loadConfig } from "../../src/config";
 import { Database } from "../../src/db/database";
 import { openDatabase } from "../../src/db/open";
+import { createLogger, Logger } from "../../src/logging";
 import { Builder } from "../../src/db/seed/builder";
 
 export const TEST_SECRET = "test-secret-for-the-suite";
@@ -36,7 +37,7 @@ export interface TestServer {
  * A real server on a clean database per suite: SQLite in memory by default; with
  * DATABASE_URL=mysql://… a fresh database on that server, dropped afterwards.
  */
-export async function startTestServer(): Promise<TestServer> {
+export async function startTestServer(options: { env?: Record<string, string>; logger?: Logger } = {}): Promise<TestServer> {
   const baseUrl = process.env.DATABASE_URL;
   let databaseUrl = "sqlite::memory:";
   let dropDatabase: (() => Promise<void>) | null = null;
@@ -58,8 +59,12 @@ export async function startTestServer(): Promise<TestServer> {
   }
   const db = await openDatabase(databaseUrl);
   const clock = new FixedClock(new Date("2026-11-23T10:00:00.000Z"));
-  const config = { ...loadConfig({ JWT_SECRET: TEST_SECRET, EXPOSE_QUERY_STATS: "1", GRAPHQL_JIT: process.env.GRAPHQL_JIT } as NodeJS.ProcessEnv) };
-  const app = await createApp({ db, config, clock });
+  // The rule suites try many wrong device secrets on purpose: R31's allowance is raised for them, and
+  // test/rate-limits.test.ts runs with the defaults.
+  const env = { JWT_SECRET: TEST_SECRET, EXPOSE_QUERY_STATS: "1", GRAPHQL_JIT: process.env.GRAPHQL_JIT, RATE_LIMIT_SECRET_FAILURES: "100000", ...options.env };
+  const config = loadConfig(env as NodeJS.ProcessEnv);
+  // Request logs stay quiet in the suite unless LOG_LEVEL asks for them (test/logging.test.ts reads its own).
+  const app = await createApp({ db, config, clock, logger: options.logger ?? createLogger({ level: process.env.LOG_LEVEL ?? "silent" }) });
   const port = await app.listen(0);
   const url = `http://127.0.0.1:${port}/graphql`;
   const token = (email: string, scope?: string) => signToken(TEST_SECRET, { email, scope }, { expiresIn: "1h" });
