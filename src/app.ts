@@ -20,7 +20,7 @@ import { isDomainError } from "./errors";
 import { jitGateway } from "./graphql/jit-executor";
 import { armorRules, OperationMeta, operationGuard } from "./limits/plugin";
 import { RateLimits } from "./limits/rate-limits";
-import { createLogger, loggableError, Logger, RequestLog, requestLogging } from "./logging";
+import { createLogger, loggableError, Logger, requestLogging } from "./logging";
 import { exportRouter } from "./reporting/router";
 import { createServices, Services } from "./services";
 
@@ -133,18 +133,17 @@ export async function createApp(options: {
 
   const schema = options.withoutShield ? buildGraphQLSchema() : executableSchema();
   const armor = armorRules(config.limits);
-  const requestLogs = new WeakMap<object, RequestLog>();
   // One line per failed operation: the code for expected errors, the masked detail for internal ones
   // (kind, code, stack; never variables, parameters or secrets).
   const errorLogging: ApolloServerPlugin<RequestContext> = {
     async requestDidStart({ contextValue }) {
       return {
         async didResolveOperation({ operationName }) {
-          const log = requestLogs.get(contextValue);
+          const log = contextValue.log;
           if (log) log.operation = operationName;
         },
         async didEncounterErrors({ errors, operationName }) {
-          const log = requestLogs.get(contextValue);
+          const log = contextValue.log;
           const target = log?.logger ?? logger;
           const unexpected = errors.filter((error) => !isExpected(error));
           if (log) log.code = (errors[0]?.extensions?.code as string | undefined) ?? (unexpected.length ? "INTERNAL_SERVER_ERROR" : undefined);
@@ -153,7 +152,7 @@ export async function createApp(options: {
           }
         },
         async willSendResponse({ response }) {
-          const log = requestLogs.get(contextValue);
+          const log = contextValue.log;
           const meta = operationMeta.get(contextValue);
           if (log && meta?.cost) log.cost = meta.cost.requested;
           void response;
@@ -219,7 +218,7 @@ export async function createApp(options: {
           : undefined;
         const context = createContext({ db, clock, services }, access, authError, stats, { address, deviceSecrets });
         req.log.principal = context.principal;
-        requestLogs.set(context, req.log);
+        context.log = req.log;
         return context;
       },
     }),

@@ -3,6 +3,7 @@ import { Clock } from "./clock";
 import { Database } from "./db/database";
 import { QueryStats } from "./db/query-stats";
 import { UnauthenticatedError } from "./errors";
+import type { RequestLog } from "./logging";
 import { createLoaders, Loaders } from "./loaders";
 import type { Services } from "./services";
 
@@ -23,6 +24,8 @@ export interface RequestContext {
   principal: string;
   /** R31: failed device secrets are counted per client address; the device service asks before and tells after. */
   deviceSecrets: DeviceSecretAttempts;
+  /** This request's log line and child logger (R32); set by the HTTP layer. */
+  log?: RequestLog;
   /** Set once a device has authenticated with its token or credential in this request (R24, R25). */
   device: { productInstanceId: number } | null;
 }

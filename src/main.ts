@@ -3,20 +3,19 @@ import { createApp } from "./app";
 import { loadConfig, usesDevSecret } from "./config";
 import { openDatabase } from "./db/open";
 import { seedDemoIfEmpty } from "./db/seed/demo";
+import { createLogger, loggableError } from "./logging";
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  const logger = createLogger({ level: config.logLevel });
   if (usesDevSecret(config)) {
-    console.warn(
-      "\n  ⚠  JWT_SECRET is not set: using the built-in DEVELOPMENT secret. Anyone can mint tokens for this server.\n" +
-        "     Set JWT_SECRET (or JWT_JWKS_URL) before exposing it; NODE_ENV=production refuses to start without one.\n",
-    );
+    logger.warn("JWT_SECRET is not set: using the built-in DEVELOPMENT secret, so anyone can mint tokens for this server. Set JWT_SECRET (or JWT_JWKS_URL) before exposing it; NODE_ENV=production refuses to start without one.");
   }
   const db = await openDatabase(config.databaseUrl, config.database);
-  if (config.seedDemo && (await seedDemoIfEmpty(db))) console.log("Seeded the demo data set (see README: Demo users).");
-  const app = await createApp({ db, config });
+  if (config.seedDemo && (await seedDemoIfEmpty(db))) logger.info("Seeded the demo data set (see README: Demo users).");
+  const app = await createApp({ db, config, logger });
   const port = await app.listen(config.port);
-  console.log(`Smart Account graph on http://localhost:${port}/graphql (${db.kind})`);
+  logger.info({ port, database: db.kind, production: config.production }, `Smart Account graph on http://localhost:${port}/graphql`);
 
   /**
    * R33: /readyz fails at once (for SHUTDOWN_READINESS_DELAY_MS the listener still accepts, so that a
@@ -27,10 +26,10 @@ async function main(): Promise<void> {
   const shutdown = (signal: string) => {
     if (shuttingDown) return;
     shuttingDown = true;
-    console.log(`${signal}: draining for up to ${config.shutdownGraceMs} ms, then closing the database pools`);
+    logger.info(`${signal}: draining for up to ${config.shutdownGraceMs} ms, then closing the database pools`);
     // Whatever hangs (a pool on a database that never answers), the process still ends.
     setTimeout(() => {
-      console.error(`${signal}: shutdown did not complete in time; exiting`);
+      logger.error(`${signal}: shutdown did not complete in time; exiting`);
       process.exit(1);
     }, config.shutdownReadinessDelayMs + config.shutdownGraceMs + 5000).unref();
     void (async () => {
@@ -39,7 +38,7 @@ async function main(): Promise<void> {
     })().then(
       () => process.exit(0),
       (error) => {
-        console.error(`${signal}: shutdown failed:`, error instanceof Error ? error.message : error);
+        logger.error({ err: loggableError(error) }, `${signal}: shutdown failed`);
         process.exit(1);
       },
     );

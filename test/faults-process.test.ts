@@ -38,7 +38,7 @@ function spawnServer(databaseUrl: string, env: Record<string, string> = {}): Pro
   const root = path.resolve(__dirname, "..");
   const child = spawn(process.execPath, ["-r", "@swc-node/register", "src/main.ts"], {
     cwd: root,
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: "0", JWT_SECRET: TEST_SECRET, SEED_DEMO: "0", LOG_LEVEL: "warn", ...env },
+    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: "0", JWT_SECRET: TEST_SECRET, SEED_DEMO: "0", LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

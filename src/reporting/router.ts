@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import express from "express";
+import { loggableError } from "../logging";
 import { authenticate } from "../auth/viewer";
 import { TokenVerifier } from "../auth/identity";
 import { Clock } from "../clock";
@@ -38,7 +39,7 @@ function sendError(res: express.Response, error: unknown, when: string): void {
     res.status(400).json({ errors: [{ message: "The export request is malformed.", extensions: { code: "BAD_USER_INPUT" } }] });
     return;
   }
-  console.error(`[exports] failed ${when}:`, error);
+  res.req.log?.logger.error({ err: loggableError(error), when }, "export failed");
   res.status(500).json({ errors: [{ message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } }] });
 }
 
@@ -122,7 +123,7 @@ export function exportRouter(deps: { db: Database; clock: Clock; verify: TokenVe
       }
       res.end();
     } catch (error) {
-      console.error("[exports] failed while streaming:", error);
+      req.log?.logger.error({ err: loggableError(error) }, "export failed while streaming");
       if (!res.writableEnded && !aborted) res.end(truncationMarker(format, "export truncated by a server error"));
     }
   });
