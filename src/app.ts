@@ -214,7 +214,14 @@ export async function createApp(options: {
         const { access, authError } = await authenticate(db, clock, verify, req.headers.authorization);
         const address = req.ip ?? req.socket.remoteAddress ?? "unknown";
         const deviceSecrets = rateLimits
-          ? { admit: () => rateLimits.admitSecret(address), failed: () => rateLimits.secretFailed(address) }
+          ? {
+              admit: () => rateLimits.admitSecret(address),
+              failed: () => {
+                // R31: every refused device secret is one line (never the secret itself), and counts against its address.
+                req.log.logger.warn({ address }, "device secret refused");
+                return rateLimits.secretFailed(address);
+              },
+            }
           : undefined;
         const context = createContext({ db, clock, services }, access, authError, stats, { address, deviceSecrets });
         req.log.principal = context.principal;

@@ -19,7 +19,7 @@ const ENTRY_OVERHEAD_BYTES = 16 * 1024;
  * Apollo Server 5 takes a custom executor only through its gateway interface; parsing, validation,
  * plugins and error formatting stay Apollo's.
  */
-export function jitGateway(schema: GraphQLSchema, cacheBytes = DEFAULT_JIT_CACHE_BYTES): GatewayInterface {
+export function jitGateway(schema: GraphQLSchema, cacheBytes = DEFAULT_JIT_CACHE_BYTES): GatewayInterface & { cachedBytes(): number } {
   const compiled = new Map<string, { query: CompiledQuery; bytes: number }>();
   let cached = 0;
   const executor: GatewayExecutor = async (request) => {
@@ -50,6 +50,7 @@ export function jitGateway(schema: GraphQLSchema, cacheBytes = DEFAULT_JIT_CACHE
     return result.errors ? { ...result, errors: result.errors.map(asGraphQLError) } : result;
   };
   return {
+    cachedBytes: () => cached,
     onSchemaLoadOrUpdate(callback) {
       callback({ apiSchema: schema, coreSupergraphSdl: printSchema(schema) });
       return () => undefined;
