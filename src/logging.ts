@@ -62,7 +62,7 @@ export function requestLogging(logger: Logger) {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const line = {
         method: req.method,
-        path: req.path,
+        path: req.originalUrl.split("?")[0],
         status: res.writableFinished ? res.statusCode : undefined,
         aborted: res.writableFinished ? undefined : true,
         ms: Math.round(ms * 10) / 10,
