@@ -230,6 +230,10 @@ export async function createApp(options: {
       },
     }),
   );
+  // Anything else is a JSON 404, never Express's HTML page.
+  app.use((_req: express.Request, res: express.Response) => {
+    res.status(404).json({ errors: [{ message: "Nothing is served here: the API is at /graphql.", extensions: { code: "NOT_FOUND" } }] });
+  });
   app.use(requestErrors);
 
   return {

@@ -199,6 +199,12 @@ for (const executor of ["graphql-jit", "graphql-js"] as const) {
       expect(JSON.parse(text).errors[0].extensions.code).toBe("BAD_REQUEST");
     });
 
+    it("R3 a path that serves nothing → a JSON 404, not an HTML page", async () => {
+      const response = await fetch(server.url.replace("/graphql", "/nothing-here"));
+      expect(response.status).toBe(404);
+      expect(((await response.json()) as any).errors[0].extensions.code).toBe("NOT_FOUND");
+    });
+
     it("R32 a body over MAX_BODY_BYTES → 413 with a JSON error", async () => {
       const response = await fetch(server.url, {
         method: "POST",
