@@ -6,11 +6,12 @@ import { expressMiddleware } from "@as-integrations/express5";
 import express from "express";
 import { GraphQLError, GraphQLFormattedError, GraphQLSchema } from "graphql";
 import { buildGraphQLSchema } from "../resolvers";
-import { createTokenVerifier, TokenVerifier } from "./auth/identity";
+import { createTokenVerifier, signToken, TokenVerifier } from "./auth/identity";
 import { shieldSchema } from "./auth/shield";
 import { authenticate } from "./auth/viewer";
 import { Clock, systemClock } from "./clock";
-import { Config } from "./config";
+import { Config, usesDevSecret } from "./config";
+import { DEMO_ROLES } from "./db/seed/demo";
 import { createContext, RequestContext } from "./context";
 import { Database } from "./db/database";
 import { QueryStats, trackQueries, useSqlLogger } from "./db/query-stats";
@@ -18,6 +19,8 @@ import { databaseFault } from "./db/faults";
 import { inTurn, readiness } from "./db/requests";
 import { isDomainError } from "./errors";
 import { jitGateway } from "./graphql/jit-executor";
+import { corsFor } from "./http/cors";
+import { explorerAvailable, explorerRouter } from "./http/explorer";
 import { armorRules, OperationMeta, operationGuard } from "./limits/plugin";
 import { RateLimits } from "./limits/rate-limits";
 import { createLogger, loggableError, Logger, requestLogging } from "./logging";
@@ -174,7 +177,8 @@ export async function createApp(options: {
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownGraceMs }),
       ApolloServerPluginCacheControlDisabled(),
-      ...(config.explorer ? [] : [ApolloServerPluginLandingPageDisabled()]),
+      // The explorer is our own (src/http/explorer.ts), served from this process: never Apollo's CDN page.
+      ApolloServerPluginLandingPageDisabled(),
       ...(protect
         ? [...armor.plugins, operationGuard({ schema, limits: config.limits, rateLimits, introspection: config.introspection, meta: operationMeta })]
         : []),
@@ -190,7 +194,10 @@ export async function createApp(options: {
   let stopping = false;
   app.get("/readyz", readiness(db, () => stopping));
 
+  const allowOrigins = corsFor(config.corsOrigins, config.production);
+  app.use(["/graphql", "/exports"], allowOrigins);
   app.use(exportRouter({ db, clock, verify }));
+  if (config.explorer && explorerAvailable()) app.use(explorerRouter({ tokens: await demoTokens(config) }));
 
   app.use(
     "/graphql",
@@ -299,4 +306,17 @@ function limitConnections(server: http.Server, limits: Config["http"]): void {
       else open.delete(address);
     });
   });
+}
+
+/** The demo users' tokens for the explorer's default tab: only while the public development key is in use. */
+async function demoTokens(config: Config): Promise<{ email: string; role: string; token: string }[]> {
+  if (!usesDevSecret(config) || !config.jwt.secret) return [];
+  const lifetime = `${Math.min(12 * 3600, config.jwt.maxTtlSeconds)}s`;
+  return Promise.all(
+    DEMO_ROLES.map(async ({ email, role }) => ({
+      email,
+      role,
+      token: await signToken(config.jwt.secret as string, { email }, { expiresIn: lifetime, issuer: config.jwt.issuer, audience: config.jwt.audience }),
+    })),
+  );
 }

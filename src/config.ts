@@ -1,3 +1,4 @@
+import { parseOrigins } from "./http/cors";
 import type { OperationLimits } from "./limits/plugin";
 import type { RateLimitSettings } from "./limits/rate-limits";
 import { DatabaseTimeouts, loadDatabaseTimeouts } from "./db/timeouts";
@@ -31,6 +32,8 @@ export interface Config {
   /** R32: introspection and the explorer; off in production unless turned on. */
   introspection: boolean;
   explorer: boolean;
+  /** §6: origins whose pages may call the API (outside production, any localhost page when none are listed). */
+  corsOrigins: string[];
   /** pino's level for the JSON logs (R32). */
   logLevel: string;
   /** Express's `trust proxy`: which forwarded addresses count as the client's (R31 budgets per address). */
@@ -104,6 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxBodyBytes: whole(env, "MAX_BODY_BYTES", 1_048_576, 1),
     introspection: production ? flag(env.GRAPHQL_INTROSPECTION, false) : flag(env.GRAPHQL_INTROSPECTION, true),
     explorer: production ? flag(env.GRAPHQL_EXPLORER, false) : flag(env.GRAPHQL_EXPLORER, true),
+    corsOrigins: parseOrigins(corsOrigins),
     logLevel: env.LOG_LEVEL?.trim() || "info",
     trustProxy: env.TRUST_PROXY?.trim() || null,
     http: {

@@ -16,7 +16,7 @@ describe("graphql-jit's compiled-operation cache", () => {
       // Each document distinct, and larger than the last.
       const fields = Array.from({ length: 5 + i }, (_, j) => `a${j}: __typename`).join(" ");
       const source = `query Q${i} { ${fields} }`;
-      const result = await executor({
+      const result = await executor!({
         document: parse(source),
         source,
         queryHash: `hash-${i}`,
