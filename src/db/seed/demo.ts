@@ -17,6 +17,18 @@ export const DEMO_USERS = {
   integration: "orders@commerce.example",
 } as const;
 
+/** The demo users the explorer offers tokens for, with the role each holds (README: Try it). */
+export const DEMO_ROLES: { email: string; role: string }[] = [
+  { email: DEMO_USERS.admin, role: "SMART_ACCOUNT_ADMIN of acme.com" },
+  { email: DEMO_USERS.user, role: "SMART_ACCOUNT_USER of acme.com" },
+  { email: DEMO_USERS.viewer, role: "SMART_ACCOUNT_VIEWER of acme.com" },
+  { email: DEMO_USERS.approver, role: "SMART_ACCOUNT_APPROVER of acme.com" },
+  { email: DEMO_USERS.vaAdmin, role: "VIRTUAL_ACCOUNT_ADMIN of US" },
+  { email: DEMO_USERS.vaUser, role: "VIRTUAL_ACCOUNT_USER of US › Finance" },
+  { email: DEMO_USERS.vaViewer, role: "VIRTUAL_ACCOUNT_VIEWER of EMEA" },
+  { email: DEMO_USERS.partner, role: "partner: VIRTUAL_ACCOUNT_USER of acme.com US, SMART_ACCOUNT_ADMIN of bluepartner.com" },
+];
+
 /**
  * The demo data set, seeded on the first start of an empty database: acme.com with a nested tree,
  * a partner holding account, one user per role and a partner granted VIRTUAL_ACCOUNT_USER in acme.com.
