@@ -1,5 +1,6 @@
 /**
- * SPEC §5, the role table, cell by cell for the license and order rows (R4, R15, R18, R19, R20, R21).
+ * SPEC §5, the role table, cell by cell for the license and order rows (R4, R15, R18, R19, R20, R21),
+ * including "place orders" (the orders:write scope only, no role).
  *
  * Same layout as test/role-table.test.ts: every row is tested for all seven roles. Virtual Account roles are
  * held on "US"; "in scope" targets a Virtual Account inside that subtree (US → Finance / Sales), "out of
@@ -363,7 +364,8 @@ describe("§5 role table: licenses and orders", () => {
   });
 
   describe("place orders (R15)", () => {
-    const place = (role: Role): Outcome => ([Role.SMART_ACCOUNT_ADMIN, Role.SMART_ACCOUNT_USER].includes(role) ? "allowed" : "FORBIDDEN");
+    // Only the orders:write scope places orders; no role does. Every role sees the account: FORBIDDEN.
+    const place = (_role: Role): Outcome => "FORBIDDEN";
     const PLACE = `mutation($domain: String!) {
       placeOrder(input: { smartAccountDomain: $domain, lines: [{ sku: "${TERM_SKU}", quantity: 4, termMonths: 12 }] }) {
         number status lines { quantity }
@@ -404,6 +406,17 @@ describe("§5 role table: licenses and orders", () => {
       const result = await server.gql(PLACE, { domain: world.domain }, "shop@commerce.test");
       await expectPlaced(result, "NOT_FOUND", world);
     });
+
+    it.each([Role.SMART_ACCOUNT_ADMIN, Role.SMART_ACCOUNT_VIEWER, Role.VIRTUAL_ACCOUNT_VIEWER])(
+      "§5 place orders (R15, R2): %s whose token carries the orders:write scope → allowed (the scope, not the role)",
+      async (role) => {
+        const world = await makeWorld();
+        const email = `${slug(role)}@${world.domain}`;
+        await world.account.grant(email, role, isSa(role) ? null : world.us);
+        const result = await server.gql(PLACE, { domain: world.domain }, email, "orders:write");
+        await expectPlaced(result, "allowed", world);
+      },
+    );
   });
 
   describe("assign orders out of a holding account (R18)", () => {

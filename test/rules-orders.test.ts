@@ -189,28 +189,21 @@ describe("rules R2, R15–R18: catalog, orders and partner holding accounts", ()
       expect(domain).toBe("r15-scope.com");
     });
 
-    it("R15 SMART_ACCOUNT_ADMIN and SMART_ACCOUNT_USER place orders; other roles cannot", async () => {
+    it("R15 no role places orders: each of the seven roles → FORBIDDEN, nothing written; the same users with the orders:write scope place", async () => {
       const { built, domain } = await account("r15-roles.com");
       const us = await built.virtualAccount("US");
-      for (const role of [Role.SMART_ACCOUNT_ADMIN, Role.SMART_ACCOUNT_USER]) {
-        const email = `${role.toLowerCase()}@r15-roles.com`;
-        await built.grant(email, role);
-        const result = await place(domain, [{ sku: "C9300-NW-E", quantity: 1 }], email);
-        expect({ role, errors: result.errors, status: result.data?.placeOrder.status }).toEqual({ role, errors: undefined, status: "FULFILLED" });
-      }
-      const denied: [Role, string][] = [
-        [Role.SMART_ACCOUNT_VIEWER, "FORBIDDEN"],
-        [Role.SMART_ACCOUNT_APPROVER, "FORBIDDEN"],
-        [Role.VIRTUAL_ACCOUNT_ADMIN, "FORBIDDEN"],
-        [Role.VIRTUAL_ACCOUNT_USER, "FORBIDDEN"],
-      ];
-      for (const [role, code] of denied) {
+      for (const role of Object.values(Role)) {
         const email = `${role.toLowerCase()}@r15-roles.com`;
         await built.grant(email, role, role.startsWith("VIRTUAL") ? us : null);
         const before = await written();
         const result = await place(domain, [{ sku: "C9300-NW-E", quantity: 1 }], email);
-        expect({ role, code: codeOf(result) }).toEqual({ role, code });
+        expect({ role, code: codeOf(result), data: result.data }).toEqual({ role, code: "FORBIDDEN", data: null });
         expect(await written()).toEqual(before);
+      }
+      // The scope decides, whatever role its holder has or lacks.
+      for (const role of [Role.SMART_ACCOUNT_ADMIN, Role.VIRTUAL_ACCOUNT_VIEWER]) {
+        const result = await place(domain, [{ sku: "C9300-NW-E", quantity: 1 }], `${role.toLowerCase()}@r15-roles.com`, "orders:write");
+        expect({ role, errors: result.errors, status: result.data?.placeOrder.status }).toEqual({ role, errors: undefined, status: "FULFILLED" });
       }
       // No role at all, or a domain nobody has: as if the account did not exist (R4).
       for (const target of [domain, "r15-nobody.com"]) {
@@ -218,6 +211,23 @@ describe("rules R2, R15–R18: catalog, orders and partner holding accounts", ()
         expect(codeOf(result)).toBe("NOT_FOUND");
       }
       expect(codeOf(await place("r15-nobody.com", [{ sku: "C9300-NW-E", quantity: 1 }], INTEGRATION, "orders:write"))).toBe("NOT_FOUND");
+    });
+
+    it("R15 the admin of a self-made PARTNER_HOLDING account cannot book licenses into it to assign them to a customer → FORBIDDEN, nothing written", async () => {
+      const customer = await account("r15-victim.com");
+      const mallory = "mallory@r15-selfmade.com";
+      const requested = await server.gql(
+        `mutation($input: RequestSmartAccountInput!) { requestSmartAccount(input: $input) { id } }`,
+        { input: { name: "Mallory Holding", domain: "r15-selfmade.com", type: "PARTNER_HOLDING", approverEmail: mallory } },
+        mallory,
+      );
+      expect(requested.errors).toBeUndefined();
+      expect((await server.gql(ACTIVATE, { id: requested.data.requestSmartAccount.id }, mallory)).errors).toBeUndefined();
+      const before = await written();
+      const result = await place("r15-selfmade.com", [{ sku: "C9300-NW-A", quantity: 1_000_000 }], mallory);
+      expect({ code: codeOf(result), data: result.data }).toEqual({ code: "FORBIDDEN", data: null });
+      expect(await written()).toEqual(before);
+      expect(await licensesOf(customer.defaultVaId, customer.admin)).toEqual([]);
     });
 
     it("R15 each invalid line → BAD_USER_INPUT naming input.lines[i].field, nothing written", async () => {
@@ -279,13 +289,13 @@ describe("rules R2, R15–R18: catalog, orders and partner holding accounts", ()
 
     it("R15 a line's sku names the catalog product trimmed and case-insensitively, on either database", async () => {
       const { admin, domain, defaultVaId } = await account("r15-sku-case.com");
-      const result = await place(domain, [{ sku: " c9300-nw-a ", quantity: 2 }, { sku: "C9300-Dna-A-3y", quantity: 1, termMonths: 12 }], admin);
+      const result = await place(domain, [{ sku: " c9300-nw-a ", quantity: 2 }, { sku: "C9300-Dna-A-3y", quantity: 1, termMonths: 12 }], INTEGRATION, "orders:write");
       expect(result.errors).toBeUndefined();
       expect(result.data.placeOrder.lines.map((l: { product: { sku: string } }) => l.product.sku)).toEqual(["C9300-NW-A", "C9300-DNA-A-3Y"]);
       expect((await licensesOf(defaultVaId, admin)).map((l) => l.product.sku)).toEqual(["C9300-NW-A", "C9300-DNA-A-3Y"]);
       // The seeded catalog has a mixed-case SKU: it is found however it is written.
       for (const sku of ["ASAv10-THREAT-1Y", "ASAV10-THREAT-1Y", "asav10-threat-1y"]) {
-        const mixed = await place(domain, [{ sku, quantity: 1, termMonths: 12 }], admin);
+        const mixed = await place(domain, [{ sku, quantity: 1, termMonths: 12 }], INTEGRATION, "orders:write");
         expect({ sku, errors: mixed.errors, product: mixed.data?.placeOrder.lines[0].product.sku }).toEqual({ sku, errors: undefined, product: "ASAv10-THREAT-1Y" });
       }
     });
@@ -346,7 +356,8 @@ describe("rules R2, R15–R18: catalog, orders and partner holding accounts", ()
           { sku: "C9300-NW-A", quantity: 3 },
           { sku: "C9300-DNA-A-3Y", quantity: 2, termMonths: 36, virtualAccountId: gid("VirtualAccount", us.id) },
         ],
-        admin,
+        INTEGRATION,
+        "orders:write",
       );
       expect(result.errors).toBeUndefined();
       expect(result.data.placeOrder.status).toBe("FULFILLED");
@@ -368,7 +379,8 @@ describe("rules R2, R15–R18: catalog, orders and partner holding accounts", ()
           { sku: "ASAv10-THREAT-1Y", quantity: 1, termMonths: 12 },
           { sku: "C9300-NW-A", quantity: 1 },
         ],
-        admin,
+        INTEGRATION,
+        "orders:write",
       );
       expect(result.errors).toBeUndefined();
       expect(result.data.placeOrder.lines.map((l: { startsAt: string; endsAt: string | null }) => [l.startsAt, l.endsAt])).toEqual([
@@ -434,7 +446,8 @@ describe("rules R2, R15–R18: catalog, orders and partner holding accounts", ()
           { sku: "L-ASA5506-SEC-PL", quantity: 1, kind: "CLASSIC" },
           { sku: "C9300-NW-A", quantity: 1 },
         ],
-        admin,
+        INTEGRATION,
+        "orders:write",
       );
       expect(result.errors).toBeUndefined();
       const lots = await licensesOf(defaultVaId, admin);

@@ -38,7 +38,8 @@ export const CAPABILITIES = {
     account: [Role.SMART_ACCOUNT_ADMIN, Role.SMART_ACCOUNT_USER, Role.SMART_ACCOUNT_VIEWER],
     scoped: [],
   },
-  "orders:place": { account: [Role.SMART_ACCOUNT_ADMIN, Role.SMART_ACCOUNT_USER], scoped: [] },
+  "orders:assign": { account: [Role.SMART_ACCOUNT_ADMIN, Role.SMART_ACCOUNT_USER], scoped: [] },
+  // Placing orders is no role's (R15): only the orders:write service scope places them (ServiceScope).
 } satisfies Record<string, { account: Role[]; scoped: Role[] }>;
 
 export type Capability = keyof typeof CAPABILITIES;

@@ -50,7 +50,10 @@ export class OrderService {
     );
   }
 
-  /** R15, R16: validates every line (naming `input.lines[i].field`), books, and fulfils into an active account. */
+  /**
+   * R15, R16: with the orders:write scope only, validates every line (naming `input.lines[i].field`),
+   * books, and fulfils into an active account.
+   */
   async place(context: RequestContext, raw: { smartAccountDomain: string; lines: OrderLineInput[] }): Promise<Order> {
     const viewer = viewerOf(context);
     const domain = input.domainKey(raw.smartAccountDomain, "input.smartAccountDomain");
@@ -61,13 +64,13 @@ export class OrderService {
       const account = await context.db
         .forUpdate(manager.createQueryBuilder(SmartAccount, "sa").where("sa.domain = :domain", { domain }))
         .getOne();
+      // Orders are facts of the commerce system: only its orders:write scope places them, into any
+      // account; no role does (R15, R2). Without the scope the account is as visible as §5 says (R4).
       const integration = context.access.hasScope(ServiceScope.ORDERS_WRITE);
       if (!account || (!integration && !context.access.canSeeAccount(account.id))) {
         throw new NotFoundError(`A Smart Account with the domain ${domain}`);
       }
-      if (!integration && !context.access.can("orders:place", { smartAccountId: account.id })) {
-        throw new ForbiddenError("Placing orders needs SMART_ACCOUNT_ADMIN or SMART_ACCOUNT_USER, or the orders:write scope.");
-      }
+      if (!integration) throw new ForbiddenError("Placing orders needs the orders:write scope; no role places them.");
       const now = this.clock.now();
       const lines = await this.validateLines(manager, account, raw.lines, now);
       const order = await manager.save(
@@ -116,7 +119,7 @@ export class OrderService {
         .getOne();
       if (!order || !OrderService.visible(context.access, order)) throw new NotFoundError("Order");
       const holding = await manager.findOneByOrFail(SmartAccount, { id: order.smartAccountId });
-      if (!context.access.can("orders:place", { smartAccountId: holding.id })) {
+      if (!context.access.can("orders:assign", { smartAccountId: holding.id })) {
         throw new ForbiddenError("Assigning an order needs SMART_ACCOUNT_ADMIN or SMART_ACCOUNT_USER on the holding account.");
       }
       if (holding.type !== SmartAccountType.PARTNER_HOLDING) {

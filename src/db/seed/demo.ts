@@ -52,7 +52,8 @@ export async function seedDemoIfEmpty(db: Database): Promise<boolean> {
     await acme.grant(DEMO_USERS.partner, Role.VIRTUAL_ACCOUNT_USER, us);
 
     // Licenses (issue #3): term and perpetual lots over the tree, a classic PAK lot, and a term lot
-    // booked eleven months ago on a one-year term, so it expires within the month.
+    // booked eleven months ago on a one-year term, so it expires within the month. Every order comes from
+    // the commerce integration: no role places orders (R15).
     const now = new Date();
     await acme.order(
       [
@@ -61,11 +62,11 @@ export async function seedDemoIfEmpty(db: Database): Promise<boolean> {
         { sku: "ISR4K-SEC", quantity: 10, virtualAccount: sales },
         { sku: "C9300-NW-A", quantity: 25, virtualAccount: us },
       ],
-      { placedBy: DEMO_USERS.admin },
+      { placedBy: DEMO_USERS.integration },
     );
-    await acme.order([{ sku: "L-ASA5506-SEC-PL", quantity: 5, kind: LicenseKind.CLASSIC }], { placedBy: DEMO_USERS.user });
+    await acme.order([{ sku: "L-ASA5506-SEC-PL", quantity: 5, kind: LicenseKind.CLASSIC }], { placedBy: DEMO_USERS.integration });
     await acme.order([{ sku: "ASAv10-THREAT-1Y", quantity: 20, termMonths: 12, virtualAccount: engineering }], {
-      placedBy: DEMO_USERS.admin,
+      placedBy: DEMO_USERS.integration,
       bookedAt: addMonths(now, -12 + 1),
     });
     await acme.order([{ sku: "C9300-DNA-E-3Y", quantity: 15, termMonths: 36, virtualAccount: emea }], { bookedAt: new Date(now.getTime() - 86_400_000 * 1100) });
