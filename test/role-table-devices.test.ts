@@ -1,6 +1,7 @@
 /**
  * SPEC §5, the role table, cell by cell for the device and token cells (R4, R23, R26): "see … devices,
- * tokens" and "manage licenses: … tokens, device transfer / removal".
+ * tokens", "manage licenses: … tokens, device transfer / removal" and "move … devices out of the Smart
+ * Account".
  *
  * Same layout as test/role-table.test.ts: every row is tested for all seven roles. Virtual Account roles are
  * held on "US"; "in scope" targets a Virtual Account inside that subtree (US → Finance / Sales), "out of
@@ -278,6 +279,37 @@ describe("§5 role table: devices and registration tokens", () => {
       const result = await server.gql(TRANSFER, { id: gid("ProductInstance", device.id), to: va(world.paris) }, email);
       await expectOutcome(result, "FORBIDDEN", world.account.id, "PRODUCT_INSTANCE_TRANSFERRED");
       expect((await manager().findOneByOrFail(ProductInstance, { id: device.id })).virtualAccountId).toBe(world.finance.id);
+    });
+
+    // transferProductInstance into another Smart Account where the actor is SMART_ACCOUNT_ADMIN, so that only
+    // the source decides: SA_ADMIN / SA_USER move it; a Virtual Account role, even one that manages the
+    // device, → FORBIDDEN; who sees devices there but may not manage them → FORBIDDEN; who cannot see the
+    // device (the approver, VA roles out of scope) → NOT_FOUND.
+    const movesOut = (role: Role, inScope: boolean): Outcome =>
+      MANAGERS.includes(role)
+        ? "allowed"
+        : role === Role.SMART_ACCOUNT_VIEWER || (!isSa(role) && inScope)
+          ? "FORBIDDEN"
+          : "NOT_FOUND";
+
+    it.each(mutationCells("§5 move devices out of the Smart Account (R26)", movesOut))("$name", async (cell) => {
+      const { world, actor } = await freshWorld(cell);
+      const destination = await server.build.account(`dest-${world.domain}`);
+      if (actor) await destination.grant(actor, Role.SMART_ACCOUNT_ADMIN);
+      const from = cell.inScope ? world.finance : world.paris;
+      const { device } = await world.account.device(from, "C9300-48P", `OUT-${world.domain}`, { usage: [{ sku: SKU, count: 3 }] });
+      const result = await server.gql(TRANSFER, { id: gid("ProductInstance", device.id), to: va(destination.defaultVirtualAccount) }, actor);
+      await expectOutcome(result, cell.expected, world.account.id, "PRODUCT_INSTANCE_TRANSFERRED");
+      expect(await count("SELECT COUNT(*) AS n FROM events WHERE smart_account_id = ?", [destination.id])).toBe(0);
+      const row = await manager().findOneByOrFail(ProductInstance, { id: device.id });
+      const usage = await count("SELECT COUNT(*) AS n FROM license_usages WHERE product_instance_id = ?", [device.id]);
+      expect(usage).toBe(1); // the usage goes with the device, or stays with it
+      if (cell.expected === "allowed") {
+        expect(result.data.transferProductInstance).toEqual({ serialNumber: `OUT-${world.domain}` });
+        expect(row).toMatchObject({ smartAccountId: destination.id, virtualAccountId: destination.defaultVirtualAccount.id });
+      } else {
+        expect(row).toMatchObject({ smartAccountId: world.account.id, virtualAccountId: from.id }); // nothing moved (R3)
+      }
     });
 
     it.each(mutationCells("§5 remove devices (R26)", namesDeviceOrToken))("$name", async (cell) => {

@@ -1,6 +1,7 @@
 /**
  * SPEC §5, the role table, cell by cell for the license and order rows (R4, R15, R18, R19, R20, R21),
- * including "place orders" (the orders:write scope only, no role).
+ * including "place orders" (the orders:write scope only, no role) and "move licenses … out of the Smart
+ * Account" (SA_ADMIN / SA_USER on the source only).
  *
  * Same layout as test/role-table.test.ts: every row is tested for all seven roles. Virtual Account roles are
  * held on "US"; "in scope" targets a Virtual Account inside that subtree (US → Finance / Sales), "out of
@@ -417,6 +418,44 @@ describe("§5 role table: licenses and orders", () => {
         await expectPlaced(result, "allowed", world);
       },
     );
+  });
+
+  describe("move licenses out of the Smart Account (R19)", () => {
+    // transferLicenses into another Smart Account where the actor is SMART_ACCOUNT_ADMIN, so that only the
+    // source decides: SA_ADMIN / SA_USER move; a Virtual Account role, even one that manages the source,
+    // → FORBIDDEN; who sees the source but may not manage it → FORBIDDEN; who cannot see it → NOT_FOUND.
+    const moveOut = (role: Role, inScope: boolean): Outcome =>
+      [Role.SMART_ACCOUNT_ADMIN, Role.SMART_ACCOUNT_USER].includes(role) ? "allowed" : isSa(role) || inScope ? "FORBIDDEN" : "NOT_FOUND";
+
+    const TRANSFER = `mutation($from: ID!, $to: ID!, $sku: String!, $quantity: Int!) {
+      transferLicenses(input: { fromVirtualAccountId: $from, toVirtualAccountId: $to, sku: $sku, quantity: $quantity }) {
+        quantity from { name } to { name }
+      }
+    }`;
+
+    it.each(mutationCells("§5 move licenses out of the Smart Account (R19)", true, moveOut))("$name", async (cell) => {
+      const { world, actor } = await freshWorld(cell);
+      const destination = await server.build.account(`dest-${world.domain}`);
+      if (actor) await destination.grant(actor, Role.SMART_ACCOUNT_ADMIN);
+      const from = cell.inScope ? world.finance : world.paris;
+      await world.account.license(from, PERPETUAL_SKU, 5);
+      const before = { source: await lotsOf(world.account.id), destination: await lotsOf(destination.id) };
+      const result = await server.gql(
+        TRANSFER,
+        { from: va(from), to: va(destination.defaultVirtualAccount), sku: PERPETUAL_SKU, quantity: 3 },
+        actor,
+      );
+      await expectOutcome(result, cell.expected, world.account.id, "LICENSES_TRANSFERRED");
+      expect(await eventCount(destination.id)).toBe(0);
+      const after = { source: await lotsOf(world.account.id), destination: await lotsOf(destination.id) };
+      if (cell.expected === "allowed") {
+        expect(result.data.transferLicenses).toEqual({ quantity: 3, from: { name: from.name }, to: { name: "Default" } });
+        expect(after.source.map((lot) => lot.quantity)).toEqual([2]);
+        expect(after.destination.map((lot) => [lot.virtualAccountId, lot.quantity])).toEqual([[destination.defaultVirtualAccount.id, 3]]);
+      } else {
+        expect(after).toEqual(before); // nothing moved (R3)
+      }
+    });
   });
 
   describe("assign orders out of a holding account (R18)", () => {

@@ -586,6 +586,30 @@ describe("rules R23–R28: registration tokens and product instances", () => {
       expect(gone.data.smartAccount.productInstances.totalCount).toBe(0);
     });
 
+    it("R26 into another Smart Account with only a Virtual Account role on the source → FORBIDDEN, the device and its usage stay, no event", async () => {
+      const { acme } = await account("r26-out-a.com");
+      const other = await account("r26-out-b.com");
+      const [us] = await acme.chain("US");
+      const { device } = await acme.device(us, "C9300-48P", "FOC-R26-OUT", { usage: [{ sku: SEC, count: 2 }] });
+      for (const role of [Role.VIRTUAL_ACCOUNT_ADMIN, Role.VIRTUAL_ACCOUNT_USER]) {
+        const mover = `${role.toLowerCase()}@r26-out.com`;
+        await acme.grant(mover, role, us);
+        await other.acme.grant(mover, Role.SMART_ACCOUNT_ADMIN);
+        const events = await eventCount(server);
+        const result = await server.gql(TRANSFER_DEVICE, { input: { id: deviceId(device.id), toVirtualAccountId: vaId(other.acme.defaultVirtualAccount) } }, mover);
+        expect({ role, code: codeOf(result), data: result.data }).toEqual({ role, code: "FORBIDDEN", data: null });
+        expect(await deviceRow(device.id)).toMatchObject({ smartAccountId: acme.id, virtualAccountId: us.id });
+        expect(await usageOf(device.id)).toEqual({ [SEC]: 2 });
+        expect(await eventCount(server)).toBe(events);
+        // Within the account their role still moves it.
+        const [lab] = await acme.chain(`Lab-${role}`);
+        await acme.grant(mover, role, lab);
+        const within = await server.gql(TRANSFER_DEVICE, { input: { id: deviceId(device.id), toVirtualAccountId: vaId(lab) } }, mover);
+        expect(within.errors).toBeUndefined();
+        await server.db.manager.update(ProductInstance, { id: device.id }, { virtualAccountId: us.id });
+      }
+    });
+
     it("R26 removeProductInstance deletes it and releases its usage; licenses keep their dates", async () => {
       const { acme, admin } = await account("r26-remove.com");
       const va = acme.defaultVirtualAccount;

@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { LicenseKind, LicenseUsage, Product, ProductInstance, Role, VirtualAccount } from "../entities";
+import { LicenseKind, LicenseUsage, Product, ProductInstance, Role, SmartAccountType, VirtualAccount } from "../entities";
 import { codeOf, GqlResult, startTestServer, TestServer } from "./support/harness";
 import { countRows, eventCount, lastEventType } from "./support/db-counts";
 import { gid } from "./support/ids";
+import { parseGlobalId } from "../src/ids";
 
 /** Rules R19 (transfers), R20 (conversion), R21 (tags), R22 (expiry), and R29 for their mutations. */
 
@@ -178,6 +179,74 @@ describe("rules R19–R22: transfers, conversion, tags and expiry", () => {
         expect({ who, from: from.name, to: to.name, code: codeOf(result) }).toEqual({ who, from: from.name, to: to.name, code });
         expect({ lots: await allLots(), events: await eventCount(server) }).toEqual(before);
       }
+    });
+
+    describe("R19 moving licenses out of a Smart Account needs SMART_ACCOUNT_ADMIN or SMART_ACCOUNT_USER on the source", () => {
+      /** The transfer is refused with FORBIDDEN, and no lot, no event anywhere changed (R3, R29). */
+      async function expectRefusedOut(from: VirtualAccount, to: VirtualAccount, quantity: number, who: string) {
+        const before = { lots: await allLots(), events: await eventCount(server), totals: await totalsByProduct() };
+        const result = await transfer(from, to, "C9300-NW-A", quantity, who);
+        expect({ who, code: codeOf(result), data: result.data }).toEqual({ who, code: "FORBIDDEN", data: null });
+        expect({ lots: await allLots(), events: await eventCount(server), totals: await totalsByProduct() }).toEqual(before);
+      }
+
+      it("R19 a VIRTUAL_ACCOUNT_USER of US who is also admin of a partner holding account cannot move US's licenses into it → FORBIDDEN, nothing moved", async () => {
+        const acme = await account("r19-out-acme.com");
+        const us = await acme.built.virtualAccount("US");
+        await acme.built.license(us, "C9300-NW-A", 20);
+        const holding = await server.build.account("r19-out-partner.com", { type: SmartAccountType.PARTNER_HOLDING });
+        const alex = "alex@r19-out-partner.com";
+        await acme.built.grant(alex, Role.VIRTUAL_ACCOUNT_USER, us);
+        await holding.grant(alex, Role.SMART_ACCOUNT_ADMIN);
+        await expectRefusedOut(us, holding.defaultVirtualAccount, 5, alex);
+        // Within acme.com their Virtual Account role still manages the licenses of their scope.
+        const [finance] = await acme.built.chain("Finance");
+        await acme.built.grant(alex, Role.VIRTUAL_ACCOUNT_USER, finance);
+        expect((await transfer(us, finance, "C9300-NW-A", 5, alex)).errors).toBeUndefined();
+      });
+
+      it("R19 a VIRTUAL_ACCOUNT_USER of Finance who makes, approves and activates a LIMITED_USE account of their own cannot move Finance's licenses into it → FORBIDDEN, nothing moved", async () => {
+        const acme = await account("r19-out-limited.com");
+        const [, finance] = await acme.built.chain("US", "Finance");
+        await acme.built.license(finance, "C9300-NW-A", 25);
+        const eve = "eve@r19-out-limited.com";
+        await acme.built.grant(eve, Role.VIRTUAL_ACCOUNT_USER, finance);
+        const requested = await server.gql(
+          `mutation($input: RequestSmartAccountInput!) { requestSmartAccount(input: $input) { id domain } }`,
+          { input: { name: "Eve's own", domain: eve, type: "LIMITED_USE", approverEmail: eve } },
+          eve,
+        );
+        expect(requested.errors).toBeUndefined();
+        const activated = await server.gql(
+          `mutation($id: ID!) { activateSmartAccount(smartAccountId: $id) { status defaultVirtualAccount { id } } }`,
+          { id: requested.data.requestSmartAccount.id },
+          eve,
+        );
+        expect(activated.errors).toBeUndefined();
+        expect(activated.data.activateSmartAccount.status).toBe("ACTIVE");
+        const ownVaId = parseGlobalId(activated.data.activateSmartAccount.defaultVirtualAccount.id)!.id;
+        const own = await server.db.manager.findOneByOrFail(VirtualAccount, { id: ownVaId });
+        await expectRefusedOut(finance, own, 10, eve);
+      });
+
+      it("R19 a VIRTUAL_ACCOUNT_ADMIN of the source → FORBIDDEN across accounts; SMART_ACCOUNT_USER / SMART_ACCOUNT_ADMIN of it move", async () => {
+        const a = await account("r19-out-a.com");
+        const b = await account("r19-out-b.com");
+        const [us] = await a.built.chain("US");
+        await a.built.license(us, "C9300-NW-A", 10);
+        const vaAdmin = "va-admin@r19-out.com";
+        await a.built.grant(vaAdmin, Role.VIRTUAL_ACCOUNT_ADMIN, us);
+        await b.built.grant(vaAdmin, Role.SMART_ACCOUNT_ADMIN);
+        await expectRefusedOut(us, b.defaultVa, 3, vaAdmin);
+        for (const role of [Role.SMART_ACCOUNT_USER, Role.SMART_ACCOUNT_ADMIN]) {
+          const mover = `${role.toLowerCase()}@r19-out.com`;
+          await a.built.grant(mover, role);
+          await b.built.grant(mover, Role.VIRTUAL_ACCOUNT_USER, b.defaultVa);
+          const moved = await transfer(us, b.defaultVa, "C9300-NW-A", 3, mover);
+          expect({ role, errors: moved.errors }).toEqual({ role, errors: undefined });
+        }
+        expect((await lotsIn(b.defaultVa, b.admin)).reduce((sum, lot) => sum + lot.quantity, 0)).toBe(6);
+      });
     });
 
     it("R19 more than the source pool's available → CONFLICT, nothing moved; usage counts against available", async () => {

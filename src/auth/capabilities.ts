@@ -40,6 +40,11 @@ export const CAPABILITIES = {
   },
   "orders:assign": { account: [Role.SMART_ACCOUNT_ADMIN, Role.SMART_ACCOUNT_USER], scoped: [] },
   // Placing orders is no role's (R15): only the orders:write service scope places them (ServiceScope).
+  /**
+   * Moving licenses or devices out of the Smart Account, on the source account (R19, R26): an
+   * account-level decision, so no Virtual Account role holds it, whatever it manages in its scope.
+   */
+  "licenses:moveOut": { account: [Role.SMART_ACCOUNT_ADMIN, Role.SMART_ACCOUNT_USER], scoped: [] },
 } satisfies Record<string, { account: Role[]; scoped: Role[] }>;
 
 export type Capability = keyof typeof CAPABILITIES;

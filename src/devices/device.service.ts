@@ -172,7 +172,10 @@ export class DeviceService {
     return instance;
   }
 
-  /** R26: moves the device, with its usage, between Virtual Accounts the caller manages. */
+  /**
+   * R26: moves the device, with its usage, between Virtual Accounts the caller manages; out of its Smart
+   * Account only with an account-wide role there (`licenses:moveOut`, as R19).
+   */
   async transfer(context: RequestContext, raw: { id: string; toVirtualAccountId: string }): Promise<ProductInstance> {
     const viewer = viewerOf(context);
     const id = fromGlobalId("ProductInstance", raw.id, "input.id");
@@ -182,6 +185,9 @@ export class DeviceService {
       const to = await manager.findOneBy(VirtualAccount, { id: toId });
       if (!to || !context.access.can("virtualAccounts:read", to)) throw new NotFoundError("Virtual Account (input.toVirtualAccountId)");
       if (!context.access.can("licenses:manage", to)) throw new ForbiddenError(`You may not manage devices in "${to.name}".`);
+      if (to.smartAccountId !== from.smartAccountId && !context.access.can("licenses:moveOut", { smartAccountId: from.smartAccountId })) {
+        throw new ForbiddenError("Moving a device out of a Smart Account needs SMART_ACCOUNT_ADMIN or SMART_ACCOUNT_USER on it.");
+      }
       const account = await manager.findOneByOrFail(SmartAccount, { id: to.smartAccountId });
       if (account.type === SmartAccountType.PARTNER_HOLDING) {
         throw new InputError("input.toVirtualAccountId", "No device can be placed in a partner holding account.");

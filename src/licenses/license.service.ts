@@ -22,6 +22,8 @@ export class LicenseService {
 
   /**
    * R19: moves `quantity` SMART licenses of a product between two Virtual Accounts in one transaction.
+   * The caller manages licenses at both ends; across two Smart Accounts they also hold an account-wide
+   * role on the source (`licenses:moveOut`).
    * Both Virtual Accounts are locked in id order first (so opposite transfers cannot deadlock), then the
    * source pool's lots; lots are split as needed and keep their dates.
    */
@@ -46,6 +48,9 @@ export class LicenseService {
         if (!context.access.can("licenses:manage", va)) {
           throw new ForbiddenError(`You may not manage licenses in "${va.name}".`);
         }
+      }
+      if (to.smartAccountId !== from.smartAccountId && !context.access.can("licenses:moveOut", { smartAccountId: from.smartAccountId })) {
+        throw new ForbiddenError("Moving licenses out of a Smart Account needs SMART_ACCOUNT_ADMIN or SMART_ACCOUNT_USER on it.");
       }
       const product = await manager.createQueryBuilder(Product, "p").where("LOWER(p.sku) = :sku", { sku: sku.toLowerCase() }).getOne();
       if (!product) throw new InputError("input.sku", `No product has the SKU "${raw.sku}".`);
