@@ -68,4 +68,62 @@ describe("R24 concurrent registrations against one token", () => {
     expect(listed.data.node.productInstances.totalCount).toBe(MAX_USES);
     expect(listed.data.node.productInstances.nodes.map((node: { serialNumber: string }) => node.serialNumber).sort()).toEqual(serials);
   });
+
+  // Many tokens at once: each registration locks its own token row, so only the device rows can meet.
+  const tokensIn = async (account: AccountBuilder, va: VirtualAccount, n: number) =>
+    Promise.all(Array.from({ length: n }, () => account.token(va, { maxUses: 1 })));
+
+  it("R24 parallel registrations of new devices, each with its own token → all succeed, none retried (no gap-lock deadlock on MariaDB)", async () => {
+    const tokens = await tokensIn(acme, lab, CALLS);
+    const transaction = jest.spyOn(server.db.dataSource, "transaction");
+    try {
+      const results: GqlResult[] = await Promise.all(
+        tokens.map(({ secret }, i) => server.gql(REGISTER, { input: { token: secret, pid: "C9300-24T", serialNumber: `GAP-${String(i).padStart(2, "0")}` } })),
+      );
+      expect(results.map((result) => result.errors ?? null)).toEqual(tokens.map(() => null));
+      // One transaction per registration: a deadlock would have run one again (R33's retry).
+      expect(transaction).toHaveBeenCalledTimes(CALLS);
+    } finally {
+      transaction.mockRestore();
+    }
+    expect(await countRows(server, "product_instances", "pid = ?", ["C9300-24T"])).toBe(CALLS);
+  });
+
+  it("R24 parallel registrations of one new device with tokens of its Smart Account → one device, registered once and re-registered by the rest; each token used once", async () => {
+    const tokens = await tokensIn(acme, lab, CALLS);
+    const events = await countRows(server, "events", "smart_account_id = ?", [acme.id]);
+    const results: GqlResult[] = await Promise.all(
+      tokens.map(({ secret }) => server.gql(REGISTER, { input: { token: secret, pid: "C9300-48P", serialNumber: "SAME-ONE" } })),
+    );
+    expect(results.map((result) => result.errors ?? null)).toEqual(tokens.map(() => null));
+    expect(new Set(results.map((result) => result.data.registerProductInstance.productInstance.id)).size).toBe(1);
+    expect(await countRows(server, "product_instances", "serial_number = ?", ["SAME-ONE"])).toBe(1);
+    for (const { token } of tokens) expect((await server.db.manager.findOneByOrFail(RegistrationToken, { id: token.id })).uses).toBe(1);
+    expect(await countRows(server, "events", "smart_account_id = ?", [acme.id])).toBe(events + CALLS);
+    expect(await countRows(server, "events", "smart_account_id = ? AND type = ? AND message LIKE ?", [acme.id, "PRODUCT_INSTANCE_REGISTERED", "%SAME-ONE%"])).toBe(1);
+  });
+
+  it("R24 parallel registrations of one new device with tokens of two Smart Accounts → the first account keeps it; the other's → CONFLICT, their tokens unused", async () => {
+    const rival = await server.build.account("race-devices-rival.test");
+    const ours = await tokensIn(acme, lab, CALLS / 2);
+    const theirs = await tokensIn(rival, rival.defaultVirtualAccount, CALLS / 2);
+    const all = [...ours, ...theirs].map((entry, i) => ({ ...entry, account: i < ours.length ? acme.id : rival.id }));
+    const eventsOf = (accountId: number) => countRows(server, "events", "smart_account_id = ?", [accountId]);
+    const eventsBefore = new Map([[acme.id, await eventsOf(acme.id)], [rival.id, await eventsOf(rival.id)]]);
+    const results: GqlResult[] = await Promise.all(
+      all.map(({ secret }) => server.gql(REGISTER, { input: { token: secret, pid: "C9300-48P", serialNumber: "CONTESTED" } })),
+    );
+    const [device] = await server.db.dataSource.query("SELECT smart_account_id AS account FROM product_instances WHERE serial_number = ?", ["CONTESTED"]);
+    const winner = Number(device.account);
+    for (const [i, { token, account }] of all.entries()) {
+      const uses = (await server.db.manager.findOneByOrFail(RegistrationToken, { id: token.id })).uses;
+      const outcome = results[i].errors ? results[i].errors!.map((error) => error.extensions.code).join() : "registered";
+      expect({ i, outcome, uses }).toEqual(account === winner ? { i, outcome: "registered", uses: 1 } : { i, outcome: "CONFLICT", uses: 0 });
+    }
+    expect(await countRows(server, "product_instances", "serial_number = ?", ["CONTESTED"])).toBe(1);
+    // One event per registration in the winner's account, none in the other's (R29).
+    const loser = winner === acme.id ? rival.id : acme.id;
+    expect(await eventsOf(winner)).toBe(eventsBefore.get(winner)! + CALLS / 2);
+    expect(await eventsOf(loser)).toBe(eventsBefore.get(loser)!);
+  });
 });

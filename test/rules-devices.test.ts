@@ -383,6 +383,33 @@ describe("rules R23–R28: registration tokens and product instances", () => {
       expect(fresh.data.reportUsage.usage).toEqual([{ product: { sku: NW }, count: 1 }]);
     });
 
+    it("R24 a device registered in another Smart Account is not taken: CONFLICT, the device, its usage and credential untouched, the token not used, no event", async () => {
+      const { acme, admin } = await account("r24-taken-a.com");
+      const other = await account("r24-taken-b.com");
+      const [finance] = await acme.chain("Finance");
+      const { device, credential } = await acme.device(finance, "C9300-48P", "FOC-TAKEN-1", { hostname: "fin-sw", usage: [{ sku: NW, count: 4 }] });
+      const rowBefore = await deviceRow(device.id);
+      const { token, secret } = await other.acme.token(other.acme.defaultVirtualAccount, { maxUses: 1 });
+      const events = await eventCount(server);
+
+      server.clock.advanceDays(1);
+      const result = await register(secret, "C9300-48P", "FOC-TAKEN-1", null, "stolen");
+      expect(result.data).toBeNull();
+      expect(result.errors).toHaveLength(1);
+      expect(result.errors![0].extensions.code).toBe("CONFLICT");
+      expect(await deviceRow(device.id)).toEqual(rowBefore);
+      expect(await usageOf(device.id)).toEqual({ [NW]: 4 });
+      expect((await tokenRow(token.id)).uses).toBe(0);
+      expect(await eventCount(server)).toBe(events);
+      expect(await countRows(server, "product_instances", "smart_account_id = ?", [other.acme.id])).toBe(0);
+
+      // The device still reports with its own credential; the token still registers a new device once.
+      expect((await report(credential, [{ sku: NW, count: 4 }])).errors).toBeUndefined();
+      expect(await poolOf(finance, NW, admin)).toMatchObject({ inUse: 4 });
+      expect((await register(secret, "C9300-48P", "FOC-TAKEN-2")).errors).toBeUndefined();
+      expect((await tokenRow(token.id)).uses).toBe(1);
+    });
+
     it("R24 the credential is returned once and stored only as a hash", async () => {
       const { acme } = await account("r24-credential.com");
       const { secret } = await acme.token(acme.defaultVirtualAccount);

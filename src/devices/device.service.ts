@@ -1,4 +1,4 @@
-import { EntityManager } from "typeorm";
+import { EntityManager, QueryFailedError } from "typeorm";
 import {
   LicenseUsage,
   Product,
@@ -10,7 +10,7 @@ import {
 } from "../../entities";
 import { Clock } from "../clock";
 import { RequestContext, viewerOf } from "../context";
-import { ForbiddenError, InputError, NotFoundError, UnauthenticatedError } from "../errors";
+import { ConflictError, ForbiddenError, InputError, NotFoundError, UnauthenticatedError } from "../errors";
 import { EventService } from "../events/event.service";
 import { fromGlobalId } from "../ids";
 import * as input from "../input";
@@ -35,6 +35,34 @@ async function guardedBySecret<T>(context: RequestContext, work: () => Promise<T
   }
 }
 
+/** A registration found its (pid, serialNumber) taken by another one that committed after it looked. */
+class RegisteredMeanwhile extends Error {}
+
+/** Inserts a new device; a lost race on the (pid, serial_number) key is a `RegisteredMeanwhile`. */
+async function insertNewDevice(manager: EntityManager, values: Partial<ProductInstance>): Promise<ProductInstance> {
+  try {
+    return await manager.save(manager.create(ProductInstance, values));
+  } catch (error) {
+    if (error instanceof QueryFailedError && /duplicate|unique/i.test(error.message)) throw new RegisteredMeanwhile();
+    throw error;
+  }
+}
+
+/**
+ * Runs a registration again when another registration of the same device committed in between (its
+ * transaction rolled back, the token's use with it): the next run finds the device and re-registers it,
+ * or refuses it as registered in another Smart Account.
+ */
+async function registeredMeanwhileRetried<T>(work: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await work();
+    } catch (error) {
+      if (!(error instanceof RegisteredMeanwhile) || attempt >= attempts) throw error;
+    }
+  }
+}
+
 const IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9._:/+-]{0,63}$/;
 
 /** Product instances: registration (R24), usage (R25), transfer and removal (R26). */
@@ -46,8 +74,9 @@ export class DeviceService {
 
   /**
    * R24: authenticated by the token secret alone. The token row is locked while its use is counted, so
-   * `maxUses` holds under parallel registrations. A known (pid, serialNumber) moves to the token's
-   * Virtual Account and gets a new credential; its usage goes with it.
+   * `maxUses` holds under parallel registrations. A known (pid, serialNumber) of the token's Smart Account
+   * moves to the token's Virtual Account and gets a new credential; its usage goes with it. One registered
+   * in another Smart Account is not taken: CONFLICT, and the token is not used.
    */
   async register(
     context: RequestContext,
@@ -66,7 +95,7 @@ export class DeviceService {
     if (!wellFormed(raw.token, "sat")) throw refused("UNKNOWN", "The registration token is not known.");
     const presented = hashSecret(raw.token);
 
-    const result = await context.db.transaction(async (manager) => {
+    const result = await registeredMeanwhileRetried(() => context.db.transaction(async (manager) => {
       const token = await context.db
         .forUpdate(manager.createQueryBuilder(RegistrationToken, "t").where("t.secret_hash = :hash", { hash: presented }))
         .getOne();
@@ -75,16 +104,17 @@ export class DeviceService {
       if (token.revokedAt) throw refused("REVOKED", "The registration token was revoked.");
       if (token.expiresAt.getTime() <= now.getTime()) throw refused("EXPIRED", "The registration token has expired.");
       if (token.maxUses !== null && token.uses >= token.maxUses) throw refused("EXHAUSTED", "The registration token has no uses left.");
+
+      const existing = await this.lockRegistered(context, manager, pid, serialNumber);
+      if (existing && existing.smartAccountId !== token.smartAccountId) {
+        // Checked before the token's use is counted: a CONFLICT leaves the token as it was (R24).
+        throw new ConflictError(
+          `${pid} ${serialNumber} is registered in another Smart Account; it stays there until someone who manages it there removes or transfers it.`,
+        );
+      }
       await manager.update(RegistrationToken, { id: token.id }, { uses: token.uses + 1 });
 
       const credential = newSecret("dev");
-      const existing = await context.db
-        .forUpdate(
-          manager
-            .createQueryBuilder(ProductInstance, "pi")
-            .where("pi.pid = :pid AND pi.serial_number = :serialNumber", { pid, serialNumber }),
-        )
-        .getOne();
       const values = {
         smartAccountId: token.smartAccountId,
         virtualAccountId: token.virtualAccountId,
@@ -95,14 +125,11 @@ export class DeviceService {
       };
       let instance: ProductInstance;
       if (existing) {
+        // Within its own Smart Account: the account's pool sums do not change (R27).
         await manager.update(ProductInstance, { id: existing.id }, values);
-        if (existing.smartAccountId !== token.smartAccountId) {
-          // Its usage now counts in the token's Smart Account (R27).
-          await assertPoolsFit(manager, token.smartAccountId, await this.usedProducts(manager, existing.id), now);
-        }
         instance = Object.assign(existing, values);
       } else {
-        instance = await manager.save(manager.create(ProductInstance, { pid, serialNumber, lastReportedAt: null, ...values }));
+        instance = await insertNewDevice(manager, { pid, serialNumber, lastReportedAt: null, ...values });
       }
       await this.events.record(manager, {
         type: existing ? "PRODUCT_INSTANCE_REREGISTERED" : "PRODUCT_INSTANCE_REGISTERED",
@@ -113,7 +140,7 @@ export class DeviceService {
         virtualAccountId: token.virtualAccountId,
       });
       return { productInstance: instance, credential };
-    });
+    }));
     // The caller is now this device: it may read its own instance's R24 fields in the payload.
     context.device = { productInstanceId: result.productInstance.id };
     return result;
@@ -226,6 +253,22 @@ export class DeviceService {
       });
       return globalId;
     });
+  }
+
+  /**
+   * The registered device with this (pid, serialNumber), under lock, or null. Looked up without a lock
+   * first and then locked by its id: on MariaDB a locking read of a key that does not exist yet takes a
+   * gap lock, and two registrations of new devices whose keys fall in one gap then deadlock on their
+   * INSERTs. An existing row is locked alone; a new one is left to the unique key (`insertNewDevice`).
+   */
+  private async lockRegistered(context: RequestContext, manager: EntityManager, pid: string, serialNumber: string): Promise<ProductInstance | null> {
+    const found = await manager
+      .createQueryBuilder(ProductInstance, "pi")
+      .select("pi.id")
+      .where("pi.pid = :pid AND pi.serial_number = :serialNumber", { pid, serialNumber })
+      .getOne();
+    if (!found) return null;
+    return context.db.forUpdate(manager.createQueryBuilder(ProductInstance, "pi").where("pi.id = :id", { id: found.id })).getOne();
   }
 
   /** The products a device reports usage of. */
