@@ -55,7 +55,13 @@ describe("streamed exports for reporting tools (issue #6)", () => {
   let financeId: string;
   let usId: string;
   beforeAll(async () => {
-    server = await startTestServer();
+    // The client (fetch) and the server share this process's event loop. A long synchronous stretch (the
+    // large-export seeding below on SQLite, a starved CPU) can outlast the server's 5 s keep-alive: fetch
+    // then writes its next request on the idle pooled connection before the timers phase runs, the
+    // server's keep-alive timer fires before it has read that request, and closes the socket under it:
+    // ECONNRESET (reproduced with a 6 s busy loop between two requests). No pause in this suite comes
+    // near ten minutes; server.close() closes the idle connections.
+    server = await startTestServer({ env: { HTTP_KEEP_ALIVE_TIMEOUT_MS: "600000" } });
     const acme = await server.build.account("acme.com");
     const [us, finance] = await acme.chain("US", "Finance, \"Tax\" & Audit");
     const [emea] = await acme.chain("EMEA");
@@ -84,6 +90,7 @@ describe("streamed exports for reporting tools (issue #6)", () => {
     expect(JSON.parse(none.body).errors[0].extensions.code).toBe("UNAUTHENTICATED");
     const bad = await fetch(server.url.replace("/graphql", "/exports/licenses?domain=acme.com"), { headers: { authorization: "Bearer nope" } });
     expect(bad.status).toBe(401);
+    await bad.text();
   });
 
   it("R4 an account the viewer cannot see → 404 NOT_FOUND; unknown domain the same", async () => {
@@ -227,7 +234,8 @@ describe("streamed exports for reporting tools (issue #6)", () => {
       const token = await server.token("admin@big.example.com");
       const url = new URL(server.url.replace("/graphql", "/exports/licenses?domain=big.example.com"));
       await new Promise<void>((resolve, reject) => {
-        const request = http.get(url, { headers: { authorization: `Bearer ${token}` } }, (response) => {
+        // A connection of its own (agent: false), never one pooled for later requests: it is hung up on.
+        const request = http.get(url, { agent: false, headers: { authorization: `Bearer ${token}` } }, (response) => {
           // Read the first chunk, then stop reading and hang up.
           response.once("data", () => {
             response.pause();
