@@ -21,7 +21,7 @@ import { isDomainError } from "./errors";
 import { jitGateway } from "./graphql/jit-executor";
 import { corsFor } from "./http/cors";
 import { explorerAvailable, explorerRouter } from "./http/explorer";
-import { armorRules, OperationMeta, operationGuard } from "./limits/plugin";
+import { armorRules, operationGuard } from "./limits/plugin";
 import { RateLimits } from "./limits/rate-limits";
 import { createLogger, loggableError, Logger, requestLogging } from "./logging";
 import { exportRouter } from "./reporting/router";
@@ -154,16 +154,9 @@ export async function createApp(options: {
             target.error({ operation: operationName ?? undefined, path: error.path, err: loggableError(error.originalError ?? error) }, "internal error");
           }
         },
-        async willSendResponse({ response }) {
-          const log = contextValue.log;
-          const meta = operationMeta.get(contextValue);
-          if (log && meta?.cost) log.cost = meta.cost.requested;
-          void response;
-        },
       };
     },
   };
-  const operationMeta = new WeakMap<object, OperationMeta>();
   const apollo = new ApolloServer<RequestContext>({
     ...(config.graphqlJit ? { gateway: jitGateway(schema) } : { schema }),
     formatError,
@@ -180,7 +173,7 @@ export async function createApp(options: {
       // The explorer is our own (src/http/explorer.ts), served from this process: never Apollo's CDN page.
       ApolloServerPluginLandingPageDisabled(),
       ...(protect
-        ? [...armor.plugins, operationGuard({ schema, limits: config.limits, rateLimits, introspection: config.introspection, meta: operationMeta })]
+        ? [...armor.plugins, operationGuard({ schema, limits: config.limits, rateLimits, introspection: config.introspection })]
         : []),
       errorLogging,
       ...(config.exposeQueryStats ? [statsPlugin] : []),

@@ -65,7 +65,7 @@ export function armorRules(limits: OperationLimits): { plugins: ApolloServerPlug
 }
 
 /** What the guard learned about the request, for the response's extensions and the request log. */
-export interface OperationMeta {
+interface OperationMeta {
   cost: { requested: number; limit: number } | null;
   rateLimit: Budget | null;
 }
@@ -85,13 +85,11 @@ export function operationGuard(options: {
   limits: OperationLimits;
   rateLimits: RateLimits | null;
   introspection: boolean;
-  meta: WeakMap<object, OperationMeta>;
 }): ApolloServerPlugin<RequestContext> {
   const { schema, limits, rateLimits } = options;
   return {
-    async requestDidStart({ contextValue }) {
+    async requestDidStart() {
       const meta: OperationMeta = { cost: null, rateLimit: null };
-      options.meta.set(contextValue, meta);
       return {
         async didResolveOperation({ request, document, operation, contextValue: context }) {
           if (!operation) {
@@ -111,6 +109,7 @@ export function operationGuard(options: {
           const size = operationCost(schema, document, operation, variables);
           const requested = Math.round(size.cost);
           meta.cost = { requested, limit: limits.maxCost };
+          if (context.log) context.log.cost = requested;
           if (size.fields > limits.maxFields) {
             throw new QueryTooComplexError(`This operation selects ${size.fields} fields once its fragments are expanded, over the limit of ${limits.maxFields}.`, { requested: size.fields, limit: limits.maxFields });
           }
