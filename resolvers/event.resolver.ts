@@ -14,7 +14,6 @@ export class EventResolver extends NodeResolver("Event", EventObject) {
   @FieldResolver(() => VirtualAccountObject, { nullable: true })
   async virtualAccount(@Root() event: Event, @Ctx() context: RequestContext): Promise<VirtualAccount | null> {
     if (event.virtualAccountId === null) return null;
-    const va = await context.loaders.virtualAccount.load(event.virtualAccountId);
-    return va && context.access.can("virtualAccounts:read", va) ? va : null;
+    return context.seen("VirtualAccount", await context.loaders.virtualAccount.load(event.virtualAccountId));
   }
 }

@@ -5,7 +5,6 @@ import { LicenseStatus, licenseStatus } from "../src/licenses/expiry";
 import { Alert } from "../src/licenses/alerts";
 import { LicensePool } from "../src/licenses/pools";
 import { smartAccountAlerts, usageSummary, UsageSummaryEntry, virtualAccountAlerts } from "../src/licenses/queries";
-import { OrderService } from "../src/orders/order.service";
 import { Connection, pageRequest } from "../src/paging";
 import { NodeResolver } from "./node-resolver";
 import { PageArgs } from "./types/inputs";
@@ -118,8 +117,7 @@ export class LicenseResolver extends NodeResolver("License", LicenseObject) {
   @FieldResolver(() => OrderObject, { nullable: true, description: "Null where the viewer cannot see orders." })
   async order(@Root() license: License, @Ctx() context: RequestContext): Promise<Order | null> {
     if (license.orderId === null) return null;
-    const order = await context.loaders.order.load(license.orderId);
-    return order && OrderService.visible(context.access, order) ? order : null;
+    return context.seen("Order", await context.loaders.order.load(license.orderId));
   }
 
   @Mutation(() => TransferLicensesPayload)

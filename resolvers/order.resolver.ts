@@ -74,6 +74,6 @@ export class OrderLineResolver {
     const va = line.virtualAccountId === null
       ? await context.loaders.defaultVirtualAccount.load((await context.loaders.order.load(line.orderId))?.smartAccountId ?? 0)
       : await context.loaders.virtualAccount.load(line.virtualAccountId);
-    return va && context.access.can("virtualAccounts:read", va) ? va : null;
+    return context.seen("VirtualAccount", va);
   }
 }

@@ -20,8 +20,7 @@ export class RoleAssignmentResolver extends NodeResolver("RoleAssignment", RoleA
   @FieldResolver(() => VirtualAccountObject, { nullable: true, description: "Set for Virtual Account roles." })
   async virtualAccount(@Root() assignment: RoleAssignment, @Ctx() context: RequestContext): Promise<VirtualAccount | null> {
     if (assignment.virtualAccountId === null) return null;
-    const va = await context.loaders.virtualAccount.load(assignment.virtualAccountId);
-    return va && context.access.can("virtualAccounts:read", va) ? va : null;
+    return context.seen("VirtualAccount", await context.loaders.virtualAccount.load(assignment.virtualAccountId));
   }
 
   @Mutation(() => RoleAssignmentObject)

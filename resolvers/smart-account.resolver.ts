@@ -23,8 +23,7 @@ export class SmartAccountResolver extends NodeResolver("SmartAccount", SmartAcco
 
   @FieldResolver(() => VirtualAccountObject, { nullable: true, description: "The default Virtual Account, where the viewer can see it." })
   async defaultVirtualAccount(@Root() account: SmartAccount, @Ctx() context: RequestContext): Promise<VirtualAccount | null> {
-    const va = await context.loaders.defaultVirtualAccount.load(account.id);
-    return va && context.access.can("virtualAccounts:read", va) ? va : null;
+    return context.seen("VirtualAccount", await context.loaders.defaultVirtualAccount.load(account.id));
   }
 
   @FieldResolver(() => VirtualAccountConnection, {

@@ -22,8 +22,7 @@ export class VirtualAccountResolver extends NodeResolver("VirtualAccount", Virtu
   @FieldResolver(() => VirtualAccountObject, { nullable: true, description: "Null at the top level, and where the viewer cannot see the parent." })
   async parent(@Root() va: VirtualAccount, @Ctx() context: RequestContext): Promise<VirtualAccount | null> {
     if (va.parentId === null) return null;
-    const parent = await context.loaders.virtualAccount.load(va.parentId);
-    return parent && context.access.can("virtualAccounts:read", parent) ? parent : null;
+    return context.seen("VirtualAccount", await context.loaders.virtualAccount.load(va.parentId));
   }
 
   @FieldResolver(() => VirtualAccountConnection)

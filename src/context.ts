@@ -1,4 +1,7 @@
+import type { DeviceSecretAttempts } from "./actor";
 import { Access } from "./auth/access";
+import { Guard, Kind, Kinds } from "./auth/guard";
+import { reloadAccess } from "./auth/viewer";
 import { Clock } from "./clock";
 import { Database } from "./db/database";
 import { QueryStats } from "./db/query-stats";
@@ -7,56 +10,78 @@ import type { RequestLog } from "./logging";
 import { createLoaders, Loaders } from "./loaders";
 import type { Services } from "./services";
 
-/**
- * Everything one request needs, built once per request: the viewer and their access, the
- * per-request loaders, and the process-wide database, clock and services.
- */
-export interface RequestContext {
-  access: Access;
-  /** Why the bearer token was refused, if one was sent and refused (R1). */
-  authError: UnauthenticatedError | null;
-  db: Database;
-  clock: Clock;
-  services: Services;
-  loaders: Loaders;
-  stats: QueryStats;
-  /** Who pays for this request (R31): `user:<id>` for a bearer token, `address:<ip>` otherwise. */
-  principal: string;
-  /** R31: failed device secrets are counted per client address; the device service asks before and tells after. */
-  deviceSecrets: DeviceSecretAttempts;
-  /** This request's log line and child logger (R32); set by the HTTP layer. */
-  log?: RequestLog;
-  /** Set once a device has authenticated with its token or credential in this request (R24, R25). */
-  device: { productInstanceId: number } | null;
-}
-
-/** R31: the device-secret guard of one request's client address. */
-export interface DeviceSecretAttempts {
-  /** Throws RATE_LIMITED while the address has used up its failed attempts. */
-  admit(): Promise<void>;
-  /** Counts one failed registration token or device credential. */
-  failed(): Promise<void>;
-}
+export type { DeviceSecretAttempts } from "./actor";
+export { viewerOf } from "./actor";
 
 const UNGUARDED: DeviceSecretAttempts = { admit: async () => undefined, failed: async () => undefined };
 
-export function createContext(
-  base: { db: Database; clock: Clock; services: Services },
-  access: Access,
-  authError: UnauthenticatedError | null,
-  stats = new QueryStats(),
-  client: { address: string; deviceSecrets?: DeviceSecretAttempts } = { address: "unknown" },
-): RequestContext {
-  const principal = access.viewer ? `user:${access.viewer.id}` : `address:${client.address}`;
-  const deviceSecrets = client.deviceSecrets ?? UNGUARDED;
-  const context = { ...base, access, authError, stats, principal, deviceSecrets, device: null } as RequestContext;
-  context.loaders = createLoaders(context);
-  return context;
+/** What a write may replace during the request: the viewer's access and the loaders built on it. */
+interface Current {
+  access: Access;
+  loaders: Loaders;
 }
 
-/** The viewer of an authenticated request; the shield has already refused anonymous ones. */
-export function viewerOf(context: RequestContext) {
-  const viewer = context.access.viewer;
-  if (!viewer) throw context.authError ?? new UnauthenticatedError();
-  return viewer;
+/**
+ * Everything one request needs, built once per request: the viewer and their access, the guard, the
+ * per-request loaders, and the process-wide database, clock and services. A class, so that copies of
+ * it (Apollo clones the context value per operation) share the one current Access and loaders.
+ */
+export class RequestContext {
+  readonly db: Database;
+  readonly clock: Clock;
+  readonly services: Services;
+  readonly stats: QueryStats;
+  /** Why the bearer token was refused, if one was sent and refused (R1). */
+  readonly authError: UnauthenticatedError | null;
+  /** Who pays for this request (R31): `user:<id>` for a bearer token, `address:<ip>` otherwise. */
+  readonly principal: string;
+  /** R31: failed device secrets are counted per client address; the device service asks before and tells after. */
+  readonly deviceSecrets: DeviceSecretAttempts;
+  readonly guard: Guard;
+  /** This request's log line and child logger (R32); set by the HTTP layer. */
+  log?: RequestLog;
+  private readonly current: Current;
+
+  constructor(
+    base: { db: Database; clock: Clock; services: Services },
+    access: Access,
+    authError: UnauthenticatedError | null,
+    stats = new QueryStats(),
+    client: { address: string; deviceSecrets?: DeviceSecretAttempts } = { address: "unknown" },
+  ) {
+    this.db = base.db;
+    this.clock = base.clock;
+    this.services = base.services;
+    this.stats = stats;
+    this.authError = authError;
+    this.principal = access.viewer ? `user:${access.viewer.id}` : `address:${client.address}`;
+    this.deviceSecrets = client.deviceSecrets ?? UNGUARDED;
+    const current: Current = { access, loaders: createLoaders({ db: base.db, access, clock: base.clock }) };
+    this.current = current;
+    this.guard = new Guard(base.db, () => current.access);
+  }
+
+  get access(): Access {
+    return this.current.access;
+  }
+
+  get loaders(): Loaders {
+    return this.current.loaders;
+  }
+
+  /** Reads (R4): the object if the viewer may see it, else null, by the guard's one definition per kind. */
+  seen<K extends Kind>(kind: K, object: Kinds[K] | null | undefined): Promise<Kinds[K] | null> {
+    return this.guard.visibleOrNull(kind, object, (id) => this.loaders.virtualAccount.load(id));
+  }
+
+  async accessChanged(): Promise<void> {
+    const access = await reloadAccess(this.db, this.current.access);
+    this.current.access = access;
+    // What the loaders hold was read before the write and scoped by the old access: start afresh.
+    this.current.loaders = createLoaders({ db: this.db, access, clock: this.clock });
+  }
+}
+
+export function createContext(...args: ConstructorParameters<typeof RequestContext>): RequestContext {
+  return new RequestContext(...args);
 }

@@ -1,6 +1,6 @@
 import { Product, User } from "../entities";
 import { accountLoaders } from "./accounts/loaders";
-import { RequestContext } from "./context";
+import type { Scope } from "./actor";
 import { byIdLoader } from "./db/loader-kit";
 import { deviceLoaders } from "./devices/loaders";
 import { eventLoaders } from "./events/loaders";
@@ -9,7 +9,7 @@ import { orderLoaders } from "./orders/loaders";
 import { roleLoaders } from "./roles/loaders";
 
 /** Every per-request DataLoader, one family per domain folder. */
-export function createLoaders(context: RequestContext) {
+export function createLoaders(context: Scope) {
   return {
     user: byIdLoader(context.db, User),
     product: byIdLoader(context.db, Product),

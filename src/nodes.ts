@@ -1,95 +1,44 @@
-import { Event } from "../entities";
-import { SmartAccountService } from "./accounts/smart-account.service";
-import { RequestContext } from "./context";
+import { userVisible } from "./auth/guard";
+import type { RequestContext } from "./context";
 import { parseGlobalId } from "./ids";
-import { OrderService } from "./orders/order.service";
-import { AccessRequestService } from "./roles/access-request.service";
-import { RoleService } from "./roles/role.service";
 
 /**
- * `node(id:)`: the object behind a global id if it exists and the viewer may see it, else null (R4, R5).
- * Every kind's visibility rule is the same one its lists and mutations use.
+ * `node(id:)` and `nodes(ids:)`: the object behind a global id if it exists and the viewer may see it,
+ * else null (R4, R5), by the guard's one definition per kind. Every lookup goes through the request's
+ * loaders, so `nodes` of 1 or 500 ids of a kind costs the same statements.
  */
 export async function loadNode(context: RequestContext, globalId: string): Promise<object | null> {
   const parsed = parseGlobalId(globalId);
   if (!parsed) return null;
-  const { loaders, access } = context;
+  const { loaders } = context;
   switch (parsed.type) {
-    case "SmartAccount": {
-      const account = await loaders.smartAccount.load(parsed.id);
-      return SmartAccountService.visible(access, account) ? account : null;
-    }
-    case "VirtualAccount": {
-      const va = await loaders.virtualAccount.load(parsed.id);
-      return va && access.can("virtualAccounts:read", va) ? va : null;
-    }
-    case "RoleAssignment": {
-      const assignment = await loaders.roleAssignment.load(parsed.id);
-      return assignment && RoleService.visible(access, assignment, await pathOf(context, assignment)) ? assignment : null;
-    }
-    case "AccessRequest": {
-      const request = await loaders.accessRequest.load(parsed.id);
-      return request && AccessRequestService.visible(access, request) ? request : null;
-    }
-    case "Event": {
-      const event = await loaders.event.load(parsed.id);
-      return event && (await eventVisible(context, event)) ? event : null;
-    }
+    case "SmartAccount":
+      return context.seen("SmartAccount", await loaders.smartAccount.load(parsed.id));
+    case "VirtualAccount":
+      return context.seen("VirtualAccount", await loaders.virtualAccount.load(parsed.id));
+    case "RoleAssignment":
+      return context.seen("RoleAssignment", await loaders.roleAssignment.load(parsed.id));
+    case "AccessRequest":
+      return context.seen("AccessRequest", await loaders.accessRequest.load(parsed.id));
+    case "Event":
+      return context.seen("Event", await loaders.event.load(parsed.id));
+    case "License":
+      return context.seen("License", await loaders.license.load(parsed.id));
+    case "Order":
+      return context.seen("Order", await loaders.order.load(parsed.id));
+    case "ProductInstance":
+      return context.seen("ProductInstance", await loaders.productInstance.load(parsed.id));
+    case "RegistrationToken":
+      return context.seen("RegistrationToken", await loaders.registrationToken.load(parsed.id));
+    case "Product":
+      return context.seen("Product", await loaders.product.load(parsed.id));
     case "User": {
       const user = await loaders.user.load(parsed.id);
-      return user && (await userVisible(context, user.id)) ? user : null;
+      if (!user) return null;
+      if (context.access.viewer?.id === user.id) return user;
+      return userVisible(context.access, user.id, await loaders.userPlaces.load(user.id)) ? user : null;
     }
-    case "License": {
-      const license = await loaders.license.load(parsed.id);
-      const va = license ? await loaders.virtualAccount.load(license.virtualAccountId) : null;
-      return license && va && access.can("licenses:read", va) ? license : null;
-    }
-    case "Order": {
-      const order = await loaders.order.load(parsed.id);
-      return order && OrderService.visible(access, order) ? order : null;
-    }
-    case "ProductInstance": {
-      const device = await loaders.productInstance.load(parsed.id);
-      const va = device ? await loaders.virtualAccount.load(device.virtualAccountId) : null;
-      return device && va && access.can("licenses:read", va) ? device : null;
-    }
-    case "RegistrationToken": {
-      const token = await loaders.registrationToken.load(parsed.id);
-      const va = token ? await loaders.virtualAccount.load(token.virtualAccountId) : null;
-      return token && va && access.can("licenses:read", va) ? token : null;
-    }
-    case "Product":
-      return loaders.product.load(parsed.id);
     default:
       return null;
   }
 }
-
-async function pathOf(context: RequestContext, item: { virtualAccountId: number | null }): Promise<string | null> {
-  if (item.virtualAccountId === null) return null;
-  return (await context.loaders.virtualAccount.load(item.virtualAccountId))?.path ?? null;
-}
-
-async function eventVisible(context: RequestContext, event: Event): Promise<boolean> {
-  if (event.smartAccountId === null) return false;
-  return context.access.can("events:read", { smartAccountId: event.smartAccountId, path: await pathOf(context, event) });
-}
-
-/** A user is visible to themself and wherever one of their role assignments or access requests is. */
-async function userVisible(context: RequestContext, userId: number): Promise<boolean> {
-  const { access, db } = context;
-  if (access.viewer?.id === userId) return true;
-  const assignments: { smart_account_id: number; path: string | null }[] = await db.dataSource.query(
-    "SELECT ra.smart_account_id, va.path FROM role_assignments ra LEFT JOIN virtual_accounts va ON va.id = ra.virtual_account_id WHERE ra.user_id = ?",
-    [userId],
-  );
-  if (assignments.some((row) => access.can("roles:read", { smartAccountId: Number(row.smart_account_id), path: row.path }))) {
-    return true;
-  }
-  const requests: { smart_account_id: number }[] = await db.dataSource.query(
-    "SELECT DISTINCT smart_account_id FROM access_requests WHERE user_id = ?",
-    [userId],
-  );
-  return requests.some((row) => access.can("accessRequests:manage", { smartAccountId: Number(row.smart_account_id) }));
-}
-

@@ -1,6 +1,6 @@
 import { In } from "typeorm";
 import { SmartAccount, VirtualAccount } from "../../entities";
-import { RequestContext } from "../context";
+import type { Scope } from "../actor";
 import { byColumnLoader, byIdLoader, pagedLoader } from "../db/loader-kit";
 import { SortKey } from "../db/windowed";
 
@@ -8,7 +8,7 @@ import { SortKey } from "../db/windowed";
 export const VIRTUAL_ACCOUNT_ORDER: SortKey[] = [{ column: "va.path", property: "path" }];
 
 /** Per-request loaders for Smart Accounts and the Virtual Account tree; every list is scoped in SQL. */
-export function accountLoaders(context: RequestContext) {
+export function accountLoaders(context: Scope) {
   const { db, access } = context;
   return {
     smartAccount: byIdLoader(db, SmartAccount),

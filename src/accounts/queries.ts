@@ -22,8 +22,7 @@ function byNameThenId(a: unknown[], b: unknown[]): number {
   return 0;
 }
 
-/** smartAccount(domain:): exact, case-insensitive; null unless the viewer holds a role in it (R4). */
+/** smartAccount(domain:): exact, case-insensitive; null unless the viewer may see it, as `node` says (R4, R9). */
 export async function smartAccountByDomain(context: RequestContext, domain: string): Promise<SmartAccount | null> {
-  const account = await context.db.manager.findOneBy(SmartAccount, { domain: domain.trim().toLowerCase() });
-  return account && context.access.canSeeAccount(account.id) ? account : null;
+  return context.seen("SmartAccount", await context.db.manager.findOneBy(SmartAccount, { domain: domain.trim().toLowerCase() }));
 }

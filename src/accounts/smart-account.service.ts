@@ -7,10 +7,10 @@ import {
   SmartAccountType,
   VirtualAccount,
 } from "../../entities";
-import { Access } from "../auth/access";
 import { Clock } from "../clock";
-import { RequestContext, viewerOf } from "../context";
-import { ConflictError, ForbiddenError, InputError, NotFoundError } from "../errors";
+import { Actor, viewerOf } from "../actor";
+import { capabilityOf } from "../auth/mutations";
+import { ConflictError, InputError } from "../errors";
 import { EventService } from "../events/event.service";
 import { fromGlobalId } from "../ids";
 import * as input from "../input";
@@ -41,19 +41,8 @@ export class SmartAccountService {
     this.activationHooks.push(hook);
   }
 
-  /** R4: the account as the viewer may see it, or NOT_FOUND. Prefixed domains show to the parent's admins (R9). */
-  static visible(access: Access, account: SmartAccount | null): account is SmartAccount {
-    if (!account) return false;
-    if (access.canSeeAccount(account.id)) return true;
-    return (
-      account.awaitingDomainApproval &&
-      account.domainParentId !== null &&
-      access.hasRole(account.domainParentId, Role.SMART_ACCOUNT_ADMIN)
-    );
-  }
-
   /** R7, R8, R9, R11: a PENDING account with its Default Virtual Account; the approver gets SMART_ACCOUNT_APPROVER. */
-  async request(context: RequestContext, raw: RequestSmartAccountInput): Promise<SmartAccount> {
+  async request(context: Actor, raw: RequestSmartAccountInput): Promise<SmartAccount> {
     const viewer = viewerOf(context);
     const name = input.name(raw.name, "input.name");
     const approverEmail = input.email(raw.approverEmail, "input.approverEmail");
@@ -72,7 +61,7 @@ export class SmartAccountService {
       }
     }
 
-    return context.db.transaction(async (manager) => {
+    const requested = await context.db.transaction(async (manager) => {
       if (await manager.existsBy(SmartAccount, { domain })) {
         throw new ConflictError(`A Smart Account with the domain ${domain} already exists.`);
       }
@@ -111,25 +100,30 @@ export class SmartAccountService {
         actorId: viewer.id,
         smartAccountId: account.id,
       });
-      return account;
+      return { account, approverId: approver.id };
     });
+    // R4: requesting as one's own approver shows the approver role and the default Virtual Account.
+    if (requested.approverId === viewer.id) await context.accessChanged();
+    return requested.account;
   }
 
   /** R9: an admin of the nearest parent domain's account lets a prefixed domain be activated. */
-  async approveDomainPrefix(context: RequestContext, smartAccountId: string): Promise<SmartAccount> {
+  async approveDomainPrefix(context: Actor, smartAccountId: string): Promise<SmartAccount> {
     const viewer = viewerOf(context);
     const id = fromGlobalId("SmartAccount", smartAccountId, "smartAccountId");
     return context.db.transaction(async (manager) => {
       // The parent's admins keep seeing it here once approved, so approving twice is a CONFLICT, not NOT_FOUND.
-      const account = await this.lock(context, manager, id, (found) =>
-        found.domainParentId !== null && context.access.hasRole(found.domainParentId, Role.SMART_ACCOUNT_ADMIN),
-      );
+      const needs = capabilityOf("approveDomainPrefix");
+      const { object: account } = await context.guard.reach(manager, "SmartAccount", id, {
+        field: "smartAccountId",
+        // Approved already, it stays in sight of its approvers, to be told so (CONFLICT, not NOT_FOUND).
+        alsoVisible: (found) => found.domainParentId !== null && context.access.can(needs, { smartAccountId: found.domainParentId }),
+      });
       if (!account.awaitingDomainApproval || account.domainParentId === null) {
         throw new ConflictError(`${account.domain} is not awaiting domain approval.`);
       }
-      if (!context.access.can("domainPrefix:approve", { smartAccountId: account.domainParentId })) {
-        throw new ForbiddenError("Only an admin of the parent domain's Smart Account may approve this domain.");
-      }
+      // The capability is held on the parent domain's account, not on the prefixed one (R9).
+      context.guard.assert(needs, { smartAccountId: account.domainParentId });
       account.awaitingDomainApproval = false;
       await manager.update(SmartAccount, { id }, { awaitingDomainApproval: false });
       await this.events.record(manager, {
@@ -143,14 +137,14 @@ export class SmartAccountService {
   }
 
   /** R10: the approver activates once; they become SMART_ACCOUNT_ADMIN and pending orders are fulfilled. */
-  async activate(context: RequestContext, smartAccountId: string): Promise<SmartAccount> {
+  async activate(context: Actor, smartAccountId: string): Promise<SmartAccount> {
     const viewer = viewerOf(context);
     const id = fromGlobalId("SmartAccount", smartAccountId, "smartAccountId");
-    return context.db.transaction(async (manager) => {
-      const account = await this.lock(context, manager, id);
-      if (!context.access.can("smartAccount:activate", { smartAccountId: id })) {
-        throw new ForbiddenError("Only the Smart Account's approver may activate it.");
-      }
+    const activated = await context.db.transaction(async (manager) => {
+      const { object: account } = await context.guard.reach(manager, "SmartAccount", id, {
+        needs: capabilityOf("activateSmartAccount"),
+        field: "smartAccountId",
+      });
       if (account.status !== SmartAccountStatus.PENDING) throw new ConflictError(`${account.domain} is already active.`);
       if (account.awaitingDomainApproval) {
         throw new ConflictError(`${account.domain} awaits approval by the admins of its parent domain.`);
@@ -182,18 +176,21 @@ export class SmartAccountService {
       });
       return account;
     });
+    // R4: the payload, and the rest of the document, see the new SMART_ACCOUNT_ADMIN role.
+    await context.accessChanged();
+    return activated;
   }
 
   /** Renames the account (approvers and admins, §5). */
-  async update(context: RequestContext, raw: { smartAccountId: string; name: string }): Promise<SmartAccount> {
+  async update(context: Actor, raw: { smartAccountId: string; name: string }): Promise<SmartAccount> {
     const viewer = viewerOf(context);
     const id = fromGlobalId("SmartAccount", raw.smartAccountId, "input.smartAccountId");
     const name = input.name(raw.name, "input.name");
     return context.db.transaction(async (manager) => {
-      const account = await this.lock(context, manager, id);
-      if (!context.access.can("smartAccount:update", { smartAccountId: id })) {
-        throw new ForbiddenError("Only the Smart Account's approvers and admins may update it.");
-      }
+      const { object: account } = await context.guard.reach(manager, "SmartAccount", id, {
+        needs: capabilityOf("updateSmartAccount"),
+        field: "input.smartAccountId",
+      });
       const previous = account.name;
       account.name = name;
       await manager.update(SmartAccount, { id }, { name });
@@ -205,22 +202,6 @@ export class SmartAccountService {
       });
       return account;
     });
-  }
-
-  /** Loads an account under lock for a write, NOT_FOUND unless the viewer can see it (R4). */
-  async lock(
-    context: RequestContext,
-    manager: EntityManager,
-    id: number,
-    alsoVisible: (account: SmartAccount) => boolean = () => false,
-  ): Promise<SmartAccount> {
-    const account = await context.db
-      .forUpdate(manager.createQueryBuilder(SmartAccount, "sa").where("sa.id = :id", { id }))
-      .getOne();
-    if (!account || !(SmartAccountService.visible(context.access, account) || alsoVisible(account))) {
-      throw new NotFoundError("Smart Account");
-    }
-    return account;
   }
 
   private async createDefaultVirtualAccount(manager: EntityManager, account: SmartAccount): Promise<VirtualAccount> {

@@ -1,12 +1,12 @@
 import { EntityManager, QueryFailedError } from "typeorm";
 import { License, ProductInstance, SmartAccount, SmartAccountType, VirtualAccount } from "../../entities";
 import { Clock } from "../clock";
-import { RequestContext, viewerOf } from "../context";
-import { ConflictError, ForbiddenError, InputError, NotFoundError } from "../errors";
+import { Actor, viewerOf } from "../actor";
+import { capabilityOf, MutationName } from "../auth/mutations";
+import { ConflictError, InputError } from "../errors";
 import { EventService } from "../events/event.service";
 import { fromGlobalId } from "../ids";
 import * as input from "../input";
-import { SmartAccountService } from "./smart-account.service";
 import { childPath, isUnder, MAX_DEPTH, siblingKey } from "./tree";
 
 export interface CreateVirtualAccountInput {
@@ -31,7 +31,7 @@ export class VirtualAccountService {
     private readonly events: EventService,
   ) {}
 
-  async create(context: RequestContext, raw: CreateVirtualAccountInput): Promise<VirtualAccount> {
+  async create(context: Actor, raw: CreateVirtualAccountInput): Promise<VirtualAccount> {
     const viewer = viewerOf(context);
     const accountId = fromGlobalId("SmartAccount", raw.smartAccountId, "input.smartAccountId");
     const parentId = raw.parentId == null ? null : fromGlobalId("VirtualAccount", raw.parentId, "input.parentId");
@@ -41,7 +41,7 @@ export class VirtualAccountService {
     return context.db.transaction(async (manager) => {
       // R4: a parent the viewer cannot see is NOT_FOUND before any FORBIDDEN (same lock order as update: VA, then account).
       const parent = parentId === null ? null : await this.findVisible(context, manager, parentId, "input.parentId");
-      const account = await this.lockAccount(context, manager, accountId);
+      const account = await this.lockAccount(context, manager, accountId, "createVirtualAccount");
       if (account.type === SmartAccountType.LIMITED_USE) {
         throw new InputError("input.smartAccountId", "A LIMITED_USE Smart Account has only its default Virtual Account.");
       }
@@ -76,7 +76,7 @@ export class VirtualAccountService {
     });
   }
 
-  async update(context: RequestContext, raw: UpdateVirtualAccountInput): Promise<VirtualAccount> {
+  async update(context: Actor, raw: UpdateVirtualAccountInput): Promise<VirtualAccount> {
     const viewer = viewerOf(context);
     const id = fromGlobalId("VirtualAccount", raw.id, "input.id");
     const newParentId = raw.parentId == null ? null : fromGlobalId("VirtualAccount", raw.parentId, "input.parentId");
@@ -90,13 +90,13 @@ export class VirtualAccountService {
       throw new InputError("input", "Nothing to update: give a name, a description, parentId or toTopLevel.");
     }
 
-    return context.db.transaction(async (manager) => {
-      const va = await this.findVisible(context, manager, id, "input.id", true);
-      await this.lockAccount(context, manager, va.smartAccountId);
+    const updated = await context.db.transaction(async (manager) => {
+      const va = await this.findVisible(context, manager, id, "input.id", "updateVirtualAccount");
+      await this.lockAccount(context, manager, va.smartAccountId, "updateVirtualAccount");
       const changes: string[] = [];
 
       if (moving) {
-        const target = newParentId === null ? null : await this.findVisible(context, manager, newParentId, "input.parentId", true);
+        const target = newParentId === null ? null : await this.findVisible(context, manager, newParentId, "input.parentId", "updateVirtualAccount");
         if (target && target.smartAccountId !== va.smartAccountId) {
           throw new InputError("input.parentId", "A Virtual Account moves only within its Smart Account.");
         }
@@ -155,15 +155,18 @@ export class VirtualAccountService {
       });
       return va;
     });
+    // A move rewrites the paths under it, the viewer's own Virtual Account roles' reach with them (R4).
+    if (moving) await context.accessChanged();
+    return updated;
   }
 
   /** R11, R12: only childless, licence-less, device-less, non-default Virtual Accounts; tokens go with it. */
-  async delete(context: RequestContext, globalId: string): Promise<string> {
+  async delete(context: Actor, globalId: string): Promise<string> {
     const viewer = viewerOf(context);
     const id = fromGlobalId("VirtualAccount", globalId, "id");
-    return context.db.transaction(async (manager) => {
-      const va = await this.findVisible(context, manager, id, "id", true);
-      await this.lockAccount(context, manager, va.smartAccountId);
+    const deleted = await context.db.transaction(async (manager) => {
+      const va = await this.findVisible(context, manager, id, "id", "deleteVirtualAccount");
+      await this.lockAccount(context, manager, va.smartAccountId, "deleteVirtualAccount");
       if (va.isDefault) throw new ConflictError("The default Virtual Account cannot be deleted.");
       if (await manager.existsBy(VirtualAccount, { parentId: va.id })) {
         throw new ConflictError(`"${va.name}" still has Virtual Accounts under it.`);
@@ -184,36 +187,24 @@ export class VirtualAccountService {
       });
       return globalId;
     });
+    // Role assignments on it went with it, the viewer's own too (R4).
+    await context.accessChanged();
+    return deleted;
   }
 
-  /** A Virtual Account the viewer can see (else NOT_FOUND), and, for writes, may restructure (else FORBIDDEN). */
-  private async findVisible(
-    context: RequestContext,
-    manager: EntityManager,
-    id: number,
-    field: string,
-    write = false,
-  ): Promise<VirtualAccount> {
-    const va = await context.db
-      .forUpdate(manager.createQueryBuilder(VirtualAccount, "va").where("va.id = :id", { id }))
-      .getOne();
-    if (!va || !context.access.can("virtualAccounts:read", va)) throw new NotFoundError(`Virtual Account (${field})`);
-    if (write && !context.access.can("virtualAccounts:write", va)) {
-      throw new ForbiddenError("Only the Smart Account's admins may change its Virtual Accounts.");
-    }
-    return va;
+  /**
+   * A Virtual Account under lock, through the guard: NOT_FOUND unless the viewer sees it; for a write,
+   * FORBIDDEN unless the mutation's capability reaches it. A parent named at creation need only be seen:
+   * the account lock then judges the write.
+   */
+  private async findVisible(context: Actor, manager: EntityManager, id: number, field: string, mutation?: MutationName): Promise<VirtualAccount> {
+    const needs = mutation ? capabilityOf(mutation) : undefined;
+    return (await context.guard.reach(manager, "VirtualAccount", id, { field, needs })).object;
   }
 
   /** Locks the Smart Account row: tree changes of one account are serialised (moves cannot cross). */
-  private async lockAccount(context: RequestContext, manager: EntityManager, accountId: number): Promise<SmartAccount> {
-    const account = await context.db
-      .forUpdate(manager.createQueryBuilder(SmartAccount, "sa").where("sa.id = :accountId", { accountId }))
-      .getOne();
-    if (!SmartAccountService.visible(context.access, account)) throw new NotFoundError("Smart Account");
-    if (!context.access.can("virtualAccounts:write", { smartAccountId: accountId })) {
-      throw new ForbiddenError("Only the Smart Account's admins may change its Virtual Accounts.");
-    }
-    return account;
+  private async lockAccount(context: Actor, manager: EntityManager, accountId: number, mutation: MutationName): Promise<SmartAccount> {
+    return (await context.guard.reach(manager, "SmartAccount", accountId, { field: "input.smartAccountId", needs: capabilityOf(mutation) })).object;
   }
 
   private async assertNameFree(manager: EntityManager, accountId: number, parentId: number | null, name: string, self?: number) {

@@ -1,11 +1,12 @@
 import { allow, and, deny, rule, shield } from "graphql-shield";
 import { GraphQLSchema } from "graphql";
 import { applyMiddleware } from "graphql-middleware";
-import { IRules } from "graphql-shield/typings/types";
+import { IRuleFieldMap, IRules } from "graphql-shield/typings/types";
 import { ProductInstance, SmartAccount, VirtualAccount } from "../../entities";
 import { RequestContext } from "../context";
 import { ForbiddenError, UnauthenticatedError } from "../errors";
-import { Capability, ServiceScope } from "./capabilities";
+import { Capability } from "./capabilities";
+import { MutationRule, MUTATIONS } from "./mutations";
 
 /** R1: every operation needs a valid token (the device mutations of R24/R25 carry their own credential). */
 const isAuthenticated = rule({ cache: "contextual" })((_parent, _args, context: RequestContext) =>
@@ -37,18 +38,35 @@ const onVirtualAccount = memo((capability) =>
 
 /** A user may read a device where they may see devices (its Virtual Account in their licenses:read reach). */
 const canSeeDevice = rule({ cache: "no_cache" })(async (device: ProductInstance, _args, context: RequestContext) => {
-  if (!context.access.authenticated) {
-    return context.device ? new ForbiddenError("A device may read only its own instance's R24 fields.") : (context.authError ?? new UnauthenticatedError());
-  }
-  const va = await context.loaders.virtualAccount.load(device.virtualAccountId);
-  return va && context.access.can("licenses:read", va) ? true : new ForbiddenError("You may not see this product instance.");
+  // An anonymous caller runs only the device mutations (the operation guard refuses anything else before
+  // execution): this is a device reading its own payload.
+  if (!context.access.authenticated) return new ForbiddenError("A device may read only its own instance's R24 fields.");
+  return (await context.guard.sees("ProductInstance", device, (id) => context.loaders.virtualAccount.load(id)))
+    ? true
+    : new ForbiddenError("You may not see this product instance.");
 });
 
 /** R2: a service scope carried by the token (e.g. catalog:write). */
-const hasScope = (scope: ServiceScope) =>
+const hasScope = memo((scope) =>
   rule(`hasScope:${scope}`, { cache: "contextual" })((_parent, _args, context: RequestContext) =>
-    context.access.hasScope(scope) ? true : new ForbiddenError(`This needs the ${scope} scope.`),
-  );
+    context.access.hasScope(scope) ? true : new ForbiddenError(`This needs a token with the ${scope} scope (an integration's, not a role's).`),
+  ),
+);
+
+/**
+ * The shield's half of the mutation table: what can be judged before the object is loaded. A
+ * capability on an object cannot (R4: an object the viewer cannot see is NOT_FOUND, not FORBIDDEN),
+ * so those mutations need a signed-in caller here and their capability in the service.
+ */
+function mutationRules(): IRuleFieldMap {
+  const rules: IRuleFieldMap = {};
+  for (const [name, entry] of Object.entries(MUTATIONS) as [string, MutationRule][]) {
+    if ("device" in entry) rules[name] = allow; // R24, R25: the device's secret, checked by its service.
+    else if ("scope" in entry && !entry.namesAccount) rules[name] = and(isAuthenticated, hasScope(entry.scope));
+    else rules[name] = isAuthenticated;
+  }
+  return rules;
+}
 
 const connection = (name: string): IRules => ({ [`${name}Connection`]: allow, [`${name}Edge`]: allow });
 
@@ -65,32 +83,8 @@ export const RULES: IRules = {
     smartAccount: isAuthenticated,
     products: isAuthenticated,
   },
-  Mutation: {
-    requestSmartAccount: isAuthenticated,
-    approveDomainPrefix: isAuthenticated,
-    activateSmartAccount: isAuthenticated,
-    updateSmartAccount: isAuthenticated,
-    createVirtualAccount: isAuthenticated,
-    updateVirtualAccount: isAuthenticated,
-    deleteVirtualAccount: isAuthenticated,
-    grantRole: isAuthenticated,
-    revokeRole: isAuthenticated,
-    requestAccess: isAuthenticated,
-    decideAccessRequest: isAuthenticated,
-    upsertProduct: and(isAuthenticated, hasScope(ServiceScope.CATALOG_WRITE)),
-    placeOrder: isAuthenticated,
-    assignOrder: isAuthenticated,
-    transferLicenses: isAuthenticated,
-    convertClassicLicense: isAuthenticated,
-    setLicenseTags: isAuthenticated,
-    createRegistrationToken: isAuthenticated,
-    revokeRegistrationToken: isAuthenticated,
-    // R1, R24, R25: devices authenticate with their token secret or credential, not a bearer token.
-    registerProductInstance: allow,
-    reportUsage: allow,
-    transferProductInstance: isAuthenticated,
-    removeProductInstance: isAuthenticated,
-  },
+  // Every mutation as src/auth/mutations.ts says; its service asserts the same entry on what it locked.
+  Mutation: mutationRules(),
   Viewer: allow,
   User: allow,
   Product: allow,

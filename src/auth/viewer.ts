@@ -51,6 +51,21 @@ export async function loadAccess(db: Database, clock: Clock, claims: Claims): Pr
     await db.manager.update(User, { id: user.id }, { name: claims.name });
     user.name = claims.name;
   }
+  return accessFromRows(db, user, claims.scopes, rows);
+}
+
+/**
+ * R4: the same viewer's Access read again, after a write in this request changed their grants (one
+ * statement, as at authentication). Scopes come from the token and do not change.
+ */
+export async function reloadAccess(db: Database, access: Access): Promise<Access> {
+  if (!access.viewer) return access;
+  const rows = await selectUserWithGrants(db, access.viewer.email);
+  if (!rows.length) return access;
+  return accessFromRows(db, hydrate(db, User, rows[0], "u__"), access.scopes, rows);
+}
+
+function accessFromRows(db: Database, user: User, scopes: ReadonlySet<string>, rows: Record<string, unknown>[]): Access {
   const accounts = new Map<number, SmartAccount>();
   const grants: Grant[] = rows
     .filter((row) => row.ra__id != null)
@@ -65,7 +80,7 @@ export async function loadAccess(db: Database, clock: Clock, claims: Claims): Pr
         assignment,
       };
     });
-  return new Access(user, claims.scopes, grants);
+  return new Access(user, scopes, grants);
 }
 
 function selectUserWithGrants(db: Database, email: string): Promise<Record<string, unknown>[]> {

@@ -9,8 +9,9 @@ import {
   VirtualAccount,
 } from "../../entities";
 import { Clock } from "../clock";
-import { RequestContext, viewerOf } from "../context";
-import { ConflictError, ForbiddenError, InputError, NotFoundError, UnauthenticatedError } from "../errors";
+import { DeviceActor, viewerOf } from "../actor";
+import { capabilityOf, leavingCapabilityOf } from "../auth/mutations";
+import { ConflictError, InputError, UnauthenticatedError } from "../errors";
 import { EventService } from "../events/event.service";
 import { fromGlobalId } from "../ids";
 import * as input from "../input";
@@ -25,7 +26,7 @@ const refused = (reason: RegistrationRefusal, message: string) => new Unauthenti
  * R31: a device secret is tried only while its address has failed fewer than its allowance this minute,
  * and every refused secret (unknown, expired, revoked, used up) counts against that address.
  */
-async function guardedBySecret<T>(context: RequestContext, work: () => Promise<T>): Promise<T> {
+async function guardedBySecret<T>(context: DeviceActor, work: () => Promise<T>): Promise<T> {
   await context.deviceSecrets.admit();
   try {
     return await work();
@@ -79,14 +80,14 @@ export class DeviceService {
    * in another Smart Account is not taken: CONFLICT, and the token is not used.
    */
   async register(
-    context: RequestContext,
+    context: DeviceActor,
     raw: { token: string; pid: string; serialNumber: string; hostname?: string | null },
   ): Promise<{ productInstance: ProductInstance; credential: string }> {
     return guardedBySecret(context, () => this.registerWithToken(context, raw));
   }
 
   private async registerWithToken(
-    context: RequestContext,
+    context: DeviceActor,
     raw: { token: string; pid: string; serialNumber: string; hostname?: string | null },
   ): Promise<{ productInstance: ProductInstance; credential: string }> {
     const pid = identifier(raw.pid, "input.pid");
@@ -141,17 +142,15 @@ export class DeviceService {
       });
       return { productInstance: instance, credential };
     }));
-    // The caller is now this device: it may read its own instance's R24 fields in the payload.
-    context.device = { productInstanceId: result.productInstance.id };
     return result;
   }
 
   /** R25: replaces the device's usage with absolute counts (0–1,000,000 per known SKU); overage is allowed. */
-  async reportUsage(context: RequestContext, raw: { credential: string; usage: { sku: string; count: number }[] }): Promise<ProductInstance> {
+  async reportUsage(context: DeviceActor, raw: { credential: string; usage: { sku: string; count: number }[] }): Promise<ProductInstance> {
     return guardedBySecret(context, () => this.reportWithCredential(context, raw));
   }
 
-  private async reportWithCredential(context: RequestContext, raw: { credential: string; usage: { sku: string; count: number }[] }): Promise<ProductInstance> {
+  private async reportWithCredential(context: DeviceActor, raw: { credential: string; usage: { sku: string; count: number }[] }): Promise<ProductInstance> {
     if (!wellFormed(raw.credential, "dev")) throw refused("UNKNOWN", "The device credential is not known.");
     const presented = hashSecret(raw.credential);
     if (raw.usage.length > 1000) throw new InputError("input.usage", "At most 1000 usage lines.");
@@ -195,7 +194,6 @@ export class DeviceService {
       });
       return device;
     });
-    context.device = { productInstanceId: instance.id };
     return instance;
   }
 
@@ -203,17 +201,17 @@ export class DeviceService {
    * R26: moves the device, with its usage, between Virtual Accounts the caller manages; out of its Smart
    * Account only with an account-wide role there (`licenses:moveOut`, as R19).
    */
-  async transfer(context: RequestContext, raw: { id: string; toVirtualAccountId: string }): Promise<ProductInstance> {
+  async transfer(context: DeviceActor, raw: { id: string; toVirtualAccountId: string }): Promise<ProductInstance> {
     const viewer = viewerOf(context);
     const id = fromGlobalId("ProductInstance", raw.id, "input.id");
     const toId = fromGlobalId("VirtualAccount", raw.toVirtualAccountId, "input.toVirtualAccountId");
     return context.db.transaction(async (manager) => {
-      const { device, va: from } = await this.manageable(context, manager, id);
-      const to = await manager.findOneBy(VirtualAccount, { id: toId });
-      if (!to || !context.access.can("virtualAccounts:read", to)) throw new NotFoundError("Virtual Account (input.toVirtualAccountId)");
-      if (!context.access.can("licenses:manage", to)) throw new ForbiddenError(`You may not manage devices in "${to.name}".`);
-      if (to.smartAccountId !== from.smartAccountId && !context.access.can("licenses:moveOut", { smartAccountId: from.smartAccountId })) {
-        throw new ForbiddenError("Moving a device out of a Smart Account needs SMART_ACCOUNT_ADMIN or SMART_ACCOUNT_USER on it.");
+      const needs = capabilityOf("transferProductInstance");
+      const { object: device, place } = await context.guard.reach(manager, "ProductInstance", id, { needs, field: "input.id" });
+      const from = place.virtualAccount as VirtualAccount;
+      const { object: to } = await context.guard.reach(manager, "VirtualAccount", toId, { needs, field: "input.toVirtualAccountId", lock: false });
+      if (to.smartAccountId !== from.smartAccountId) {
+        context.guard.assert(leavingCapabilityOf("transferProductInstance"), { smartAccountId: from.smartAccountId });
       }
       const account = await manager.findOneByOrFail(SmartAccount, { id: to.smartAccountId });
       if (account.type === SmartAccountType.PARTNER_HOLDING) {
@@ -237,11 +235,15 @@ export class DeviceService {
   }
 
   /** R26: deletes the device and releases its usage; licenses keep their dates. */
-  async remove(context: RequestContext, globalId: string): Promise<string> {
+  async remove(context: DeviceActor, globalId: string): Promise<string> {
     const viewer = viewerOf(context);
     const id = fromGlobalId("ProductInstance", globalId, "id");
     return context.db.transaction(async (manager) => {
-      const { device, va } = await this.manageable(context, manager, id);
+      const { object: device, place } = await context.guard.reach(manager, "ProductInstance", id, {
+        needs: capabilityOf("removeProductInstance"),
+        field: "id",
+      });
+      const va = place.virtualAccount as VirtualAccount;
       await manager.delete(LicenseUsage, { productInstanceId: id });
       await manager.delete(ProductInstance, { id });
       await this.events.record(manager, {
@@ -261,7 +263,7 @@ export class DeviceService {
    * gap lock, and two registrations of new devices whose keys fall in one gap then deadlock on their
    * INSERTs. An existing row is locked alone; a new one is left to the unique key (`insertNewDevice`).
    */
-  private async lockRegistered(context: RequestContext, manager: EntityManager, pid: string, serialNumber: string): Promise<ProductInstance | null> {
+  private async lockRegistered(context: DeviceActor, manager: EntityManager, pid: string, serialNumber: string): Promise<ProductInstance | null> {
     const found = await manager
       .createQueryBuilder(ProductInstance, "pi")
       .select("pi.id")
@@ -276,13 +278,6 @@ export class DeviceService {
     return (await manager.findBy(LicenseUsage, { productInstanceId })).map((usage) => usage.productId);
   }
 
-  private async manageable(context: RequestContext, manager: EntityManager, id: number) {
-    const device = await context.db.forUpdate(manager.createQueryBuilder(ProductInstance, "pi").where("pi.id = :id", { id })).getOne();
-    const va = device ? await manager.findOneBy(VirtualAccount, { id: device.virtualAccountId }) : null;
-    if (!device || !va || !context.access.can("licenses:read", va)) throw new NotFoundError("Product instance");
-    if (!context.access.can("licenses:manage", va)) throw new ForbiddenError(`You may not manage devices in "${va.name}".`);
-    return { device, va };
-  }
 }
 
 function identifier(value: string, field: string): string {

@@ -1,13 +1,13 @@
 import { LicenseUsage, Product, ProductInstance, RegistrationToken } from "../../entities";
 import { cached } from "../collections";
-import { RequestContext } from "../context";
+import type { Scope } from "../actor";
 import { byGroupLoader, byIdLoader, oneOf, pagedLoader } from "../db/loader-kit";
 import { hydrate, prefixedColumns, SortKey } from "../db/windowed";
 
 const BY_ID: SortKey[] = [{ column: "pi.id", property: "id" }];
 
 /** Per-request loaders for product instances, their usage and registration tokens. */
-export function deviceLoaders(context: RequestContext) {
+export function deviceLoaders(context: Scope) {
   const { db, access } = context;
   return {
     productInstance: byIdLoader(db, ProductInstance),

@@ -1,8 +1,8 @@
-import { EntityManager } from "typeorm";
 import { RegistrationToken, SmartAccount, SmartAccountType, VirtualAccount } from "../../entities";
 import { Clock } from "../clock";
-import { RequestContext, viewerOf } from "../context";
-import { ConflictError, ForbiddenError, InputError, NotFoundError } from "../errors";
+import { Actor, viewerOf } from "../actor";
+import { capabilityOf } from "../auth/mutations";
+import { ConflictError, InputError } from "../errors";
 import { EventService } from "../events/event.service";
 import { fromGlobalId } from "../ids";
 import * as input from "../input";
@@ -24,14 +24,18 @@ export class RegistrationTokenService {
     private readonly events: EventService,
   ) {}
 
-  async create(context: RequestContext, raw: CreateRegistrationTokenInput): Promise<{ token: RegistrationToken; secret: string }> {
+  async create(context: Actor, raw: CreateRegistrationTokenInput): Promise<{ token: RegistrationToken; secret: string }> {
     const viewer = viewerOf(context);
     const vaId = fromGlobalId("VirtualAccount", raw.virtualAccountId, "input.virtualAccountId");
     const description = input.description(raw.description, "input.description") ?? null;
     const days = input.intInRange(raw.expiresInDays, "input.expiresInDays", 1, 365);
     const maxUses = raw.maxUses == null ? null : input.intInRange(raw.maxUses, "input.maxUses", 1, 1_000_000_000);
     return context.db.transaction(async (manager) => {
-      const va = await this.manageable(context, manager, vaId, "input.virtualAccountId");
+      const { object: va } = await context.guard.reach(manager, "VirtualAccount", vaId, {
+        needs: capabilityOf("createRegistrationToken"),
+        field: "input.virtualAccountId",
+        lock: false,
+      });
       const account = await manager.findOneByOrFail(SmartAccount, { id: va.smartAccountId });
       if (account.type === SmartAccountType.PARTNER_HOLDING) {
         // R17: licenses in a holding account cannot be consumed, so no device may register there.
@@ -66,15 +70,15 @@ export class RegistrationTokenService {
   }
 
   /** R23: a revoked token stays listed with `revokedAt`; revoking twice is a CONFLICT. */
-  async revoke(context: RequestContext, globalId: string): Promise<RegistrationToken> {
+  async revoke(context: Actor, globalId: string): Promise<RegistrationToken> {
     const viewer = viewerOf(context);
     const id = fromGlobalId("RegistrationToken", globalId, "id");
     return context.db.transaction(async (manager) => {
-      const token = await context.db
-        .forUpdate(manager.createQueryBuilder(RegistrationToken, "t").where("t.id = :id", { id }))
-        .getOne();
-      if (!token) throw new NotFoundError("Registration token");
-      const va = await this.manageable(context, manager, token.virtualAccountId, "id", "licenses:read", "Registration token");
+      const { object: token, place } = await context.guard.reach(manager, "RegistrationToken", id, {
+        needs: capabilityOf("revokeRegistrationToken"),
+        field: "id",
+      });
+      const va = place.virtualAccount as VirtualAccount;
       if (token.revokedAt) throw new ConflictError("This registration token is already revoked.");
       token.revokedAt = this.clock.now();
       await manager.update(RegistrationToken, { id }, { revokedAt: token.revokedAt });
@@ -87,23 +91,5 @@ export class RegistrationTokenService {
       });
       return token;
     });
-  }
-
-  /**
-   * The Virtual Account, NOT_FOUND unless the viewer can see the named object (the Virtual Account
-   * itself, or a token in it), FORBIDDEN unless they manage its tokens (R4, §5).
-   */
-  private async manageable(
-    context: RequestContext,
-    manager: EntityManager,
-    vaId: number,
-    field: string,
-    seeing: "virtualAccounts:read" | "licenses:read" = "virtualAccounts:read",
-    what = `Virtual Account (${field})`,
-  ) {
-    const va = await manager.findOneBy(VirtualAccount, { id: vaId });
-    if (!va || !context.access.can(seeing, va)) throw new NotFoundError(what);
-    if (!context.access.can("licenses:manage", va)) throw new ForbiddenError(`You may not manage registration tokens in "${va.name}".`);
-    return va;
   }
 }

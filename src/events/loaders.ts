@@ -1,12 +1,12 @@
 import { Event } from "../../entities";
-import { RequestContext } from "../context";
+import type { Scope } from "../actor";
 import { byIdLoader, pagedLoader } from "../db/loader-kit";
 import { SortKey } from "../db/windowed";
 
 const NEWEST_FIRST: SortKey[] = [{ column: "e.id", property: "id", descending: true }];
 
 /** Per-request loaders for the audit trail (R29), scoped by "see events" (§5). */
-export function eventLoaders(context: RequestContext) {
+export function eventLoaders(context: Scope) {
   const { db, access } = context;
   const scope = () => access.sqlScope("events:read", { account: "e.smart_account_id", path: "va.path" });
   return {

@@ -1,8 +1,10 @@
 import { EntityManager } from "typeorm";
 import { License, LicenseKind, LicenseTag, Product, VirtualAccount } from "../../entities";
 import { Clock } from "../clock";
-import { RequestContext, viewerOf } from "../context";
-import { ConflictError, ForbiddenError, InputError, NotFoundError } from "../errors";
+import { Actor, viewerOf } from "../actor";
+import { virtualAccountPlace as placeOf } from "../auth/guard";
+import { capabilityOf, leavingCapabilityOf } from "../auth/mutations";
+import { ConflictError, InputError } from "../errors";
 import { EventService } from "../events/event.service";
 import { fromGlobalId } from "../ids";
 import * as input from "../input";
@@ -28,7 +30,7 @@ export class LicenseService {
    * source pool's lots; lots are split as needed and keep their dates.
    */
   async transfer(
-    context: RequestContext,
+    context: Actor,
     raw: { fromVirtualAccountId: string; toVirtualAccountId: string; sku: string; quantity: number },
   ): Promise<{ from: VirtualAccount; to: VirtualAccount; quantity: number }> {
     const viewer = viewerOf(context);
@@ -42,15 +44,14 @@ export class LicenseService {
       const locked = await context.db
         .forUpdate(manager.createQueryBuilder(VirtualAccount, "va").where("va.id IN (:...ids)", { ids: [fromId, toId] }).orderBy("va.id"))
         .getMany();
-      const from = this.visible(context, locked.find((va) => va.id === fromId), "input.fromVirtualAccountId");
-      const to = this.visible(context, locked.find((va) => va.id === toId), "input.toVirtualAccountId");
-      for (const va of [from, to]) {
-        if (!context.access.can("licenses:manage", va)) {
-          throw new ForbiddenError(`You may not manage licenses in "${va.name}".`);
-        }
-      }
-      if (to.smartAccountId !== from.smartAccountId && !context.access.can("licenses:moveOut", { smartAccountId: from.smartAccountId })) {
-        throw new ForbiddenError("Moving licenses out of a Smart Account needs SMART_ACCOUNT_ADMIN or SMART_ACCOUNT_USER on it.");
+      const from = locked.find((va) => va.id === fromId);
+      const to = locked.find((va) => va.id === toId);
+      // Both ends are seen (else NOT_FOUND) before either is judged (FORBIDDEN), as R4 orders them.
+      if (!from || !context.guard.visible("VirtualAccount", from, placeOf(from))) throw context.guard.notFound("VirtualAccount", "input.fromVirtualAccountId");
+      if (!to || !context.guard.visible("VirtualAccount", to, placeOf(to))) throw context.guard.notFound("VirtualAccount", "input.toVirtualAccountId");
+      for (const va of [from, to]) context.guard.assert(capabilityOf("transferLicenses"), placeOf(va));
+      if (to.smartAccountId !== from.smartAccountId) {
+        context.guard.assert(leavingCapabilityOf("transferLicenses"), { smartAccountId: from.smartAccountId });
       }
       const product = await manager.createQueryBuilder(Product, "p").where("LOWER(p.sku) = :sku", { sku: sku.toLowerCase() }).getOne();
       if (!product) throw new InputError("input.sku", `No product has the SKU "${raw.sku}".`);
@@ -105,15 +106,16 @@ export class LicenseService {
   }
 
   /** R20: `quantity` of a CLASSIC lot becomes a SMART lot in the same Virtual Account with the same dates. */
-  async convert(context: RequestContext, raw: { licenseId: string; quantity: number }): Promise<License> {
+  async convert(context: Actor, raw: { licenseId: string; quantity: number }): Promise<License> {
     const viewer = viewerOf(context);
     const id = fromGlobalId("License", raw.licenseId, "input.licenseId");
     const quantity = input.intInRange(raw.quantity, "input.quantity", 1, 1_000_000_000);
     return context.db.transaction(async (manager) => {
-      const { lot, va } = await this.lockLot(context, manager, id);
-      if (!context.access.can("licenses:convert", va)) {
-        throw new ForbiddenError("Only SMART_ACCOUNT_ADMINs and SMART_ACCOUNT_USERs convert classic licenses.");
-      }
+      const { object: lot, place } = await context.guard.reach(manager, "License", id, {
+        needs: capabilityOf("convertClassicLicense"),
+        field: "input.licenseId",
+      });
+      const va = place.virtualAccount as VirtualAccount;
       if (lot.kind !== LicenseKind.CLASSIC) throw new InputError("input.licenseId", "Only CLASSIC licenses convert to SMART.");
       const product = await manager.findOneByOrFail(Product, { id: lot.productId });
       if (!product.smartEnabled) throw new InputError("input.licenseId", `${product.sku} is not smart-enabled.`);
@@ -139,7 +141,7 @@ export class LicenseService {
    * aside, are kept once in the first spelling given: a lot's tags are unique case-insensitively, as
    * MariaDB's collation compares them in the (license, tag) key.
    */
-  async setTags(context: RequestContext, raw: { licenseId: string; tags: string[] }): Promise<License> {
+  async setTags(context: Actor, raw: { licenseId: string; tags: string[] }): Promise<License> {
     const viewer = viewerOf(context);
     const id = fromGlobalId("License", raw.licenseId, "input.licenseId");
     const byFolded = new Map<string, string>();
@@ -151,8 +153,7 @@ export class LicenseService {
     const tags = [...byFolded.values()];
     if (tags.length > MAX_TAGS) throw new InputError("input.tags", `A license has at most ${MAX_TAGS} tags.`);
     return context.db.transaction(async (manager) => {
-      const { lot, va } = await this.lockLot(context, manager, id);
-      if (!context.access.can("licenses:manage", va)) throw new ForbiddenError(`You may not manage licenses in "${va.name}".`);
+      const { object: lot } = await context.guard.reach(manager, "License", id, { needs: capabilityOf("setLicenseTags"), field: "input.licenseId" });
       await manager.delete(LicenseTag, { licenseId: lot.id });
       if (tags.length) await manager.insert(LicenseTag, tags.map((tag) => ({ licenseId: lot.id, tag })));
       await this.events.record(manager, {
@@ -164,19 +165,6 @@ export class LicenseService {
       });
       return lot;
     });
-  }
-
-  private visible(context: RequestContext, va: VirtualAccount | undefined, field: string): VirtualAccount {
-    if (!va || !context.access.can("virtualAccounts:read", va)) throw new NotFoundError(`Virtual Account (${field})`);
-    return va;
-  }
-
-  /** A lot under lock, NOT_FOUND unless the viewer can see licenses where it lies (R4). */
-  private async lockLot(context: RequestContext, manager: EntityManager, id: number): Promise<{ lot: License; va: VirtualAccount }> {
-    const lot = await context.db.forUpdate(manager.createQueryBuilder(License, "l").where("l.id = :id", { id })).getOne();
-    const va = lot ? await manager.findOneBy(VirtualAccount, { id: lot.virtualAccountId }) : null;
-    if (!lot || !va || !context.access.can("licenses:read", va)) throw new NotFoundError("License");
-    return { lot, va };
   }
 
   /** A new lot split off `lot` with its dates, product, order and tags. */

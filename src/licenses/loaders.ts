@@ -1,7 +1,7 @@
 import DataLoader from "dataloader";
 import { License, LicenseTag } from "../../entities";
 import { groupBy } from "../collections";
-import { RequestContext } from "../context";
+import type { Scope } from "../actor";
 import { byGroupLoader, byIdLoader, oneOf, pagedLoader, selectIn } from "../db/loader-kit";
 import { SortKey } from "../db/windowed";
 import { Alert, byUrgency } from "./alerts";
@@ -12,7 +12,7 @@ import { exactVirtualAccounts, LicensePool, loadPools, subtrees } from "./pools"
 const BY_ID: SortKey[] = [{ column: "l.id", property: "id" }];
 
 /** Per-request loaders for license lots, their tags, pools and the lots alerts look at. */
-export function licenseLoaders(context: RequestContext) {
+export function licenseLoaders(context: Scope) {
   const { db, access, clock } = context;
   const now = clock.now();
   const poolLoader = (scopeOf: (ids: number[]) => Parameters<typeof loadPools>[1]) =>

@@ -1,3 +1,4 @@
+import { virtualAccountPlace } from "../auth/guard";
 import { SmartAccount, VirtualAccount } from "../../entities";
 import { RequestContext } from "../context";
 import { Alert } from "./alerts";
@@ -30,7 +31,7 @@ export async function usageSummary(context: RequestContext, account: SmartAccoun
   const ancestorIds = [...new Set(vas.flatMap((va) => va.path.split("/").filter(Boolean).map(Number)))];
   const ancestors = new Map(
     (await context.loaders.virtualAccount.loadMany(ancestorIds))
-      .filter((va): va is VirtualAccount => va instanceof VirtualAccount && context.access.can("virtualAccounts:read", va))
+      .filter((va): va is VirtualAccount => va instanceof VirtualAccount && context.guard.visible("VirtualAccount", va, virtualAccountPlace(va)))
       .map((va) => [va.id, va.name]),
   );
   const entries = vas.flatMap((va) => {

@@ -1,9 +1,9 @@
 import { Order, OrderLine, OrderStatus } from "../../entities";
-import { RequestContext } from "../context";
+import type { Scope } from "../actor";
 import { byGroupLoader, byIdLoader, pagedLoader, selectIn } from "../db/loader-kit";
 
 /** Per-request loaders for orders and their lines. */
-export function orderLoaders(context: RequestContext) {
+export function orderLoaders(context: Scope) {
   const { db, access } = context;
   return {
     order: byIdLoader(db, Order),

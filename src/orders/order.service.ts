@@ -13,10 +13,10 @@ import {
   SmartAccountType,
   VirtualAccount,
 } from "../../entities";
-import { Access } from "../auth/access";
-import { ServiceScope } from "../auth/capabilities";
 import { Clock } from "../clock";
-import { RequestContext, viewerOf } from "../context";
+import { Actor, viewerOf } from "../actor";
+import { accountPlace } from "../auth/guard";
+import { capabilityOf, scopeOf } from "../auth/mutations";
 import { ConflictError, ForbiddenError, InputError, NotFoundError } from "../errors";
 import { EventService } from "../events/event.service";
 import { fromGlobalId, parseGlobalId } from "../ids";
@@ -42,19 +42,11 @@ export class OrderService {
     private readonly events: EventService,
   ) {}
 
-  /** Who may read an order: viewers with "see orders" in its account, and whoever placed it (R15). */
-  static visible(access: Access, order: Order): boolean {
-    return (
-      (access.viewer !== null && order.placedById === access.viewer.id) ||
-      access.can("orders:read", { smartAccountId: order.smartAccountId })
-    );
-  }
-
   /**
    * R15, R16: with the orders:write scope only, validates every line (naming `input.lines[i].field`),
    * books, and fulfils into an active account.
    */
-  async place(context: RequestContext, raw: { smartAccountDomain: string; lines: OrderLineInput[] }): Promise<Order> {
+  async place(context: Actor, raw: { smartAccountDomain: string; lines: OrderLineInput[] }): Promise<Order> {
     const viewer = viewerOf(context);
     const domain = input.domainKey(raw.smartAccountDomain, "input.smartAccountDomain");
     if (!raw.lines.length) throw new InputError("input.lines", "An order needs at least one line.");
@@ -66,8 +58,8 @@ export class OrderService {
         .getOne();
       // Orders are facts of the commerce system: only its orders:write scope places them, into any
       // account; no role does (R15, R2). Without the scope the account is as visible as §5 says (R4).
-      const integration = context.access.hasScope(ServiceScope.ORDERS_WRITE);
-      if (!account || (!integration && !context.access.canSeeAccount(account.id))) {
+      const integration = context.access.hasScope(scopeOf("placeOrder"));
+      if (!account || (!integration && !context.guard.visible("SmartAccount", account, accountPlace(account.id)))) {
         throw new NotFoundError(`A Smart Account with the domain ${domain}`);
       }
       if (!integration) throw new ForbiddenError("Placing orders needs the orders:write scope; no role places them.");
@@ -105,7 +97,7 @@ export class OrderService {
 
   /** R18: moves a holding account's order, with its licenses still there, to a customer's account. */
   async assign(
-    context: RequestContext,
+    context: Actor,
     raw: { orderId: string; smartAccountDomain: string; virtualAccountId?: string | null },
   ): Promise<Order> {
     const viewer = viewerOf(context);
@@ -114,14 +106,8 @@ export class OrderService {
     const vaId = raw.virtualAccountId == null ? null : fromGlobalId("VirtualAccount", raw.virtualAccountId, "input.virtualAccountId");
 
     return context.db.transaction(async (manager) => {
-      const order = await context.db
-        .forUpdate(manager.createQueryBuilder(Order, "o").where("o.id = :orderId", { orderId }))
-        .getOne();
-      if (!order || !OrderService.visible(context.access, order)) throw new NotFoundError("Order");
+      const { object: order } = await context.guard.reach(manager, "Order", orderId, { needs: capabilityOf("assignOrder"), field: "input.orderId" });
       const holding = await manager.findOneByOrFail(SmartAccount, { id: order.smartAccountId });
-      if (!context.access.can("orders:assign", { smartAccountId: holding.id })) {
-        throw new ForbiddenError("Assigning an order needs SMART_ACCOUNT_ADMIN or SMART_ACCOUNT_USER on the holding account.");
-      }
       if (holding.type !== SmartAccountType.PARTNER_HOLDING) {
         throw new ConflictError(`Order ${order.number} is not in a partner holding account.`);
       }

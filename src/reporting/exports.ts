@@ -1,4 +1,5 @@
-import { LicenseKind } from "../../entities";
+import { accountPlace, VISIBILITY } from "../auth/guard";
+import { LicenseKind, Order } from "../../entities";
 import { Access } from "../auth/access";
 import { Clock } from "../clock";
 import { groupBy } from "../collections";
@@ -51,8 +52,10 @@ export function licenseExport(db: Database, access: Access, clock: Clock, scope:
     params.sku = filters.sku.trim().toLowerCase();
   }
   // Order numbers show where the graph would show License.order (R15, §5 "see orders").
-  const seesOrders = access.can("orders:read", { smartAccountId: scope.account.id });
-  const viewerId = access.viewer?.id ?? -1;
+  // The Order rule of the one visibility, on the row's own columns: its placer, or who sees the account's orders.
+  const accountWide = accountPlace(scope.account.id);
+  const seesOrder = (r: Record<string, unknown>) =>
+    VISIBILITY.Order.visible(access, { placedById: r.placed_by_id === null ? null : Number(r.placed_by_id), smartAccountId: scope.account.id } as Order, accountWide);
   const query = runner(db);
   return {
     name: "licenses",
@@ -70,7 +73,7 @@ export function licenseExport(db: Database, access: Access, clock: Clock, scope:
       { header: "virtualAccountId", value: (r) => toGlobalId("VirtualAccount", Number(r.virtual_account_id)) },
       { header: "virtualAccountName", value: (r) => scope.names.get(Number(r.virtual_account_id)) ?? null },
       { header: "virtualAccountPath", value: (r) => scope.paths.get(Number(r.virtual_account_id)) ?? null },
-      { header: "orderNumber", value: (r) => (r.order_number && (seesOrders || Number(r.placed_by_id) === viewerId) ? r.order_number : null) },
+      { header: "orderNumber", value: (r) => (r.order_number && seesOrder(r) ? r.order_number : null) },
     ],
     async batch(after) {
       // A deferred join: the page's ids first, from the (smart_account_id, id) index alone, then each row

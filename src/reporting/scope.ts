@@ -1,3 +1,5 @@
+import { accountPlace, Guard, virtualAccountPlace } from "../auth/guard";
+import { forbiddenMessage } from "../auth/capabilities";
 import { SmartAccount, VirtualAccount } from "../../entities";
 import { Access, SqlScope } from "../auth/access";
 import { Database } from "../db/database";
@@ -30,8 +32,11 @@ export async function exportScope(
 ): Promise<ExportScope> {
   const domain = params.domain?.trim().toLowerCase();
   if (!domain) throw new InputError("domain", "domain is required, e.g. ?domain=acme.com");
+  const guard = new Guard(db, () => access);
   const account = await db.manager.findOneBy(SmartAccount, { domain });
-  if (!account || !access.canSeeAccount(account.id)) throw new NotFoundError(`A Smart Account with the domain ${domain}`);
+  if (!account || !guard.visible("SmartAccount", account, accountPlace(account.id))) {
+    throw new NotFoundError(`A Smart Account with the domain ${domain}`);
+  }
   if (params.includeDescendants !== undefined && !["true", "false"].includes(params.includeDescendants)) {
     throw new InputError("includeDescendants", "includeDescendants must be true or false.");
   }
@@ -44,8 +49,8 @@ export async function exportScope(
     const parsed = parseGlobalId(params.virtualAccountId);
     if (!parsed || parsed.type !== "VirtualAccount") throw new InputError("virtualAccountId", "virtualAccountId is not a Virtual Account id.");
     const va = await db.manager.findOneBy(VirtualAccount, { id: parsed.id, smartAccountId: account.id });
-    if (!va || !access.can("virtualAccounts:read", va)) throw new NotFoundError("Virtual Account");
-    if (!access.can("licenses:read", va)) throw new ForbiddenError("You may not see licenses in this Virtual Account.");
+    if (!va || !guard.visible("VirtualAccount", va, virtualAccountPlace(va))) throw guard.notFound("VirtualAccount", "virtualAccountId");
+    guard.assert("licenses:read", virtualAccountPlace(va));
     if (params.includeDescendants === "true") {
       terms.push("va.path LIKE :exportSubtree");
       values.exportSubtree = `${va.path}%`;
@@ -56,12 +61,12 @@ export async function exportScope(
       subtree = (column) => `${column} = :exportVirtualAccount`;
     }
   } else if (!access.canAnywhere("licenses:read", account.id)) {
-    throw new ForbiddenError("You may not see licenses in this Smart Account.");
+    throw new ForbiddenError(forbiddenMessage("licenses:read"));
   }
 
   // Paths name only the Virtual Accounts the viewer can see (R4: an invisible parent does not exist).
   const vas = await db.manager.find(VirtualAccount, { where: { smartAccountId: account.id }, order: { path: "ASC" } });
-  const visible = new Map(vas.filter((va) => access.can("virtualAccounts:read", va)).map((va) => [va.id, va]));
+  const visible = new Map(vas.filter((va) => guard.visible("VirtualAccount", va, virtualAccountPlace(va))).map((va) => [va.id, va]));
   const names = new Map([...visible.values()].map((va) => [va.id, va.name]));
   const paths = new Map<number, string>();
   for (const va of visible.values()) {

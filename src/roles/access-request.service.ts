@@ -1,8 +1,8 @@
 import { AccessRequest, AccessRequestStatus, Role, SmartAccount } from "../../entities";
-import { Access } from "../auth/access";
 import { Clock } from "../clock";
-import { RequestContext, viewerOf } from "../context";
-import { ConflictError, ForbiddenError, InputError, NotFoundError } from "../errors";
+import { Actor, viewerOf } from "../actor";
+import { capabilityOf } from "../auth/mutations";
+import { ConflictError, InputError, NotFoundError } from "../errors";
 import { EventService } from "../events/event.service";
 import { fromGlobalId } from "../ids";
 import * as input from "../input";
@@ -25,15 +25,7 @@ export class AccessRequestService {
     private readonly roles: RoleService,
   ) {}
 
-  /** The requester sees their own requests; the account's admins see all of its requests. */
-  static visible(access: Access, request: AccessRequest): boolean {
-    return (
-      (access.viewer !== null && request.userId === access.viewer.id) ||
-      access.can("accessRequests:manage", { smartAccountId: request.smartAccountId })
-    );
-  }
-
-  async request(context: RequestContext, raw: { domain: string; message?: string | null }): Promise<AccessRequest> {
+  async request(context: Actor, raw: { domain: string; message?: string | null }): Promise<AccessRequest> {
     const viewer = viewerOf(context);
     const domain = input.domainKey(raw.domain, "input.domain");
     const message = input.message(raw.message, "input.message") ?? null;
@@ -66,25 +58,22 @@ export class AccessRequestService {
     });
   }
 
-  async decide(context: RequestContext, raw: DecideAccessRequestInput): Promise<AccessRequest> {
+  async decide(context: Actor, raw: DecideAccessRequestInput): Promise<AccessRequest> {
     const viewer = viewerOf(context);
     const id = fromGlobalId("AccessRequest", raw.id, "input.id");
     const vaId = raw.virtualAccountId == null ? null : fromGlobalId("VirtualAccount", raw.virtualAccountId, "input.virtualAccountId");
     if (raw.approve && !raw.role) throw new InputError("input.role", "Approving an access request needs the role to grant.");
-    return context.db.transaction(async (manager) => {
-      const request = await context.db
-        .forUpdate(manager.createQueryBuilder(AccessRequest, "ar").where("ar.id = :id", { id }))
-        .getOne();
-      if (!request || !AccessRequestService.visible(context.access, request)) throw new NotFoundError("Access request");
-      if (!context.access.can("accessRequests:manage", { smartAccountId: request.smartAccountId })) {
-        throw new ForbiddenError("Only the Smart Account's admins decide access requests.");
-      }
+    const decided = await context.db.transaction(async (manager) => {
+      const { object: request } = await context.guard.reach(manager, "AccessRequest", id, {
+        needs: capabilityOf("decideAccessRequest"),
+        field: "input.id",
+      });
       if (request.status !== AccessRequestStatus.PENDING) throw new ConflictError("This access request was already decided.");
       const requester = await this.users.byId(manager, request.userId);
       let granted = "";
       if (raw.approve) {
         const role = raw.role as Role;
-        const target = await this.roles.resolveTarget(context, manager, request.smartAccountId, role, vaId, "input");
+        const target = await this.roles.resolveTarget(context, manager, request.smartAccountId, role, vaId, "input", "decideAccessRequest");
         await this.roles.assign(manager, target, requester, role, viewer.id);
         granted = ` with ${role}${target.virtualAccount ? ` on "${target.virtualAccount.name}"` : ""}`;
       }
@@ -100,5 +89,8 @@ export class AccessRequestService {
       });
       return request;
     });
+    // R4: approving one's own request grants oneself a role, seen from the payload on.
+    if (decided.userId === viewer.id && raw.approve) await context.accessChanged();
+    return decided;
   }
 }

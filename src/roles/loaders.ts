@@ -1,5 +1,7 @@
+import DataLoader from "dataloader";
 import { AccessRequest, AccessRequestStatus, RoleAssignment } from "../../entities";
-import { RequestContext } from "../context";
+import type { UserPlaces } from "../auth/guard";
+import type { Scope } from "../actor";
 import { byIdLoader, pagedLoader } from "../db/loader-kit";
 import { SortKey } from "../db/windowed";
 
@@ -7,7 +9,7 @@ const BY_ID: SortKey[] = [{ column: "ra.id", property: "id" }];
 const NEWEST_FIRST: SortKey[] = [{ column: "ar.id", property: "id", descending: true }];
 
 /** Per-request loaders for role assignments and access requests, scoped by §5 in SQL. */
-export function roleLoaders(context: RequestContext) {
+export function roleLoaders(context: Scope) {
   const { db, access } = context;
   return {
     roleAssignment: byIdLoader(db, RoleAssignment),
@@ -56,6 +58,29 @@ export function roleLoaders(context: RequestContext) {
         params: { accountIds, status, ...scope.params },
         sort: NEWEST_FIRST,
       };
+    }),
+
+    /**
+     * Where each user appears (R4 for `node` of a User): the places of their role assignments and the
+     * accounts of their access requests. Two statements for any number of users.
+     */
+    userPlaces: new DataLoader<number, UserPlaces>(async (userIds) => {
+      const marks = userIds.map(() => "?").join(", ");
+      const assignments: { user_id: number; smart_account_id: number; path: string | null }[] = await db.dataSource.query(
+        `SELECT ra.user_id, ra.smart_account_id, va.path FROM role_assignments ra
+           LEFT JOIN virtual_accounts va ON va.id = ra.virtual_account_id WHERE ra.user_id IN (${marks})`,
+        [...userIds],
+      );
+      const requests: { user_id: number; smart_account_id: number }[] = await db.dataSource.query(
+        `SELECT DISTINCT user_id, smart_account_id FROM access_requests WHERE user_id IN (${marks})`,
+        [...userIds],
+      );
+      const places = new Map<number, UserPlaces>(userIds.map((id) => [id, { roles: [], accessRequests: [] }]));
+      for (const row of assignments) {
+        places.get(Number(row.user_id))?.roles.push({ smartAccountId: Number(row.smart_account_id), path: row.path ?? null });
+      }
+      for (const row of requests) places.get(Number(row.user_id))?.accessRequests.push(Number(row.smart_account_id));
+      return userIds.map((id) => places.get(id) as UserPlaces);
     }),
 
     /** Viewer.accessRequests: the viewer's own, newest first. */

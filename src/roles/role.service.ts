@@ -1,11 +1,10 @@
 import { EntityManager } from "typeorm";
 import { Role, RoleAssignment, SmartAccount, SmartAccountStatus, User, VirtualAccount } from "../../entities";
-import { Access } from "../auth/access";
 import { isSmartAccountRole } from "../auth/capabilities";
-import { SmartAccountService } from "../accounts/smart-account.service";
 import { Clock } from "../clock";
-import { RequestContext, viewerOf } from "../context";
-import { ConflictError, ForbiddenError, InputError, NotFoundError } from "../errors";
+import { Actor, viewerOf } from "../actor";
+import { capabilityOf } from "../auth/mutations";
+import { ConflictError, ForbiddenError, InputError } from "../errors";
 import { EventService } from "../events/event.service";
 import { fromGlobalId } from "../ids";
 import * as input from "../input";
@@ -32,19 +31,13 @@ export class RoleService {
     private readonly users: UserService,
   ) {}
 
-  /** R4 for assignments: one's own, or any the viewer may read under "see role assignments". */
-  static visible(access: Access, assignment: RoleAssignment, virtualAccountPath: string | null): boolean {
-    if (access.viewer && assignment.userId === access.viewer.id) return true;
-    return access.can("roles:read", { smartAccountId: assignment.smartAccountId, path: virtualAccountPath });
-  }
-
-  async grant(context: RequestContext, raw: GrantRoleInput): Promise<RoleAssignment> {
+  async grant(context: Actor, raw: GrantRoleInput): Promise<RoleAssignment> {
     const viewer = viewerOf(context);
     const accountId = fromGlobalId("SmartAccount", raw.smartAccountId, "input.smartAccountId");
     const vaId = raw.virtualAccountId == null ? null : fromGlobalId("VirtualAccount", raw.virtualAccountId, "input.virtualAccountId");
     const email = input.email(raw.email, "input.email");
-    return context.db.transaction(async (manager) => {
-      const target = await this.resolveTarget(context, manager, accountId, raw.role, vaId, "input");
+    const granted = await context.db.transaction(async (manager) => {
+      const target = await this.resolveTarget(context, manager, accountId, raw.role, vaId, "input", "grantRole");
       const user = await this.users.findOrCreate(manager, email);
       const { assignment, created } = await this.assign(manager, target, user, raw.role, viewer.id);
       await this.events.record(manager, {
@@ -57,18 +50,18 @@ export class RoleService {
       });
       return assignment;
     });
+    // R4: a role granted to oneself counts from the payload on.
+    if (granted.userId === viewer.id) await context.accessChanged();
+    return granted;
   }
 
-  async revoke(context: RequestContext, globalId: string): Promise<string> {
+  async revoke(context: Actor, globalId: string): Promise<string> {
     const viewer = viewerOf(context);
     const id = fromGlobalId("RoleAssignment", globalId, "id");
-    return context.db.transaction(async (manager) => {
-      const assignment = await manager.findOneBy(RoleAssignment, { id });
-      const va = assignment?.virtualAccountId ? await manager.findOneBy(VirtualAccount, { id: assignment.virtualAccountId }) : null;
-      if (!assignment || !RoleService.visible(context.access, assignment, va?.path ?? null)) {
-        throw new NotFoundError("Role assignment");
-      }
-      this.assertMayManage(context.access, assignment.role, assignment.smartAccountId, va);
+    const revoked = await context.db.transaction(async (manager) => {
+      const { object: assignment, place } = await context.guard.reach(manager, "RoleAssignment", id, { field: "id", lock: false });
+      const va = place.virtualAccount;
+      this.assertMayManage(context, "revokeRole", assignment.role, assignment.smartAccountId, va);
       const account = await context.db
         .forUpdate(manager.createQueryBuilder(SmartAccount, "sa").where("sa.id = :id", { id: assignment.smartAccountId }))
         .getOneOrFail();
@@ -85,8 +78,11 @@ export class RoleService {
         smartAccountId: assignment.smartAccountId,
         virtualAccountId: va?.id ?? null,
       });
-      return globalId;
+      return assignment;
     });
+    // R4: a role revoked from oneself no longer counts for the rest of the document.
+    if (revoked.userId === viewer.id) await context.accessChanged();
+    return globalId;
   }
 
   /**
@@ -95,15 +91,16 @@ export class RoleService {
    * the granter's scope. Shared by grantRole and decideAccessRequest.
    */
   async resolveTarget(
-    context: RequestContext,
+    context: Actor,
     manager: EntityManager,
     accountId: number,
     role: Role,
     vaId: number | null,
     fieldPrefix: string,
+    mutation: "grantRole" | "decideAccessRequest",
   ): Promise<RoleTarget> {
-    const account = await manager.findOneBy(SmartAccount, { id: accountId });
-    if (!SmartAccountService.visible(context.access, account)) throw new NotFoundError("Smart Account");
+    const { object: account } = await context.guard.reach(manager, "SmartAccount", accountId, { field: `${fieldPrefix}.smartAccountId`, lock: false });
+    // A prefixed domain's parent admins see it (R9), but grant nothing in it without a role there.
     if (!context.access.canSeeAccount(accountId)) throw new ForbiddenError("You hold no role in this Smart Account.");
     if (isSmartAccountRole(role) && vaId !== null) {
       throw new InputError(`${fieldPrefix}.virtualAccountId`, `${role} is a Smart Account role: give no virtualAccountId.`);
@@ -113,13 +110,12 @@ export class RoleService {
     }
     let va: VirtualAccount | null = null;
     if (vaId !== null) {
-      va = await manager.findOneBy(VirtualAccount, { id: vaId });
-      if (!va || !context.access.can("virtualAccounts:read", va)) throw new NotFoundError("Virtual Account");
+      va = (await context.guard.reach(manager, "VirtualAccount", vaId, { field: `${fieldPrefix}.virtualAccountId`, lock: false })).object;
       if (va.smartAccountId !== accountId) {
         throw new InputError(`${fieldPrefix}.virtualAccountId`, "The Virtual Account belongs to another Smart Account.");
       }
     }
-    this.assertMayManage(context.access, role, accountId, va);
+    this.assertMayManage(context, mutation === "decideAccessRequest" ? "grantRole" : mutation, role, accountId, va);
     return { account, virtualAccount: va };
   }
 
@@ -146,16 +142,9 @@ export class RoleService {
     return { assignment, created: true };
   }
 
-  private assertMayManage(access: Access, role: Role, accountId: number, va: VirtualAccount | null): void {
-    const allowed = isSmartAccountRole(role)
-      ? access.can("roles:manageAccount", { smartAccountId: accountId })
-      : access.can("roles:manageVirtual", { smartAccountId: accountId, path: va?.path ?? null });
-    if (!allowed) {
-      throw new ForbiddenError(
-        isSmartAccountRole(role)
-          ? "Only a SMART_ACCOUNT_ADMIN may grant or revoke Smart Account roles."
-          : "Virtual Account roles are granted by SMART_ACCOUNT_ADMINs, or VIRTUAL_ACCOUNT_ADMINs within their scope.",
-      );
-    }
+  /** §5: Smart Account roles by SMART_ACCOUNT_ADMINs; Virtual Account roles also by VIRTUAL_ACCOUNT_ADMINs in scope. */
+  private assertMayManage(context: Actor, mutation: "grantRole" | "revokeRole", role: Role, accountId: number, va: VirtualAccount | null): void {
+    const needs = capabilityOf(mutation, isSmartAccountRole(role) ? "smartAccountRole" : "virtualAccountRole");
+    context.guard.assert(needs, { smartAccountId: accountId, path: va?.path ?? null, virtualAccount: va });
   }
 }
