@@ -1,5 +1,7 @@
 import { Writable } from "node:stream";
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { signToken } from "../src/auth/identity";
 import { DEV_JWT_SECRET, loadConfig } from "../src/config";
 import { createLogger } from "../src/logging";
@@ -22,7 +24,7 @@ describe("R32 production refuses to start on an unsafe configuration", () => {
   });
 
   it("R32 the compose file ships no default key and no demo by default", () => {
-    const compose = require("node:fs").readFileSync(require("node:path").join(__dirname, "..", "docker-compose.yml"), "utf8") as string;
+    const compose = readFileSync(join(__dirname, "..", "docker-compose.yml"), "utf8");
     expect(compose).toMatch(/JWT_SECRET: \$\{JWT_SECRET:\?/); // required, no fallback value
     expect(compose).toMatch(/SEED_DEMO: \$\{SEED_DEMO:-0\}/);
     // And the placeholder it once shipped is refused should it come back.

@@ -3,7 +3,7 @@ import * as entities from "../../entities";
 import { NodeType } from "../../src/ids";
 
 /** Entity class → the GraphQL type it is served as, for Node's resolveType. */
-const NODE_TYPES = new Map<Function, NodeType>([
+const NODE_TYPES = new Map<object, NodeType>([
   [entities.User, "User"],
   [entities.SmartAccount, "SmartAccount"],
   [entities.VirtualAccount, "VirtualAccount"],

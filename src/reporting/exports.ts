@@ -20,6 +20,10 @@ export interface ExportDefinition<T> {
 
 export const BATCH_SIZE = 2500;
 
+/** A row as the driver returns it: column name → value, untyped (each column reads and converts its own). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- raw SQL rows have no static type
+export type SqlRow = Record<string, any>;
+
 const iso = (value: unknown): string | null => toDate(value)?.toISOString() ?? null;
 
 export interface ExportFilters {
@@ -29,14 +33,14 @@ export interface ExportFilters {
 
 /** A bound query: `:name` parameters run through the driver's escaping (dates included). */
 function runner(db: Database) {
-  return async (sql: string, params: Record<string, unknown>): Promise<Record<string, any>[]> => {
+  return async (sql: string, params: Record<string, unknown>): Promise<SqlRow[]> => {
     const [text, values] = db.dataSource.driver.escapeQueryWithParameters(sql, params, {});
     return db.exclusive(() => db.dataSource.query(text, values));
   };
 }
 
 /** `/exports/licenses`: the contract's License fields flattened. */
-export function licenseExport(db: Database, access: Access, clock: Clock, scope: ExportScope, filters: ExportFilters): ExportDefinition<Record<string, any>> {
+export function licenseExport(db: Database, access: Access, clock: Clock, scope: ExportScope, filters: ExportFilters): ExportDefinition<SqlRow> {
   const now = clock.now();
   // No join to Virtual Accounts: the database walks licenses (smart_account_id, id) in order, batch by batch.
   const rowScope = scope.rows({ account: "l.smart_account_id", virtualAccount: "l.virtual_account_id" });
@@ -105,7 +109,7 @@ export function licenseExport(db: Database, access: Access, clock: Clock, scope:
 }
 
 /** `/exports/pools`: one row per visible Virtual Account and product (R27), by path. */
-export function poolExport(db: Database, clock: Clock, scope: ExportScope, filters: ExportFilters): ExportDefinition<Record<string, any>> {
+export function poolExport(db: Database, clock: Clock, scope: ExportScope, filters: ExportFilters): ExportDefinition<SqlRow> {
   if (filters.status !== undefined) throw new InputError("status", "status filters licenses only.");
   return {
     name: "pools",
@@ -147,7 +151,7 @@ export function poolExport(db: Database, clock: Clock, scope: ExportScope, filte
 }
 
 /** `/exports/product-instances`: the contract's ProductInstance fields, usage as `SKU:count` items. */
-export function productInstanceExport(db: Database, scope: ExportScope, filters: ExportFilters): ExportDefinition<Record<string, any>> {
+export function productInstanceExport(db: Database, scope: ExportScope, filters: ExportFilters): ExportDefinition<SqlRow> {
   if (filters.status !== undefined) throw new InputError("status", "status filters licenses only.");
   const rowScope = scope.rows({ account: "pi.smart_account_id", virtualAccount: "pi.virtual_account_id" });
   const terms = ["pi.smart_account_id = :account", rowScope.sql];

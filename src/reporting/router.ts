@@ -7,7 +7,7 @@ import { Clock } from "../clock";
 import { Database } from "../db/database";
 import { DomainError, InputError, UnauthenticatedError } from "../errors";
 import { singleLine } from "../input";
-import { ExportDefinition, ExportFilters, licenseExport, poolExport, productInstanceExport } from "./exports";
+import { ExportDefinition, ExportFilters, licenseExport, poolExport, productInstanceExport, SqlRow } from "./exports";
 import { CONTENT_TYPES, csvHeader, encodeRows, Format, truncationMarker } from "./formats";
 import { exportScope } from "./scope";
 
@@ -62,7 +62,7 @@ const param = (req: express.Request, name: string): string | undefined => {
  */
 export function exportRouter(deps: { db: Database; clock: Clock; verify: TokenVerifier }): express.Router {
   const router = express.Router();
-  const kinds: Record<string, (scope: Awaited<ReturnType<typeof exportScope>>, access: Parameters<typeof licenseExport>[1], filters: ExportFilters) => ExportDefinition<Record<string, any>>> = {
+  const kinds: Record<string, (scope: Awaited<ReturnType<typeof exportScope>>, access: Parameters<typeof licenseExport>[1], filters: ExportFilters) => ExportDefinition<SqlRow>> = {
     licenses: (scope, access, filters) => licenseExport(deps.db, access, deps.clock, scope, filters),
     pools: (scope, _access, filters) => poolExport(deps.db, deps.clock, scope, filters),
     "product-instances": (scope, _access, filters) => productInstanceExport(deps.db, scope, filters),
@@ -75,7 +75,7 @@ export function exportRouter(deps: { db: Database; clock: Clock; verify: TokenVe
       return;
     }
     let format: Format = "csv";
-    let definition: ExportDefinition<Record<string, any>>;
+    let definition: ExportDefinition<SqlRow>;
     let domain: string;
     try {
       format = formatOf(req);
