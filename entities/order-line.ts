@@ -1,7 +1,7 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Relation } from "typeorm";
 import { enumString, timestamp } from "./columns";
 import { LicenseKind } from "./license-kind";
-import { Order } from "./order";
+import type { Order } from "./order";
 import { Product } from "./product";
 import { VirtualAccount } from "./virtual-account";
 
@@ -14,7 +14,7 @@ export class OrderLine {
   @Column({ type: "int" })
   orderId!: number;
 
-  @ManyToOne(() => Order, (order) => order.lines, { onDelete: "CASCADE" })
+  @ManyToOne("Order", (order: Order) => order.lines, { onDelete: "CASCADE" })
   @JoinColumn({ name: "order_id" })
   order?: Relation<Order>;
 

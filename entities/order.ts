@@ -1,6 +1,7 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, OneToMany, PrimaryGeneratedColumn, Relation } from "typeorm";
 import { enumString, timestamp } from "./columns";
-import { OrderLine } from "./order-line";
+// The lines refer to their order by entity name, so the two files do not import each other at runtime.
+import type { OrderLine } from "./order-line";
 import { SmartAccount } from "./smart-account";
 import { User } from "./user";
 
@@ -55,6 +56,6 @@ export class Order {
   @Column(timestamp({ nullable: true }))
   fulfilledAt!: Date | null;
 
-  @OneToMany(() => OrderLine, (line) => line.order)
+  @OneToMany("OrderLine", (line: OrderLine) => line.order)
   lines?: Relation<OrderLine[]>;
 }
