@@ -15,6 +15,7 @@ WORKDIR /app
 ENV NODE_ENV=production PORT=4000
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY bin ./bin
 COPY package.json ./
 USER node
 EXPOSE 4000

@@ -45,9 +45,13 @@ export default tseslint.config(
     },
   },
   {
-    // jest.config.js is CommonJS run by Node.
+    // jest.config.js and bin/*.js are CommonJS run by Node.
     files: ["**/*.js"],
-    languageOptions: { sourceType: "commonjs", globals: { module: "writable", require: "readonly", __dirname: "readonly" } },
+    languageOptions: {
+      sourceType: "commonjs",
+      globals: { module: "writable", require: "readonly", __dirname: "readonly", console: "readonly", process: "readonly" },
+    },
+    rules: { "@typescript-eslint/no-require-imports": "off" },
   },
   prettier,
 );
