@@ -5,7 +5,7 @@ import { IRuleFieldMap, IRules } from "graphql-shield/typings/types";
 import { ProductInstance, SmartAccount, VirtualAccount } from "../../entities";
 import { RequestContext } from "../context";
 import { ForbiddenError, UnauthenticatedError } from "../errors";
-import { Capability } from "./capabilities";
+import { Capability, forbiddenMessage } from "./capabilities";
 import { MutationRule, MUTATIONS } from "./mutations";
 
 /** R1: every operation needs a valid token (the device mutations of R24/R25 carry their own credential). */
@@ -25,14 +25,14 @@ function memo<T>(make: (key: string) => T): (key: string) => T {
 /** A guarded Smart Account field: the capability must reach somewhere in the account (lists are then scoped in SQL). */
 const inAccount = memo((capability) =>
   rule(`inAccount:${capability}`, { cache: "no_cache" })((account: SmartAccount, _args, context: RequestContext) =>
-    context.access.canAnywhere(capability as Capability, account.id) ? true : new ForbiddenError(`This field needs ${capability}.`),
+    context.access.canAnywhere(capability as Capability, account.id) ? true : new ForbiddenError(forbiddenMessage(capability as Capability)),
   ),
 );
 
 /** A guarded Virtual Account field: the capability must cover this Virtual Account. */
 const onVirtualAccount = memo((capability) =>
   rule(`onVirtualAccount:${capability}`, { cache: "no_cache" })((va: VirtualAccount, _args, context: RequestContext) =>
-    context.access.can(capability as Capability, va) ? true : new ForbiddenError(`This field needs ${capability}.`),
+    context.access.can(capability as Capability, va) ? true : new ForbiddenError(forbiddenMessage(capability as Capability, va.name)),
   ),
 );
 
@@ -40,7 +40,7 @@ const onVirtualAccount = memo((capability) =>
 const canSeeDevice = rule({ cache: "no_cache" })(async (device: ProductInstance, _args, context: RequestContext) => {
   // An anonymous caller runs only the device mutations (the operation guard refuses anything else before
   // execution): this is a device reading its own payload.
-  if (!context.access.authenticated) return new ForbiddenError("A device may read only its own instance's R24 fields.");
+  if (!context.access.authenticated) return new ForbiddenError("A device may read only its own instance's fields (id, PID, serial number, hostname, dates, usage), not where it sits.");
   return (await context.guard.sees("ProductInstance", device, (id) => context.loaders.virtualAccount.load(id)))
     ? true
     : new ForbiddenError("You may not see this product instance.");

@@ -1,7 +1,7 @@
 import { LicenseModel, Product } from "../../entities";
-import { ServiceScope } from "../auth/capabilities";
+import { scopeOf } from "../auth/mutations";
 import { Clock } from "../clock";
-import { RequestContext, viewerOf } from "../context";
+import { Actor, viewerOf } from "../actor";
 import { ForbiddenError, InputError } from "../errors";
 import { EventService } from "../events/event.service";
 import * as input from "../input";
@@ -16,11 +16,11 @@ export class ProductService {
   ) {}
 
   async upsert(
-    context: RequestContext,
+    context: Actor,
     raw: { sku: string; name: string; model: LicenseModel; smartEnabled: boolean },
   ): Promise<Product> {
     const viewer = viewerOf(context);
-    if (!context.access.hasScope(ServiceScope.CATALOG_WRITE)) throw new ForbiddenError("Maintaining the catalog needs the catalog:write scope.");
+    if (!context.access.hasScope(scopeOf("upsertProduct"))) throw new ForbiddenError("Maintaining the catalog needs a token with the catalog:write scope.");
     const sku = typeof raw.sku === "string" ? raw.sku.trim().toUpperCase() : "";
     if (!SKU.test(sku)) throw new InputError("input.sku", "input.sku must be 1–64 characters of A-Z 0-9 . _ - / +.");
     // Catalog names are the commerce system's product descriptions, up to the column's 200 characters.
