@@ -246,7 +246,8 @@ type PooledConnection = mysql.PoolConnection & { [GENERATION]?: number; [DEAD]?:
  * phase deliver the answer before the deadline is declared missed.
  */
 function deadline(ms: number, missed: () => void): NodeJS.Timeout {
-  return setTimeout(() => setImmediate(missed), ms);
+  // A deadline watches work that holds the process alive itself (a socket); it must not hold it alone.
+  return setTimeout(() => setImmediate(missed), ms).unref();
 }
 
 /** Closes a connection for good: out of its pool, socket destroyed (a frozen peer never acknowledges an end). */
