@@ -45,6 +45,18 @@ for (const executor of ["graphql-jit", "graphql-js"] as const) {
       expect(result.statements).toBe(baseline);
     };
 
+    it("R30 nodes(ids:) takes at most 500 ids: 500 run, 501 (literal or variable) → QUERY_TOO_COMPLEX before any statement", async () => {
+      const ids = (n: number) => Array.from({ length: n }, (_, i) => `missing-${i}`);
+      const ok = await server.gql(`query Many($ids: [ID!]!) { nodes(ids: $ids) { id } }`, { ids: ids(500) }, admin);
+      expect(ok.errors).toBeUndefined();
+      expect(ok.data.nodes).toHaveLength(500);
+      const byVariable = await server.gql(`query TooMany($ids: [ID!]!) { nodes(ids: $ids) { id } }`, { ids: ids(501) }, admin);
+      expectTooComplex(byVariable);
+      expect(byVariable.errors![0].extensions.cost).toEqual({ requested: 501, limit: 500 });
+      const literal = `query TooManyLiteral { nodes(ids: [${ids(501).map((id) => JSON.stringify(id)).join(", ")}]) { id } }`;
+      expectTooComplex(await server.gql(literal, {}, admin));
+    });
+
     it("R30 every reference operation of the benchmark passes, and every response reports its cost", async () => {
       for (const name of ["Dashboard", "Tree", "Entitlements", "Devices", "Light"]) {
         const response = await fetch(server.url, {

@@ -30,6 +30,8 @@ export interface OperationSize {
   cost: number;
   /** Field selections once every fragment is expanded. */
   fields: number;
+  /** The most ids any `nodes(ids:)` of the operation asks for (R30: at most 500). */
+  nodeIds?: number;
 }
 
 const add = (a: OperationSize, b: OperationSize): OperationSize => ({
@@ -59,6 +61,7 @@ export function operationCost(
   const root = schema.getRootType(operation.operation);
   if (!root) return NOTHING;
   const priced = new Map<string, OperationSize>();
+  let mostIds = 0;
 
   const number = (node: ValueNode | undefined): unknown => {
     if (!node) return undefined;
@@ -73,7 +76,9 @@ export function operationCost(
   const itemsOf = (field: FieldNode, parent: GraphQLCompositeType, pageSize: number): number => {
     if (field.name.value === "nodes" && parent === schema.getQueryType()) {
       const ids = argument(field, "ids");
-      return Array.isArray(ids) ? ids.length : 1;
+      const count = Array.isArray(ids) ? ids.length : 1;
+      mostIds = Math.max(mostIds, count);
+      return count;
     }
     if (isConnection(parent) && (field.name.value === "nodes" || field.name.value === "edges")) return pageSize;
     return LIST_FIELD_ESTIMATE;
@@ -113,7 +118,8 @@ export function operationCost(
     return { cost: Math.min(items * (1 + below.cost), CEILING), fields: Math.min(1 + below.fields, CEILING) };
   };
 
-  return selectionCost(operation.selectionSet, root, DEFAULT_PAGE_SIZE);
+  const size = selectionCost(operation.selectionSet, root, DEFAULT_PAGE_SIZE);
+  return { ...size, nodeIds: mostIds };
 }
 
 const isConnection = (type: GraphQLCompositeType): boolean =>

@@ -30,6 +30,9 @@ export interface OperationLimits {
 }
 
 /** R30: an operation over a limit. `extensions.cost` tells what it asked for and what is allowed. */
+/** R30: the most ids one `nodes(ids:)` takes. */
+export const MAX_NODE_IDS = 500;
+
 export class QueryTooComplexError extends DomainError {
   readonly code = "QUERY_TOO_COMPLEX";
   constructor(message: string, cost: { requested: number; limit: number }) {
@@ -112,6 +115,12 @@ export function operationGuard(options: {
           if (context.log) context.log.cost = requested;
           if (size.fields > limits.maxFields) {
             throw new QueryTooComplexError(`This operation selects ${size.fields} fields once its fragments are expanded, over the limit of ${limits.maxFields}.`, { requested: size.fields, limit: limits.maxFields });
+          }
+          if ((size.nodeIds ?? 0) > MAX_NODE_IDS) {
+            throw new QueryTooComplexError(`nodes(ids:) takes at most ${MAX_NODE_IDS} ids; this operation gives ${size.nodeIds}.`, {
+              requested: size.nodeIds ?? 0,
+              limit: MAX_NODE_IDS,
+            });
           }
           if (requested > limits.maxCost) {
             throw new QueryTooComplexError(`This operation costs ${requested}, over the limit of ${limits.maxCost}. Ask for smaller pages (first) or fewer nested connections.`, meta.cost);
