@@ -51,7 +51,7 @@ export async function seedDemoIfEmpty(db: Database): Promise<boolean> {
     await acme.grant(DEMO_USERS.vaViewer, Role.VIRTUAL_ACCOUNT_VIEWER, emea);
     await acme.grant(DEMO_USERS.partner, Role.VIRTUAL_ACCOUNT_USER, us);
 
-    // Licenses (issue #3): term and perpetual lots over the tree, a classic PAK lot, and a term lot
+    // Licenses (issue #3): term and perpetual lots over the tree, classic PAK lots, and a term lot
     // booked eleven months ago on a one-year term, so it expires within the month. Every order comes from
     // the commerce integration: no role places orders (R15).
     const now = new Date();
@@ -64,12 +64,22 @@ export async function seedDemoIfEmpty(db: Database): Promise<boolean> {
       ],
       { placedBy: DEMO_USERS.integration },
     );
-    await acme.order([{ sku: "L-ASA5506-SEC-PL", quantity: 5, kind: LicenseKind.CLASSIC }], { placedBy: DEMO_USERS.integration });
+    // Classic PAK lots: a legacy product that cannot convert (not smart-enabled), and ISR4K-SEC licenses
+    // bought before Sales moved to Smart Licensing, which convert (R20) and cover Sales' shortage.
+    await acme.order(
+      [
+        { sku: "L-ASA5506-SEC-PL", quantity: 5, kind: LicenseKind.CLASSIC },
+        { sku: "ISR4K-SEC", quantity: 6, kind: LicenseKind.CLASSIC, virtualAccount: sales },
+      ],
+      { placedBy: DEMO_USERS.integration },
+    );
     await acme.order([{ sku: "ASAv10-THREAT-1Y", quantity: 20, termMonths: 12, virtualAccount: engineering }], {
       placedBy: DEMO_USERS.integration,
       bookedAt: addMonths(now, -12 + 1),
     });
-    await acme.order([{ sku: "C9300-DNA-E-3Y", quantity: 15, termMonths: 36, virtualAccount: emea }], { bookedAt: new Date(now.getTime() - 86_400_000 * 1100) });
+    await acme.order([{ sku: "C9300-DNA-E-3Y", quantity: 15, termMonths: 36, virtualAccount: emea }], {
+      bookedAt: new Date(now.getTime() - 86_400_000 * 1100),
+    });
 
     // Devices (issue #4): switches in Finance and Sacramento within their pools, routers in Sales using
     // more ISR4K-SEC than Sales holds (out of compliance), and one device silent for 45 days.
@@ -77,7 +87,10 @@ export async function seedDemoIfEmpty(db: Database): Promise<boolean> {
     for (let i = 1; i <= 3; i++) {
       await acme.device(finance, "C9300-48P", `FOC2301A0${i}`, {
         hostname: `fin-sw-${i}`,
-        usage: [{ sku: "C9300-DNA-A-3Y", count: 8 }, { sku: "C9300-NW-A", count: 1 }],
+        usage: [
+          { sku: "C9300-DNA-A-3Y", count: 8 },
+          { sku: "C9300-NW-A", count: 1 },
+        ],
       });
     }
     await acme.device(sacramento, "C9300-24T", "FOC2301B01", { hostname: "sac-sw-1", usage: [{ sku: "C9300-NW-A", count: 12 }] });
