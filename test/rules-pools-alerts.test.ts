@@ -1,12 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { LicenseKind, LicenseUsage, Product, ProductInstance, Role, VirtualAccount } from "../entities";
 import { codeOf, startTestServer, TestServer } from "./support/harness";
+import { accounts, days, START } from "./support/fixtures";
 import { gid } from "./support/ids";
 
 /** Rules R27 (license pools) and R28 (alerts). */
-
-const START = new Date("2026-11-23T10:00:00.000Z");
-const days = (n: number) => new Date(START.getTime() + n * 86_400_000);
 
 interface Pool {
   product: { sku: string };
@@ -42,12 +40,7 @@ describe("rules R27, R28: license pools and alerts", () => {
   afterAll(() => server.close());
   afterEach(() => server.clock.set(START));
 
-  async function account(domain: string) {
-    const built = await server.build.account(domain);
-    const admin = `admin@${domain}`;
-    await built.grant(admin, Role.SMART_ACCOUNT_ADMIN);
-    return { built, admin, domain, defaultVa: built.defaultVirtualAccount };
-  }
+  const account = accounts(() => server);
 
   const vaId = (va: VirtualAccount) => gid("VirtualAccount", va.id);
 
@@ -82,7 +75,7 @@ describe("rules R27, R28: license pools and alerts", () => {
     return bySku(result.data.node.licensePools);
   }
 
-  async function accountPools(domain: string, as: string) {
+  async function poolsOfAccount(domain: string, as: string) {
     const result = await server.gql(SA_POOLS, { domain }, as);
     expect(result.errors).toBeUndefined();
     return bySku(result.data.smartAccount.licensePools);
@@ -120,7 +113,7 @@ describe("rules R27, R28: license pools and alerts", () => {
         "C9300-DNA-A-3Y": pool(7, 0, days(200)),
       });
       expect(await vaPools(us, admin)).toEqual({ "C9300-NW-A": pool(2) });
-      expect(await accountPools("r27-purchased.com", admin)).toEqual({
+      expect(await poolsOfAccount("r27-purchased.com", admin)).toEqual({
         "C9300-NW-A": pool(17),
         "C9300-DNA-A-3Y": pool(7, 0, days(200)),
       });
@@ -157,7 +150,7 @@ describe("rules R27, R28: license pools and alerts", () => {
       expect(await vaPools(finance, admin)).toEqual({ "ISR4K-SEC": pool(2, 5) });
       expect(await vaPools(sacramento, admin, true)).toEqual(await vaPools(sacramento, admin));
       expect(await vaPools(eu, admin, true)).toEqual({ "ISR4K-SEC": pool(8) });
-      expect(await accountPools("r27-subtree.com", admin)).toEqual({ "ISR4K-SEC": pool(31, 5), "WLC-AP-ADDER": pool(3) });
+      expect(await poolsOfAccount("r27-subtree.com", admin)).toEqual({ "ISR4K-SEC": pool(31, 5), "WLC-AP-ADDER": pool(3) });
     });
 
     it("R27 SmartAccount.licensePools sums only the Virtual Accounts the viewer can see", async () => {
@@ -175,13 +168,13 @@ describe("rules R27, R28: license pools and alerts", () => {
       await built.grant("fin-viewer@r27-visible.com", Role.VIRTUAL_ACCOUNT_VIEWER, finance);
       await built.grant("sa-viewer@r27-visible.com", Role.SMART_ACCOUNT_VIEWER);
       const everything = { "C9300-NW-E": pool(15, 4), "UC-CUCM-USR": pool(50) };
-      expect(await accountPools(domain, admin)).toEqual(everything);
-      expect(await accountPools(domain, "sa-viewer@r27-visible.com")).toEqual(everything);
-      expect(await accountPools(domain, "va-user@r27-visible.com")).toEqual({ "C9300-NW-E": pool(3, 1) });
-      expect(await accountPools(domain, "fin-viewer@r27-visible.com")).toEqual({ "C9300-NW-E": pool(2, 1) });
+      expect(await poolsOfAccount(domain, admin)).toEqual(everything);
+      expect(await poolsOfAccount(domain, "sa-viewer@r27-visible.com")).toEqual(everything);
+      expect(await poolsOfAccount(domain, "va-user@r27-visible.com")).toEqual({ "C9300-NW-E": pool(3, 1) });
+      expect(await poolsOfAccount(domain, "fin-viewer@r27-visible.com")).toEqual({ "C9300-NW-E": pool(2, 1) });
       // Several grants add up.
       await built.grant("va-user@r27-visible.com", Role.VIRTUAL_ACCOUNT_VIEWER, eu);
-      expect(await accountPools(domain, "va-user@r27-visible.com")).toEqual({ "C9300-NW-E": pool(7, 4), "UC-CUCM-USR": pool(50) });
+      expect(await poolsOfAccount(domain, "va-user@r27-visible.com")).toEqual({ "C9300-NW-E": pool(7, 4), "UC-CUCM-USR": pool(50) });
       // The approver may not see pools at all.
       await built.grant("approver@r27-visible.com", Role.SMART_ACCOUNT_APPROVER);
       const approver = await server.gql(SA_POOLS, { domain }, "approver@r27-visible.com");
