@@ -3,6 +3,9 @@
  * tokens", "manage licenses: … tokens, device transfer / removal" and "move … devices out of the Smart
  * Account".
  *
+ * Which cells exist and what each expects is read from the table in test/support/section5.ts, through the
+ * registry in test/support/section5-cases.ts.
+ *
  * Same layout as test/role-table.test.ts: every row is tested for all seven roles. Virtual Account roles are
  * held on "US"; "in scope" targets a Virtual Account inside that subtree (US → Finance / Sales), "out of
  * scope" one in the sibling subtree (EMEA → Paris). Smart Account roles get the same cells (the answer must
@@ -18,11 +21,12 @@
  * successful one writes exactly one.
  */
 import { ProductInstance, RegistrationToken, Role, VirtualAccount } from "../entities";
-import { GqlResult, startTestServer, TestServer } from "./support/harness";
+import { startTestServer, TestServer } from "./support/harness";
 import { gid } from "./support/ids";
-import { isSa, Cell, cellsOf, Outcome, slug, roleTableKit, World, actorIn, addOutsider, grantEveryRole } from "./support/role-table";
+import { accountField, objectField, objectRead, Target, visibleItems } from "./support/section5";
+import { section5Suite } from "./support/section5-cases";
+import { slug, roleTableKit, World, actorIn, addOutsider, grantEveryRole, expectFields } from "./support/role-table";
 
-const MANAGERS = [Role.SMART_ACCOUNT_ADMIN, Role.SMART_ACCOUNT_USER];
 const VA_MANAGERS = [Role.VIRTUAL_ACCOUNT_ADMIN, Role.VIRTUAL_ACCOUNT_USER];
 
 const SKU = "C9300-NW-A"; // PERPETUAL, smart-enabled
@@ -30,6 +34,7 @@ const SKU = "C9300-NW-A"; // PERPETUAL, smart-enabled
 describe("§5 role table: devices and registration tokens", () => {
   let server: TestServer;
   const { makeWorld, freshWorld, count, expectOutcome } = roleTableKit(() => server, "d");
+  const section5 = section5Suite("role-table-devices");
 
   const manager = () => server.build.manager;
 
@@ -48,38 +53,21 @@ describe("§5 role table: devices and registration tokens", () => {
   // ---------------------------------------------------------------------------------------------------------
   describe("read rows", () => {
     let read: World;
-    let financeDevice: ProductInstance;
-    let parisDevice: ProductInstance;
-    let financeToken: RegistrationToken;
-    let parisToken: RegistrationToken;
-    const actorOf = (cell: Cell<unknown>) => actorIn(read, cell);
+    let fixtures: { target: Target; at: string; device: ProductInstance; count: number; token: RegistrationToken; description: string }[];
 
     beforeAll(async () => {
       read = await makeWorld({ domain: "dev.test" });
       await grantEveryRole(read);
-      financeDevice = (await read.account.device(read.finance, "C9300-48P", "FIN-1", { usage: [{ sku: SKU, count: 2 }] })).device;
-      parisDevice = (await read.account.device(read.paris, "C9300-48P", "PAR-1", { usage: [{ sku: SKU, count: 5 }] })).device;
-      financeToken = (await read.account.token(read.finance, { description: "finance token" })).token;
-      parisToken = (await read.account.token(read.paris, { description: "paris token" })).token;
+      const financeDevice = (await read.account.device(read.finance, "C9300-48P", "FIN-1", { usage: [{ sku: SKU, count: 2 }] })).device;
+      const parisDevice = (await read.account.device(read.paris, "C9300-48P", "PAR-1", { usage: [{ sku: SKU, count: 5 }] })).device;
+      const financeToken = (await read.account.token(read.finance, { description: "finance token" })).token;
+      const parisToken = (await read.account.token(read.paris, { description: "paris token" })).token;
+      fixtures = [
+        { target: "in scope", at: "Finance", device: financeDevice, count: 2, token: financeToken, description: "finance token" },
+        { target: "out of scope", at: "Paris", device: parisDevice, count: 5, token: parisToken, description: "paris token" },
+      ];
     });
 
-    const expectUnauthenticated = (result: GqlResult) => {
-      expect(result.errors?.length).toBeGreaterThan(0);
-      expect(result.errors!.every((error) => error.extensions.code === "UNAUTHENTICATED")).toBe(true);
-      expect(result.data?.smartAccount ?? null).toBeNull();
-    };
-
-    /** R4: the guarded field is null, with exactly one FORBIDDEN error at its path. */
-    const expectForbiddenAt = (result: GqlResult, path: string[]) => {
-      const errors = (result.errors ?? []).filter((error) => JSON.stringify(error.path) === JSON.stringify(path));
-      expect(errors).toHaveLength(1);
-      expect(errors[0].extensions.code).toBe("FORBIDDEN");
-      let value: any = result.data;
-      for (const key of path) value = value?.[key];
-      expect(value).toBeNull();
-    };
-
-    type SeeExpect = "all" | "scope" | "FORBIDDEN at the fields (R4)" | "nothing (R4)" | "UNAUTHENTICATED";
     const DEVICES = `query($domain: String!, $va: ID!, $device: ID!, $token: ID!) {
       smartAccount(domain: $domain) {
         name
@@ -96,105 +84,45 @@ describe("§5 role table: devices and registration tokens", () => {
       token: node(id: $token) { ... on RegistrationToken { description virtualAccount { name } } }
     }`;
 
-    it.each(
-      cellsOf<SeeExpect>("§5 see devices and tokens", {
-        scoped: true,
-        expected: (role) => (role === Role.SMART_ACCOUNT_APPROVER ? "FORBIDDEN at the fields (R4)" : isSa(role) ? "all" : "scope"),
-        outsider: "nothing (R4)",
-        anonymous: "UNAUTHENTICATED",
-      }),
-    )("$name", async (cell) => {
-      const target = cell.inScope ? read.finance : read.paris;
-      const device = cell.inScope ? financeDevice : parisDevice;
-      const token = cell.inScope ? financeToken : parisToken;
+    section5.read("seeDevices", async (cell) => {
+      const target = cell.target === "in scope" ? read.finance : read.paris;
+      const own = fixtures.find((fixture) => fixture.target === cell.target)!;
       const result = await server.gql(
         DEVICES,
-        { domain: read.domain, va: va(target), device: gid("ProductInstance", device.id), token: gid("RegistrationToken", token.id) },
-        actorOf(cell),
+        { domain: read.domain, va: va(target), device: gid("ProductInstance", own.device.id), token: gid("RegistrationToken", own.token.id) },
+        actorIn(read, cell),
       );
-      if (cell.expected === "UNAUTHENTICATED") return expectUnauthenticated(result);
-      const { smartAccount, va: vaNode, device: deviceNode, token: tokenNode } = result.data;
-      const listed = (connection: { nodes: { serialNumber: string; virtualAccount: { name: string } }[] }) =>
-        connection.nodes.map((node) => `${node.virtualAccount.name}:${node.serialNumber}`).sort();
-      const own = {
-        devices: { totalCount: 1, nodes: [{ serialNumber: device.serialNumber, usage: [{ count: cell.inScope ? 2 : 5 }] }] },
-        tokens: { totalCount: 1, nodes: [{ description: cell.inScope ? "finance token" : "paris token" }] },
-        device: { serialNumber: device.serialNumber, virtualAccount: { name: target.name }, usage: [{ product: { sku: SKU }, count: cell.inScope ? 2 : 5 }] },
-        token: { description: cell.inScope ? "finance token" : "paris token", virtualAccount: { name: target.name } },
-      };
-      switch (cell.expected) {
-        case "nothing (R4)":
-          expect(result.errors).toBeUndefined();
-          expect(smartAccount).toBeNull();
-          expect(vaNode).toBeNull();
-          expect(deviceNode).toBeNull();
-          expect(tokenNode).toBeNull();
-          return;
-        case "all":
-          expect(result.errors).toBeUndefined();
-          expect(smartAccount.productInstances.totalCount).toBe(2);
-          expect(listed(smartAccount.productInstances)).toEqual(["Finance:FIN-1", "Paris:PAR-1"]);
-          expect(vaNode.productInstances).toEqual(own.devices);
-          expect(vaNode.registrationTokens).toEqual(own.tokens);
-          expect(deviceNode).toEqual(own.device);
-          expect(tokenNode).toEqual(own.token);
-          return;
-        case "scope":
-          expect(result.errors).toBeUndefined();
-          // Only the devices of Virtual Accounts in scope (US and below): never Paris's.
-          expect(smartAccount.productInstances.totalCount).toBe(1);
-          expect(listed(smartAccount.productInstances)).toEqual(["Finance:FIN-1"]);
-          if (cell.inScope) {
-            expect(vaNode.productInstances).toEqual(own.devices);
-            expect(vaNode.registrationTokens).toEqual(own.tokens);
-            expect(deviceNode).toEqual(own.device);
-            expect(tokenNode).toEqual(own.token);
-          } else {
-            // The out-of-scope Virtual Account, its device and its token are unreachable (R4).
-            expect(vaNode).toBeNull();
-            expect(deviceNode).toBeNull();
-            expect(tokenNode).toBeNull();
-          }
-          return;
-        case "FORBIDDEN at the fields (R4)":
-          // The approver sees the account and the tree, but no device or token field; devices and tokens are invisible.
-          expect(smartAccount.name).toBe("dev.test");
-          expect(vaNode.name).toBe(target.name);
-          expectForbiddenAt(result, ["smartAccount", "productInstances"]);
-          expectForbiddenAt(result, ["va", "productInstances"]);
-          expectForbiddenAt(result, ["va", "registrationTokens"]);
-          expect(deviceNode).toBeNull();
-          expect(tokenNode).toBeNull();
-          expect(result.errors).toHaveLength(3);
-      }
+      const v = cell.viewer;
+      const visible = visibleItems(v, "seeLicenses", fixtures);
+      const listed = (connection: { totalCount: number; nodes: { serialNumber: string; virtualAccount: { name: string } }[] }) => [
+        connection.totalCount,
+        connection.nodes.map((node) => `${node.virtualAccount.name}:${node.serialNumber}`).sort(),
+      ];
+      const onVa = objectField(v, "seeLicenses", "tree", cell.target);
+      expectFields(result, [
+        { path: ["smartAccount"], outcome: objectRead(v, "account", "account"), read: (a) => a.name, expected: "dev.test" },
+        { path: ["smartAccount", "productInstances"], outcome: accountField(v, "seeLicenses"), read: listed, expected: [visible.length, visible.map((f) => `${f.at}:${f.device.serialNumber}`).sort()] },
+        { path: ["va"], outcome: objectRead(v, "tree", cell.target), read: (node) => node.name, expected: target.name },
+        { path: ["va", "productInstances"], outcome: onVa, expected: { totalCount: 1, nodes: [{ serialNumber: own.device.serialNumber, usage: [{ count: own.count }] }] } },
+        { path: ["va", "registrationTokens"], outcome: onVa, expected: { totalCount: 1, nodes: [{ description: own.description }] } },
+        {
+          path: ["device"],
+          outcome: objectRead(v, "seeLicenses", cell.target),
+          expected: { serialNumber: own.device.serialNumber, virtualAccount: { name: target.name }, usage: [{ product: { sku: SKU }, count: own.count }] },
+        },
+        { path: ["token"], outcome: objectRead(v, "seeLicenses", cell.target), expected: { description: own.description, virtualAccount: { name: target.name } } },
+      ]);
     });
   });
 
   // ---------------------------------------------------------------------------------------------------------
   // Mutation rows: a fresh account per test.
   // ---------------------------------------------------------------------------------------------------------
-  const mutationCells = (title: string, expected: (role: Role, inScope: boolean) => Outcome) =>
-    cellsOf<Outcome>(title, { scoped: true, expected, outsider: "NOT_FOUND", anonymous: "UNAUTHENTICATED" });
-
-  const manages = (role: Role, inScope: boolean) => MANAGERS.includes(role) || (VA_MANAGERS.includes(role) && inScope);
-
-  /**
-   * createRegistrationToken names a Virtual Account: who sees it but may not manage (approver, viewers, a
-   * VA_VIEWER in scope) → FORBIDDEN; a VA role out of scope cannot see it → NOT_FOUND.
-   */
-  const namesVirtualAccount = (role: Role, inScope: boolean): Outcome =>
-    manages(role, inScope) ? "allowed" : isSa(role) || inScope ? "FORBIDDEN" : "NOT_FOUND";
-
-  /**
-   * Mutations naming a device or a token: who sees devices there but may not manage them (SA_VIEWER, a
-   * VA_VIEWER in scope) → FORBIDDEN; who cannot see it (the approver, VA roles out of scope) → NOT_FOUND.
-   */
-  const namesDeviceOrToken = (role: Role, inScope: boolean): Outcome =>
-    manages(role, inScope)
-      ? "allowed"
-      : role === Role.SMART_ACCOUNT_VIEWER || (role === Role.VIRTUAL_ACCOUNT_VIEWER && inScope)
-        ? "FORBIDDEN"
-        : "NOT_FOUND";
+  // createRegistrationToken names a Virtual Account (visible by the tree): who sees it but may not manage
+  // (approver, viewers, a VA_VIEWER in scope) → FORBIDDEN; a VA role out of scope cannot see it → NOT_FOUND.
+  // The other mutations name a device or a token (visible by "see … devices, tokens"): who sees it but may
+  // not manage it (SA_VIEWER, a VA_VIEWER in scope) → FORBIDDEN; who cannot see it (the approver, VA roles
+  // out of scope) → NOT_FOUND.
 
   describe("manage tokens (R23)", () => {
     const CREATE = `mutation($va: ID!) {
@@ -203,7 +131,7 @@ describe("§5 role table: devices and registration tokens", () => {
       }
     }`;
 
-    it.each(mutationCells("§5 create registration tokens (R23)", namesVirtualAccount))("$name", async (cell) => {
+    section5.mutation("createToken", async (cell) => {
       const { world, actor } = await freshWorld(cell);
       const target = cell.inScope ? world.finance : world.paris;
       const result = await server.gql(CREATE, { va: va(target) }, actor);
@@ -217,7 +145,7 @@ describe("§5 role table: devices and registration tokens", () => {
       }
     });
 
-    it.each(mutationCells("§5 revoke registration tokens (R23)", namesDeviceOrToken))("$name", async (cell) => {
+    section5.mutation("revokeToken", async (cell) => {
       const { world, actor } = await freshWorld(cell);
       const target = cell.inScope ? world.finance : world.paris;
       const { token } = await world.account.token(target);
@@ -236,7 +164,7 @@ describe("§5 role table: devices and registration tokens", () => {
   describe("manage devices (R26)", () => {
     const TRANSFER = `mutation($id: ID!, $to: ID!) { transferProductInstance(input: { id: $id, toVirtualAccountId: $to }) { serialNumber } }`;
 
-    it.each(mutationCells("§5 transfer devices (R26)", namesDeviceOrToken))("$name", async (cell) => {
+    section5.mutation("transferDevice", async (cell) => {
       const { world, actor } = await freshWorld(cell);
       // In scope: Finance → Sales (both under US). Out of scope: Paris → EMEA (both under EMEA).
       const [from, to] = cell.inScope ? [world.finance, world.sales] : [world.paris, world.emea];
@@ -282,17 +210,11 @@ describe("§5 role table: devices and registration tokens", () => {
     });
 
     // transferProductInstance into another Smart Account where the actor is SMART_ACCOUNT_ADMIN, so that only
-    // the source decides: SA_ADMIN / SA_USER move it; a Virtual Account role, even one that manages the
-    // device, → FORBIDDEN; who sees devices there but may not manage them → FORBIDDEN; who cannot see the
-    // device (the approver, VA roles out of scope) → NOT_FOUND.
-    const movesOut = (role: Role, inScope: boolean): Outcome =>
-      MANAGERS.includes(role)
-        ? "allowed"
-        : role === Role.SMART_ACCOUNT_VIEWER || (!isSa(role) && inScope)
-          ? "FORBIDDEN"
-          : "NOT_FOUND";
+    // the source decides: "manage … device transfer" and "move … devices out of the Smart Account" there.
+    // A Virtual Account role, even one that manages the device, → FORBIDDEN; who sees devices there but may
+    // not manage them → FORBIDDEN; who cannot see the device (the approver, VA roles out of scope) → NOT_FOUND.
 
-    it.each(mutationCells("§5 move devices out of the Smart Account (R26)", movesOut))("$name", async (cell) => {
+    section5.mutation("moveDeviceOut", async (cell) => {
       const { world, actor } = await freshWorld(cell);
       const destination = await server.build.account(`dest-${world.domain}`);
       if (actor) await destination.grant(actor, Role.SMART_ACCOUNT_ADMIN);
@@ -312,7 +234,7 @@ describe("§5 role table: devices and registration tokens", () => {
       }
     });
 
-    it.each(mutationCells("§5 remove devices (R26)", namesDeviceOrToken))("$name", async (cell) => {
+    section5.mutation("removeDevice", async (cell) => {
       const { world, actor } = await freshWorld(cell);
       const target = cell.inScope ? world.finance : world.paris;
       const { device } = await world.account.device(target, "C9300-48P", `GONE-${world.domain}`, { usage: [{ sku: SKU, count: 3 }] });
@@ -329,4 +251,6 @@ describe("§5 role table: devices and registration tokens", () => {
       }
     });
   });
+
+  section5.complete();
 });

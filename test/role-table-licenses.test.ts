@@ -1,14 +1,15 @@
 /**
  * SPEC §5, the role table, cell by cell for the license and order rows (R4, R15, R18, R19, R20, R21),
  * including "place orders" (the orders:write scope only, no role) and "move licenses … out of the Smart
- * Account" (SA_ADMIN / SA_USER on the source only).
+ * Account" (SA_ADMIN / SA_USER on the source only). Which cells exist and what each expects is read from
+ * the table in test/support/section5.ts, through the registry in test/support/section5-cases.ts.
  *
  * Same layout as test/role-table.test.ts: every row is tested for all seven roles. Virtual Account roles are
  * held on "US"; "in scope" targets a Virtual Account inside that subtree (US → Finance / Sales), "out of
  * scope" one in the sibling subtree (EMEA → Paris). Smart Account roles get the same cells (the answer must
- * not depend on where in the tree the target sits). Rows without a tree target run once per role. Every
- * row also has an outsider (SMART_ACCOUNT_ADMIN of another account, no role in this one) and a request with
- * no token (R1).
+ * not depend on where in the tree the target sits). Every row also has an outsider (SMART_ACCOUNT_ADMIN of
+ * another account, no role in this one) and a request with no token (R1); "place orders" has each of them
+ * again with a token carrying the orders:write scope.
  *
  * Error semantics (R4): an object the viewer cannot see → NOT_FOUND on mutations, null on node(); visible
  * but not allowed → FORBIDDEN; a guarded field → null with FORBIDDEN at its path while the rest of the
@@ -18,9 +19,12 @@
  * successful one writes exactly one.
  */
 import { License, LicenseKind, LicenseTag, Order, OrderStatus, Role, SmartAccountType, VirtualAccount } from "../entities";
+import { days } from "./support/fixtures";
 import { GqlResult, startTestServer, TestServer } from "./support/harness";
 import { gid } from "./support/ids";
-import { isSa, Cell, cellsOf, Outcome, slug, roleTableKit, World, actorIn, addOutsider, grantEveryRole } from "./support/role-table";
+import { accountField, objectField, objectRead, Outcome, sees, Target, visibleItems } from "./support/section5";
+import { Case, section5Suite } from "./support/section5-cases";
+import { slug, roleTableKit, World, actorIn, addOutsider, grantEveryRole, expectFields } from "./support/role-table";
 
 const TERM_SKU = "C9300-DNA-A-3Y"; // TERM, smart-enabled
 const PERPETUAL_SKU = "C9300-NW-A"; // PERPETUAL, smart-enabled
@@ -28,9 +32,9 @@ const PERPETUAL_SKU = "C9300-NW-A"; // PERPETUAL, smart-enabled
 describe("§5 role table: licenses and orders", () => {
   let server: TestServer;
   const { makeWorld, freshWorld, eventCount, expectOutcome } = roleTableKit(() => server, "w");
+  const section5 = section5Suite("role-table-licenses");
 
   const manager = () => server.build.manager;
-  const inDays = (days: number) => new Date(server.clock.now().getTime() + days * 86_400_000);
 
   /** Every lot of an account as (id, Virtual Account, kind, quantity): "nothing moved" compares equal. */
   const lotsOf = async (smartAccountId: number) =>
@@ -42,6 +46,7 @@ describe("§5 role table: licenses and orders", () => {
     }));
 
   const va = (v: VirtualAccount) => gid("VirtualAccount", v.id);
+  const targetIn = (world: World, target: Target) => (target === "out of scope" ? world.paris : world.finance);
 
   beforeAll(async () => {
     server = await startTestServer();
@@ -50,49 +55,50 @@ describe("§5 role table: licenses and orders", () => {
   afterAll(() => server.close());
 
   // ---------------------------------------------------------------------------------------------------------
-  // Read rows: one shared account, read only.
+  // Read rows: one shared account, read only (the suite's clock stays at START).
   //   Finance: order O1 (TERM ×10, 36 months) and a bare TERM lot ×3 ending in 30 days (→ LICENSES_EXPIRING).
   //   Paris:   order O2 (PERPETUAL ×7) and a bare TERM lot ×2 ending in 45 days (→ LICENSES_EXPIRING).
   // ---------------------------------------------------------------------------------------------------------
   describe("read rows", () => {
     let read: World;
-    let financeOrder: Order;
-    let parisOrder: Order;
-    let financeOrderLot: License;
-    let parisOrderLot: License;
-    const actorOf = (cell: Cell<unknown>) => actorIn(read, cell);
+    let orders: { id: number; number: string; at: string; target: Target; lot: License }[];
+
+    /** The lots, where they lie: Finance in scope, Paris out of scope. */
+    const LOTS: { at: string; target: Target; quantity: number; sku: string; expiring: boolean }[] = [
+      { at: "Finance", target: "in scope", quantity: 10, sku: TERM_SKU, expiring: false },
+      { at: "Finance", target: "in scope", quantity: 3, sku: TERM_SKU, expiring: true },
+      { at: "Paris", target: "out of scope", quantity: 7, sku: PERPETUAL_SKU, expiring: false },
+      { at: "Paris", target: "out of scope", quantity: 2, sku: TERM_SKU, expiring: true },
+    ];
 
     beforeAll(async () => {
       read = await makeWorld({ domain: "lic.test" });
       await grantEveryRole(read);
       const o1 = await read.account.order([{ sku: TERM_SKU, quantity: 10, termMonths: 36, virtualAccount: read.finance }]);
       const o2 = await read.account.order([{ sku: PERPETUAL_SKU, quantity: 7, virtualAccount: read.paris }]);
-      financeOrder = o1.order;
-      parisOrder = o2.order;
-      [financeOrderLot] = o1.licenses;
-      [parisOrderLot] = o2.licenses;
-      await read.account.license(read.finance, TERM_SKU, 3, { endsAt: inDays(30) });
-      await read.account.license(read.paris, TERM_SKU, 2, { endsAt: inDays(45) });
+      orders = [
+        { id: o1.order.id, number: o1.order.number, at: "Finance", target: "in scope", lot: o1.licenses[0] },
+        { id: o2.order.id, number: o2.order.number, at: "Paris", target: "out of scope", lot: o2.licenses[0] },
+      ];
+      await read.account.license(read.finance, TERM_SKU, 3, { endsAt: days(30) });
+      await read.account.license(read.paris, TERM_SKU, 2, { endsAt: days(45) });
     });
 
-    const expectUnauthenticated = (result: GqlResult) => {
-      expect(result.errors?.length).toBeGreaterThan(0);
-      expect(result.errors!.every((error) => error.extensions.code === "UNAUTHENTICATED")).toBe(true);
-      expect(result.data?.smartAccount ?? null).toBeNull();
+    const sorted = <T>(values: T[]) => [...values].sort();
+    /** Lots as "<Virtual Account>:<quantity>", pools as "<sku>:<purchased>", alerts as "<type>:<Virtual Account>:<quantity>". */
+    const lotLabels = (lots: typeof LOTS) => sorted(lots.map((lot) => `${lot.at}:${lot.quantity}`));
+    const poolLabels = (lots: typeof LOTS) => {
+      const sums = new Map<string, number>();
+      for (const lot of lots) sums.set(lot.sku, (sums.get(lot.sku) ?? 0) + lot.quantity);
+      return sorted([...sums].map(([sku, purchased]) => `${sku}:${purchased}`));
     };
-
-    /** R4: the guarded field is null, with exactly one FORBIDDEN error at its path. */
-    const expectForbiddenAt = (result: GqlResult, path: string[]) => {
-      const errors = (result.errors ?? []).filter((error) => JSON.stringify(error.path) === JSON.stringify(path));
-      expect(errors).toHaveLength(1);
-      expect(errors[0].extensions.code).toBe("FORBIDDEN");
-      let value: any = result.data;
-      for (const key of path) value = value?.[key];
-      expect(value).toBeNull();
-    };
+    const alertLabels = (lots: typeof LOTS) => sorted(lots.filter((lot) => lot.expiring).map((lot) => `LICENSES_EXPIRING:${lot.at}:${lot.quantity}`));
+    const readLots = (c: { nodes: { quantity: number; virtualAccount: { name: string } }[] }) => sorted(c.nodes.map((n) => `${n.virtualAccount.name}:${n.quantity}`));
+    const readPools = (list: { purchased: number; product: { sku: string } }[]) => sorted(list.map((p) => `${p.product.sku}:${p.purchased}`));
+    const readAlerts = (list: { type: string; quantity: number; virtualAccount: { name: string } }[]) =>
+      sorted(list.map((a) => `${a.type}:${a.virtualAccount.name}:${a.quantity}`));
 
     // --- see licenses, pools, alerts --------------------------------------------------------------------
-    type LicensesExpect = "all" | "scope" | "FORBIDDEN at the fields (R4)" | "nothing (R4)" | "UNAUTHENTICATED";
     const LICENSES = `query($domain: String!, $va: ID!, $lot: ID!) {
       smartAccount(domain: $domain) {
         name
@@ -103,168 +109,87 @@ describe("§5 role table: licenses and orders", () => {
       va: node(id: $va) {
         ... on VirtualAccount {
           name
-          licenses { nodes { quantity } }
+          licenses { nodes { quantity virtualAccount { name } } }
           licensePools { purchased product { sku } }
-          alerts { type quantity }
+          alerts { type quantity virtualAccount { name } }
         }
       }
       lot: node(id: $lot) { ... on License { quantity } }
     }`;
 
-    it.each(
-      cellsOf<LicensesExpect>("§5 see licenses, pools, alerts", {
-        scoped: true,
-        expected: (role) =>
-          role === Role.SMART_ACCOUNT_APPROVER ? "FORBIDDEN at the fields (R4)" : isSa(role) ? "all" : "scope",
-        outsider: "nothing (R4)",
-        anonymous: "UNAUTHENTICATED",
-      }),
-    )("$name", async (cell) => {
-      const target = cell.inScope ? read.finance : read.paris;
-      const lot = cell.inScope ? financeOrderLot : parisOrderLot;
-      const result = await server.gql(LICENSES, { domain: read.domain, va: va(target), lot: gid("License", lot.id) }, actorOf(cell));
-      if (cell.expected === "UNAUTHENTICATED") return expectUnauthenticated(result);
-      const { smartAccount, va: vaNode, lot: lotNode } = result.data;
-      const lots = (connection: { nodes: { quantity: number; virtualAccount?: { name: string } }[] }) =>
-        connection.nodes.map((n) => (n.virtualAccount ? `${n.virtualAccount.name}:${n.quantity}` : n.quantity)).sort();
-      const pools = (list: { purchased: number; product: { sku: string } }[]) =>
-        list.map((p) => `${p.product.sku}:${p.purchased}`).sort();
-      const alerts = (list: { type: string; quantity: number; virtualAccount?: { name: string } }[]) =>
-        list.map((a) => `${a.type}:${a.virtualAccount ? `${a.virtualAccount.name}:` : ""}${a.quantity}`).sort();
-      const own = cell.inScope
-        ? { lots: [10, 3], pools: [`${TERM_SKU}:13`], alerts: ["LICENSES_EXPIRING:3"] }
-        : { lots: [7, 2], pools: [`${PERPETUAL_SKU}:7`, `${TERM_SKU}:2`].sort(), alerts: ["LICENSES_EXPIRING:2"] };
-      switch (cell.expected) {
-        case "nothing (R4)":
-          expect(result.errors).toBeUndefined();
-          expect(smartAccount).toBeNull();
-          expect(vaNode).toBeNull();
-          expect(lotNode).toBeNull();
-          return;
-        case "all":
-          expect(result.errors).toBeUndefined();
-          expect(lots(smartAccount.licenses)).toEqual(["Finance:10", "Finance:3", "Paris:2", "Paris:7"]);
-          expect(smartAccount.licenses.totalCount).toBe(4);
-          expect(pools(smartAccount.licensePools)).toEqual([`${PERPETUAL_SKU}:7`, `${TERM_SKU}:15`].sort());
-          expect(alerts(smartAccount.alerts)).toEqual(["LICENSES_EXPIRING:Finance:3", "LICENSES_EXPIRING:Paris:2"]);
-          expect(vaNode.name).toBe(target.name);
-          expect(lots(vaNode.licenses)).toEqual([...own.lots].sort());
-          expect(pools(vaNode.licensePools)).toEqual(own.pools);
-          expect(alerts(vaNode.alerts)).toEqual(own.alerts);
-          expect(lotNode).toEqual({ quantity: lot.quantity });
-          return;
-        case "scope":
-          expect(result.errors).toBeUndefined();
-          // Only the lots, pools and alerts of Virtual Accounts in scope (US and below): never Paris's.
-          expect(lots(smartAccount.licenses)).toEqual(["Finance:10", "Finance:3"]);
-          expect(smartAccount.licenses.totalCount).toBe(2);
-          expect(pools(smartAccount.licensePools)).toEqual([`${TERM_SKU}:13`]);
-          expect(alerts(smartAccount.alerts)).toEqual(["LICENSES_EXPIRING:Finance:3"]);
-          if (cell.inScope) {
-            expect(lots(vaNode.licenses)).toEqual([...own.lots].sort());
-            expect(pools(vaNode.licensePools)).toEqual(own.pools);
-            expect(alerts(vaNode.alerts)).toEqual(own.alerts);
-            expect(lotNode).toEqual({ quantity: lot.quantity });
-          } else {
-            // The out-of-scope Virtual Account and its lot are unreachable (R4).
-            expect(vaNode).toBeNull();
-            expect(lotNode).toBeNull();
-          }
-          return;
-        case "FORBIDDEN at the fields (R4)":
-          // The approver sees the account and the tree, but no license field; a lot is invisible to them.
-          expect(smartAccount.name).toBe("lic.test");
-          for (const field of ["licenses", "licensePools", "alerts"]) {
-            expectForbiddenAt(result, ["smartAccount", field]);
-            expectForbiddenAt(result, ["va", field]);
-          }
-          expect(vaNode.name).toBe(target.name);
-          expect(lotNode).toBeNull();
-          expect(result.errors).toHaveLength(6);
-      }
+    section5.read("seeLicenses", async (cell) => {
+      const target = targetIn(read, cell.target);
+      const order = orders.find((o) => o.target === cell.target)!;
+      const result = await server.gql(LICENSES, { domain: read.domain, va: va(target), lot: gid("License", order.lot.id) }, actorIn(read, cell));
+      const v = cell.viewer;
+      const visible = visibleItems(v, "seeLicenses", LOTS);
+      const here = LOTS.filter((lot) => lot.at === target.name);
+      const onVa = objectField(v, "seeLicenses", "tree", cell.target);
+      expectFields(result, [
+        { path: ["smartAccount"], outcome: objectRead(v, "account", "account"), read: (a) => a.name, expected: "lic.test" },
+        { path: ["smartAccount", "licenses"], outcome: accountField(v, "seeLicenses"), read: (c) => [readLots(c), c.totalCount], expected: [lotLabels(visible), visible.length] },
+        { path: ["smartAccount", "licensePools"], outcome: accountField(v, "seeLicenses"), read: readPools, expected: poolLabels(visible) },
+        { path: ["smartAccount", "alerts"], outcome: accountField(v, "seeLicenses"), read: readAlerts, expected: alertLabels(visible) },
+        { path: ["va"], outcome: objectRead(v, "tree", cell.target), read: (node) => node.name, expected: target.name },
+        { path: ["va", "licenses"], outcome: onVa, read: readLots, expected: lotLabels(here) },
+        { path: ["va", "licensePools"], outcome: onVa, read: readPools, expected: poolLabels(here) },
+        { path: ["va", "alerts"], outcome: onVa, read: readAlerts, expected: alertLabels(here) },
+        { path: ["lot"], outcome: objectRead(v, "seeLicenses", cell.target), expected: { quantity: order.lot.quantity } },
+      ]);
     });
 
     // --- see orders -------------------------------------------------------------------------------------
-    type OrdersExpect = "all" | "FORBIDDEN at the field / null (R4)" | "nothing (R4)" | "UNAUTHENTICATED";
     const ORDERS = `query($domain: String!, $lot: ID!, $order: ID!) {
       smartAccount(domain: $domain) { name orders { totalCount nodes { number status } } }
       lot: node(id: $lot) { ... on License { quantity order { number } } }
       order: node(id: $order) { ... on Order { number status lines { quantity } } }
     }`;
 
-    it.each(
-      cellsOf<OrdersExpect>("§5 see orders", {
-        scoped: true,
-        expected: (role) =>
-          [Role.SMART_ACCOUNT_ADMIN, Role.SMART_ACCOUNT_USER, Role.SMART_ACCOUNT_VIEWER].includes(role)
-            ? "all"
-            : "FORBIDDEN at the field / null (R4)",
-        outsider: "nothing (R4)",
-        anonymous: "UNAUTHENTICATED",
-      }),
-    )("$name", async (cell) => {
-      const lot = cell.inScope ? financeOrderLot : parisOrderLot;
-      const order = cell.inScope ? financeOrder : parisOrder;
+    section5.read("seeOrders", async (cell) => {
+      const order = orders.find((o) => o.target === cell.target)!;
       const result = await server.gql(
         ORDERS,
-        { domain: read.domain, lot: gid("License", lot.id), order: gid("Order", order.id) },
-        actorOf(cell),
+        { domain: read.domain, lot: gid("License", order.lot.id), order: gid("Order", order.id) },
+        actorIn(read, cell),
       );
-      if (cell.expected === "UNAUTHENTICATED") return expectUnauthenticated(result);
-      const { smartAccount, lot: lotNode, order: orderNode } = result.data;
-      switch (cell.expected) {
-        case "nothing (R4)":
-          expect(result.errors).toBeUndefined();
-          expect(smartAccount).toBeNull();
-          expect(lotNode).toBeNull();
-          expect(orderNode).toBeNull();
-          return;
-        case "all":
-          expect(result.errors).toBeUndefined();
-          expect(smartAccount.orders.totalCount).toBe(2);
-          expect(smartAccount.orders.nodes.map((o: { number: string }) => o.number).sort()).toEqual(
-            [financeOrder.number, parisOrder.number].sort(),
-          );
-          expect(lotNode).toEqual({ quantity: lot.quantity, order: { number: order.number } });
-          expect(orderNode).toEqual({ number: order.number, status: "FULFILLED", lines: [{ quantity: lot.quantity }] });
-          return;
-        case "FORBIDDEN at the field / null (R4)": {
-          expect(smartAccount.name).toBe("lic.test");
-          expectForbiddenAt(result, ["smartAccount", "orders"]);
-          expect(result.errors).toHaveLength(1);
-          expect(orderNode).toBeNull();
-          // Who sees the lot (VA roles in scope) sees it without its order; the approver does not see the lot.
-          const seesLot = cell.role !== Role.SMART_ACCOUNT_APPROVER && cell.inScope;
-          expect(lotNode).toEqual(seesLot ? { quantity: lot.quantity, order: null } : null);
-        }
-      }
+      const v = cell.viewer;
+      const visible = visibleItems(v, "seeOrders", orders);
+      expectFields(result, [
+        { path: ["smartAccount"], outcome: objectRead(v, "account", "account"), read: (a) => a.name, expected: "lic.test" },
+        {
+          path: ["smartAccount", "orders"],
+          outcome: accountField(v, "seeOrders"),
+          read: (c) => [c.totalCount, sorted(c.nodes.map((o: { number: string; status: string }) => `${o.number}:${o.status}`))],
+          expected: [visible.length, sorted(visible.map((o) => `${o.number}:FULFILLED`))],
+        },
+        // Who sees the lot but not orders (VA roles in scope) sees it without its order (R28, R15).
+        {
+          path: ["lot"],
+          outcome: objectRead(v, "seeLicenses", cell.target),
+          expected: { quantity: order.lot.quantity, order: sees(v, "seeOrders", cell.target) ? { number: order.number } : null },
+        },
+        {
+          path: ["order"],
+          outcome: objectRead(v, "seeOrders", cell.target),
+          expected: { number: order.number, status: "FULFILLED", lines: [{ quantity: order.lot.quantity }] },
+        },
+      ]);
     });
   });
 
   // ---------------------------------------------------------------------------------------------------------
   // Mutation rows: a fresh account per test.
   // ---------------------------------------------------------------------------------------------------------
-  const mutationCells = (title: string, scoped: boolean, expected: (role: Role, inScope: boolean) => Outcome) =>
-    cellsOf<Outcome>(title, { scoped, expected, outsider: "NOT_FOUND", anonymous: "UNAUTHENTICATED" });
+  const TRANSFER = `mutation($from: ID!, $to: ID!, $sku: String!, $quantity: Int!) {
+    transferLicenses(input: { fromVirtualAccountId: $from, toVirtualAccountId: $to, sku: $sku, quantity: $quantity }) {
+      quantity from { name } to { name }
+    }
+  }`;
 
   describe("manage licenses (R19, R21)", () => {
-    // SA_ADMIN / SA_USER everywhere; VA_ADMIN / VA_USER in scope. Out of scope a VA role cannot see the
-    // Virtual Accounts: NOT_FOUND (R4). The approver and the viewers see the Virtual Accounts: FORBIDDEN.
-    const transfer = (role: Role, inScope: boolean): Outcome =>
-      [Role.SMART_ACCOUNT_ADMIN, Role.SMART_ACCOUNT_USER].includes(role) ||
-      ([Role.VIRTUAL_ACCOUNT_ADMIN, Role.VIRTUAL_ACCOUNT_USER].includes(role) && inScope)
-        ? "allowed"
-        : isSa(role) || inScope
-          ? "FORBIDDEN"
-          : "NOT_FOUND";
-
-    const TRANSFER = `mutation($from: ID!, $to: ID!, $sku: String!, $quantity: Int!) {
-      transferLicenses(input: { fromVirtualAccountId: $from, toVirtualAccountId: $to, sku: $sku, quantity: $quantity }) {
-        quantity from { name } to { name }
-      }
-    }`;
-
-    it.each(mutationCells("§5 transfer licenses (R19)", true, transfer))("$name", async (cell) => {
+    // Transfers name two Virtual Accounts (visible by the tree): out of scope a VA role cannot see them,
+    // NOT_FOUND (R4); the approver and the viewers see them, FORBIDDEN.
+    section5.mutation("transferLicenses", async (cell) => {
       const { world, actor } = await freshWorld(cell);
       // In scope: Finance → Sales (both under US). Out of scope: Paris → EMEA (both under EMEA).
       const [from, to] = cell.inScope ? [world.finance, world.sales] : [world.paris, world.emea];
@@ -302,17 +227,9 @@ describe("§5 role table: licenses and orders", () => {
 
     // A lot is visible only to who may see licenses where it lies: the approver and out-of-scope VA roles
     // get NOT_FOUND (R4); the viewers see it but may not tag it: FORBIDDEN.
-    const tag = (role: Role, inScope: boolean): Outcome =>
-      [Role.SMART_ACCOUNT_ADMIN, Role.SMART_ACCOUNT_USER].includes(role) ||
-      ([Role.VIRTUAL_ACCOUNT_ADMIN, Role.VIRTUAL_ACCOUNT_USER].includes(role) && inScope)
-        ? "allowed"
-        : role === Role.SMART_ACCOUNT_VIEWER || (role === Role.VIRTUAL_ACCOUNT_VIEWER && inScope)
-          ? "FORBIDDEN"
-          : "NOT_FOUND";
-
-    it.each(mutationCells("§5 tag licenses (R21)", true, tag))("$name", async (cell) => {
+    section5.mutation("tagLicenses", async (cell) => {
       const { world, actor } = await freshWorld(cell);
-      const target = cell.inScope ? world.finance : world.paris;
+      const target = targetIn(world, cell.target);
       const lot = await world.account.license(target, PERPETUAL_SKU, 5, { tags: ["old"] });
       const result = await server.gql(
         `mutation($id: ID!) { setLicenseTags(input: { licenseId: $id, tags: ["lab", "spare"] }) { id tags } }`,
@@ -331,17 +248,10 @@ describe("§5 role table: licenses and orders", () => {
   });
 
   describe("convert classic licenses (R20)", () => {
-    // SA_ADMIN / SA_USER only. Who sees the lot but may not convert → FORBIDDEN; who cannot see it → NOT_FOUND.
-    const convert = (role: Role, inScope: boolean): Outcome =>
-      [Role.SMART_ACCOUNT_ADMIN, Role.SMART_ACCOUNT_USER].includes(role)
-        ? "allowed"
-        : role === Role.SMART_ACCOUNT_VIEWER || (!isSa(role) && inScope)
-          ? "FORBIDDEN"
-          : "NOT_FOUND";
-
-    it.each(mutationCells("§5 convert classic licenses (R20)", true, convert))("$name", async (cell) => {
+    // Who sees the lot but may not convert → FORBIDDEN; who cannot see it → NOT_FOUND (R4).
+    section5.mutation("convertLicenses", async (cell) => {
       const { world, actor } = await freshWorld(cell);
-      const target = cell.inScope ? world.finance : world.paris;
+      const target = targetIn(world, cell.target);
       const classic = await world.account.license(target, PERPETUAL_SKU, 5, { kind: LicenseKind.CLASSIC });
       const before = await lotsOf(world.account.id);
       const result = await server.gql(
@@ -365,79 +275,61 @@ describe("§5 role table: licenses and orders", () => {
   });
 
   describe("place orders (R15)", () => {
-    // Only the orders:write scope places orders; no role does. Every role sees the account: FORBIDDEN.
-    const place = (_role: Role): Outcome => "FORBIDDEN";
-    const PLACE = `mutation($domain: String!) {
-      placeOrder(input: { smartAccountDomain: $domain, lines: [{ sku: "${TERM_SKU}", quantity: 4, termMonths: 12 }] }) {
-        number status lines { quantity }
+    // Only the orders:write scope places orders; no role does. Without it every role sees the account:
+    // FORBIDDEN; the outsider does not: NOT_FOUND. With it anyone signed in places the order, into the line's
+    // Virtual Account (in or out of the scope of the caller's role), and reads it in the payload; the line's
+    // Virtual Account is null unless they can see it (R15).
+    const PLACE = `mutation($domain: String!, $va: ID!) {
+      placeOrder(input: { smartAccountDomain: $domain, lines: [{ sku: "${TERM_SKU}", quantity: 4, termMonths: 12, virtualAccountId: $va }] }) {
+        number status lines { quantity virtualAccount { name } }
       }
     }`;
 
-    async function expectPlaced(result: GqlResult, expected: Outcome, world: World) {
+    async function expectPlaced(result: GqlResult, expected: Outcome, world: World, into: VirtualAccount, seesLine: boolean) {
       await expectOutcome(result, expected, world.account.id, "ORDER_PLACED");
       const orders = await manager().countBy(Order, { smartAccountId: world.account.id });
       const lots = await lotsOf(world.account.id);
       if (expected === "allowed") {
-        expect(result.data.placeOrder).toMatchObject({ status: "FULFILLED", lines: [{ quantity: 4 }] });
+        expect(result.data.placeOrder).toMatchObject({ status: "FULFILLED", lines: [{ quantity: 4, virtualAccount: seesLine ? { name: into.name } : null }] });
         expect(orders).toBe(1);
-        // R16: delivered into the default Virtual Account of the active account.
-        expect(lots.map(({ id: _id, ...rest }) => rest)).toEqual([
-          { virtualAccountId: world.account.defaultVirtualAccount.id, kind: LicenseKind.SMART, quantity: 4 },
-        ]);
+        // R16: delivered into the line's Virtual Account of the active account.
+        expect(lots.map(({ id: _id, ...rest }) => rest)).toEqual([{ virtualAccountId: into.id, kind: LicenseKind.SMART, quantity: 4 }]);
       } else {
         expect(orders).toBe(0);
         expect(lots).toEqual([]);
       }
     }
 
-    it.each(mutationCells("§5 place orders (R15)", false, place))("$name", async (cell) => {
+    section5.mutation("placeOrder", async (cell) => {
       const { world, actor } = await freshWorld(cell);
-      const result = await server.gql(PLACE, { domain: world.domain }, actor);
-      await expectPlaced(result, cell.expected, world);
+      const into = targetIn(world, cell.target);
+      const result = await server.gql(PLACE, { domain: world.domain, va: va(into) }, actor, cell.scope);
+      await expectPlaced(result, cell.expected, world, into, sees(cell.viewer, "tree", cell.target));
     });
 
-    it("§5 place orders (R15, R2): a token with the orders:write scope and no role in the account → allowed", async () => {
+    it("§5 place orders (R15, R2): a token with the orders:write scope, of a user with no role anywhere → allowed", async () => {
       const world = await makeWorld();
-      const result = await server.gql(PLACE, { domain: world.domain }, "shop@commerce.test", "orders:write");
-      await expectPlaced(result, "allowed", world);
+      const result = await server.gql(PLACE, { domain: world.domain, va: va(world.finance) }, "shop@commerce.test", "orders:write");
+      await expectPlaced(result, "allowed", world, world.finance, false);
     });
 
     it("§5 place orders (R15, R2): the same integration user without the scope → NOT_FOUND", async () => {
       const world = await makeWorld();
-      const result = await server.gql(PLACE, { domain: world.domain }, "shop@commerce.test");
-      await expectPlaced(result, "NOT_FOUND", world);
+      const result = await server.gql(PLACE, { domain: world.domain, va: va(world.finance) }, "shop@commerce.test");
+      await expectPlaced(result, "NOT_FOUND", world, world.finance, false);
     });
-
-    it.each([Role.SMART_ACCOUNT_ADMIN, Role.SMART_ACCOUNT_VIEWER, Role.VIRTUAL_ACCOUNT_VIEWER])(
-      "§5 place orders (R15, R2): %s whose token carries the orders:write scope → allowed (the scope, not the role)",
-      async (role) => {
-        const world = await makeWorld();
-        const email = `${slug(role)}@${world.domain}`;
-        await world.account.grant(email, role, isSa(role) ? null : world.us);
-        const result = await server.gql(PLACE, { domain: world.domain }, email, "orders:write");
-        await expectPlaced(result, "allowed", world);
-      },
-    );
   });
 
   describe("move licenses out of the Smart Account (R19)", () => {
     // transferLicenses into another Smart Account where the actor is SMART_ACCOUNT_ADMIN, so that only the
-    // source decides: SA_ADMIN / SA_USER move; a Virtual Account role, even one that manages the source,
-    // → FORBIDDEN; who sees the source but may not manage it → FORBIDDEN; who cannot see it → NOT_FOUND.
-    const moveOut = (role: Role, inScope: boolean): Outcome =>
-      [Role.SMART_ACCOUNT_ADMIN, Role.SMART_ACCOUNT_USER].includes(role) ? "allowed" : isSa(role) || inScope ? "FORBIDDEN" : "NOT_FOUND";
-
-    const TRANSFER = `mutation($from: ID!, $to: ID!, $sku: String!, $quantity: Int!) {
-      transferLicenses(input: { fromVirtualAccountId: $from, toVirtualAccountId: $to, sku: $sku, quantity: $quantity }) {
-        quantity from { name } to { name }
-      }
-    }`;
-
-    it.each(mutationCells("§5 move licenses out of the Smart Account (R19)", true, moveOut))("$name", async (cell) => {
+    // source decides: it needs "manage licenses" and "move licenses … out of the Smart Account" there. A
+    // Virtual Account role, even one that manages the source, → FORBIDDEN; who sees the source but may not
+    // manage it → FORBIDDEN; who cannot see it → NOT_FOUND.
+    section5.mutation("moveLicensesOut", async (cell) => {
       const { world, actor } = await freshWorld(cell);
       const destination = await server.build.account(`dest-${world.domain}`);
       if (actor) await destination.grant(actor, Role.SMART_ACCOUNT_ADMIN);
-      const from = cell.inScope ? world.finance : world.paris;
+      const from = targetIn(world, cell.target);
       await world.account.license(from, PERPETUAL_SKU, 5);
       const before = { source: await lotsOf(world.account.id), destination: await lotsOf(destination.id) };
       const result = await server.gql(
@@ -459,45 +351,35 @@ describe("§5 role table: licenses and orders", () => {
   });
 
   describe("assign orders out of a holding account (R18)", () => {
-    // Roles held in the PARTNER_HOLDING account. Who sees orders there but may not assign (SA_VIEWER) →
-    // FORBIDDEN; who cannot see the order (approver, VA roles, outsider) → NOT_FOUND (R4).
-    const assign = (role: Role): Outcome =>
-      [Role.SMART_ACCOUNT_ADMIN, Role.SMART_ACCOUNT_USER].includes(role)
-        ? "allowed"
-        : role === Role.SMART_ACCOUNT_VIEWER
-          ? "FORBIDDEN"
-          : "NOT_FOUND";
+    // Roles held in the PARTNER_HOLDING account, whose order's licenses sit in Finance (in scope) or Paris
+    // (out of scope). Who sees orders there but may not assign (SA_VIEWER) → FORBIDDEN; who cannot see the
+    // order (approver, VA roles wherever the licenses sit, outsider) → NOT_FOUND (R4).
+    const ASSIGN = `mutation($order: ID!, $domain: String!) { assignOrder(input: { orderId: $order, smartAccountDomain: $domain }) { number status } }`;
 
-    it.each(mutationCells("§5 assign orders out of a holding account (R18), role held in the holding account", false, assign))(
-      "$name",
-      async (cell) => {
-        const { world: holding, actor } = await freshWorld(cell, { type: SmartAccountType.PARTNER_HOLDING });
-        const customer = await server.build.account(`customer-${holding.account.id}.test`);
-        const { order, licenses } = await holding.account.order([{ sku: PERPETUAL_SKU, quantity: 6 }]);
-        const result = await server.gql(
-          `mutation($order: ID!, $domain: String!) { assignOrder(input: { orderId: $order, smartAccountDomain: $domain }) { number status } }`,
-          { order: gid("Order", order.id), domain: customer.account.domain },
-          actor,
-        );
-        await expectOutcome(result, cell.expected, holding.account.id, "ORDER_ASSIGNED");
-        expect(await eventCount(customer.id)).toBe(0);
-        const stored = await manager().findOneByOrFail(Order, { id: order.id });
-        const lots = await manager().findBy(License, { orderId: order.id });
-        expect(lots).toHaveLength(1);
-        if (cell.expected === "allowed") {
-          expect(result.data.assignOrder).toEqual({ number: order.number, status: "FULFILLED" });
-          expect(stored.smartAccountId).toBe(customer.id);
-          expect(stored.assignedFromId).toBe(holding.account.id);
-          expect(lots[0]).toMatchObject({ smartAccountId: customer.id, virtualAccountId: customer.defaultVirtualAccount.id, quantity: 6 });
-          expect(lots[0].startsAt.getTime()).toBe(licenses[0].startsAt.getTime()); // dates never change
-        } else {
-          expect(stored.smartAccountId).toBe(holding.account.id);
-          expect(stored.status).toBe(OrderStatus.FULFILLED);
-          expect(stored.assignedFromId).toBeNull();
-          expect(lots[0]).toMatchObject({ smartAccountId: holding.account.id, virtualAccountId: holding.account.defaultVirtualAccount.id });
-        }
-      },
-    );
+    section5.mutation("assignOrder", async (cell: Case<Outcome>) => {
+      const { world: holding, actor } = await freshWorld(cell, { type: SmartAccountType.PARTNER_HOLDING });
+      const customer = await server.build.account(`customer-${holding.account.id}.test`);
+      const from = targetIn(holding, cell.target);
+      const { order, licenses } = await holding.account.order([{ sku: PERPETUAL_SKU, quantity: 6, virtualAccount: from }]);
+      const result = await server.gql(ASSIGN, { order: gid("Order", order.id), domain: customer.account.domain }, actor);
+      await expectOutcome(result, cell.expected, holding.account.id, "ORDER_ASSIGNED");
+      expect(await eventCount(customer.id)).toBe(0);
+      const stored = await manager().findOneByOrFail(Order, { id: order.id });
+      const lots = await manager().findBy(License, { orderId: order.id });
+      expect(lots).toHaveLength(1);
+      if (cell.expected === "allowed") {
+        expect(result.data.assignOrder).toEqual({ number: order.number, status: "FULFILLED" });
+        expect(stored.smartAccountId).toBe(customer.id);
+        expect(stored.assignedFromId).toBe(holding.account.id);
+        expect(lots[0]).toMatchObject({ smartAccountId: customer.id, virtualAccountId: customer.defaultVirtualAccount.id, quantity: 6 });
+        expect(lots[0].startsAt.getTime()).toBe(licenses[0].startsAt.getTime()); // dates never change
+      } else {
+        expect(stored.smartAccountId).toBe(holding.account.id);
+        expect(stored.status).toBe(OrderStatus.FULFILLED);
+        expect(stored.assignedFromId).toBeNull();
+        expect(lots[0]).toMatchObject({ smartAccountId: holding.account.id, virtualAccountId: from.id });
+      }
+    });
 
     it.each([Role.SMART_ACCOUNT_ADMIN, Role.SMART_ACCOUNT_USER])(
       "§5 assign orders (R18): %s of the CUSTOMER account only (nothing on the holding account) → NOT_FOUND",
@@ -507,14 +389,12 @@ describe("§5 role table: licenses and orders", () => {
         const email = `admin@customer-${holding.account.id}.test`;
         await customer.grant(email, role);
         const { order } = await holding.account.order([{ sku: PERPETUAL_SKU, quantity: 6 }]);
-        const result = await server.gql(
-          `mutation($order: ID!, $domain: String!) { assignOrder(input: { orderId: $order, smartAccountDomain: $domain }) { number } }`,
-          { order: gid("Order", order.id), domain: customer.account.domain },
-          email,
-        );
+        const result = await server.gql(ASSIGN, { order: gid("Order", order.id), domain: customer.account.domain }, email);
         await expectOutcome(result, "NOT_FOUND", holding.account.id, "ORDER_ASSIGNED");
         expect((await manager().findOneByOrFail(Order, { id: order.id })).smartAccountId).toBe(holding.account.id);
       },
     );
   });
+
+  section5.complete();
 });

@@ -1,12 +1,15 @@
 /**
- * SPEC §5, the role table, cell by cell for the rows that exist in this slice (R4, R9, R10, R12, R13, R14).
+ * SPEC §5, the role table, cell by cell for the rows of accounts, the tree, roles, access requests and
+ * events (R4, R9, R10, R12, R13, R14). Which cells exist and what each expects is read from the table in
+ * test/support/section5.ts, through the registry in test/support/section5-cases.ts; this file only runs
+ * the operations against the server and checks what the table says.
  *
  * Every row is tested for all seven roles. Virtual Account roles are held on "US"; "in scope" targets a
  * Virtual Account inside that subtree (US → Finance / Sales), "out of scope" one in the sibling subtree
- * (EMEA → Paris). Smart Account roles cover both (the same cells are run for them: the answer must not
- * depend on where in the tree the target sits). Rows about the Smart Account itself have no tree target
- * and are run once per role. Every row also has an outsider (SMART_ACCOUNT_ADMIN of another account, no
- * role in this one) and a request with no token (R1).
+ * (EMEA → Paris). Smart Account roles get the same cells (the answer must not depend on where in the tree
+ * the target sits). Rows about the Smart Account itself (or a Smart Account role, an access request, a
+ * prefixed account) have no tree target and are run once per role. Every row also has an outsider
+ * (SMART_ACCOUNT_ADMIN of another account, no role in this one) and a request with no token (R1).
  *
  * Error semantics (R4): an object the viewer cannot see → NOT_FOUND on mutations, null on node() /
  * smartAccount(domain:); visible but not allowed → FORBIDDEN; a guarded field → null with FORBIDDEN at its
@@ -23,13 +26,16 @@ import {
   SmartAccountStatus,
   VirtualAccount,
 } from "../entities";
-import { GqlResult, startTestServer, TestServer } from "./support/harness";
+import { startTestServer, TestServer } from "./support/harness";
 import { gid } from "./support/ids";
-import { VA_ROLES, SEVEN_ROLES, isSa, Cell, cellsOf, Outcome, slug, roleTableKit, World, actorIn, addOutsider, grantEveryRole } from "./support/role-table";
+import { accountField, objectField, objectRead, Target, visibleItems } from "./support/section5";
+import { section5Suite } from "./support/section5-cases";
+import { SEVEN_ROLES, isSa, slug, roleTableKit, World, actorIn, addOutsider, grantEveryRole, expectFields } from "./support/role-table";
 
 describe("§5 role table", () => {
   let server: TestServer;
   const { makeWorld, freshWorld, count, eventCount, expectOutcome } = roleTableKit(() => server, "w");
+  const section5 = section5Suite("role-table");
 
   const manager = () => server.build.manager;
 
@@ -44,11 +50,35 @@ describe("§5 role table", () => {
   afterAll(() => server.close());
 
   // ---------------------------------------------------------------------------------------------------------
-  // Read rows: one shared account, read only.
+  // Read rows: one shared account, read only. Each fixture says where it lies (its target); what a cell
+  // lists is what the table's cell reaches among them.
   // ---------------------------------------------------------------------------------------------------------
   describe("read rows", () => {
     let read: World;
-    const actorOf = (cell: Cell<unknown>) => actorIn(read, cell);
+
+    /** Default; US → Finance, US → Sales; EMEA → Paris, as seen from VA roles held on US. */
+    const TREE_ITEMS: { name: string; parent: string | null; target: Target }[] = [
+      { name: "Default", parent: null, target: "out of scope" },
+      { name: "US", parent: null, target: "in scope" },
+      { name: "Finance", parent: "US", target: "in scope" },
+      { name: "Sales", parent: "US", target: "in scope" },
+      { name: "EMEA", parent: null, target: "out of scope" },
+      { name: "Paris", parent: "EMEA", target: "out of scope" },
+    ];
+
+    /** Every role assignment of the account: the seven roles' holders (VA roles on US), and one member each of Finance and Paris. */
+    const ASSIGNMENTS: { email: string; at: string | null; target: Target }[] = [
+      ...SEVEN_ROLES.map((role) => ({ email: `${slug(role)}@read.test`, at: isSa(role) ? null : "US", target: (isSa(role) ? "account" : "in scope") as Target })),
+      { email: "finance-member@read.test", at: "Finance", target: "in scope" },
+      { email: "paris-member@read.test", at: "Paris", target: "out of scope" },
+    ];
+
+    /** One event of the account itself and one each of Finance and Paris. */
+    const EVENTS: { type: string; at: string | null; target: Target }[] = [
+      { type: "ACCOUNT_EVENT", at: null, target: "account" },
+      { type: "FINANCE_EVENT", at: "Finance", target: "in scope" },
+      { type: "PARIS_EVENT", at: "Paris", target: "out of scope" },
+    ];
 
     beforeAll(async () => {
       read = await makeWorld({ domain: "read.test" });
@@ -77,24 +107,14 @@ describe("§5 role table", () => {
       );
     });
 
-    const expectUnauthenticated = (result: GqlResult) => {
-      expect(result.errors?.length).toBeGreaterThan(0);
-      expect(result.errors!.every((error) => error.extensions.code === "UNAUTHENTICATED")).toBe(true);
-      expect(result.data?.smartAccount ?? null).toBeNull();
-    };
-
-    /** R4: the guarded field is null, with exactly one FORBIDDEN error at its path. */
-    const expectForbiddenAt = (result: GqlResult, path: string[]) => {
-      const errors = (result.errors ?? []).filter((error) => JSON.stringify(error.path) === JSON.stringify(path));
-      expect(errors).toHaveLength(1);
-      expect(errors[0].extensions.code).toBe("FORBIDDEN");
-      let value: any = result.data;
-      for (const key of path) value = value?.[key];
-      expect(value).toBeNull();
-    };
+    const targetVa = (target: Target) => (target === "in scope" ? read.finance : read.paris);
+    const sorted = (values: string[]) => [...values].sort();
+    const names = (connection: { nodes: { name: string }[] }) => sorted(connection.nodes.map((n) => n.name));
+    const emails = (connection: { nodes: { user: { email: string } }[] }) => sorted(connection.nodes.map((n) => n.user.email));
+    const types = (connection: { nodes: { type: string }[] }) => sorted(connection.nodes.map((n) => n.type));
+    const account = { read: (smartAccount: { name: string }) => smartAccount.name, expected: "read.test" };
 
     // --- see the Virtual Account tree -------------------------------------------------------------------
-    type TreeExpect = "all" | "scope" | "nothing (R4)" | "UNAUTHENTICATED";
     const TREE = `query($domain: String!, $id: ID!) {
       smartAccount(domain: $domain) {
         name
@@ -104,41 +124,22 @@ describe("§5 role table", () => {
       node(id: $id) { ... on VirtualAccount { name } }
     }`;
 
-    it.each(
-      cellsOf<TreeExpect>("§5 see the Virtual Account tree", {
-        scoped: true,
-        expected: (role) => (isSa(role) ? "all" : "scope"),
-        outsider: "nothing (R4)",
-        anonymous: "UNAUTHENTICATED",
-      }),
-    )("$name", async (cell) => {
-      const target = cell.inScope ? read.finance : read.paris;
-      const result = await server.gql(TREE, { domain: read.domain, id: va(target) }, actorOf(cell));
-      if (cell.expected === "UNAUTHENTICATED") return expectUnauthenticated(result);
-      expect(result.errors).toBeUndefined();
-      const { smartAccount, node } = result.data;
-      if (cell.expected === "nothing (R4)") {
-        expect(smartAccount).toBeNull();
-        expect(node).toBeNull();
-        return;
-      }
-      const names = (connection: { nodes: { name: string }[] }) => connection.nodes.map((n) => n.name).sort();
-      expect(smartAccount.name).toBe("read.test");
-      if (cell.expected === "all") {
-        expect(names(smartAccount.allVirtualAccounts)).toEqual(["Default", "EMEA", "Finance", "Paris", "Sales", "US"]);
-        expect(names(smartAccount.virtualAccounts)).toEqual(["Default", "EMEA", "US"]);
-        expect(node).toEqual({ name: target.name });
-      } else {
-        // VA roles: the assigned subtree only; its root is the top of their tree.
-        expect(names(smartAccount.allVirtualAccounts)).toEqual(["Finance", "Sales", "US"]);
-        expect(smartAccount.allVirtualAccounts.totalCount).toBe(3);
-        expect(names(smartAccount.virtualAccounts)).toEqual(["US"]);
-        expect(node).toEqual(cell.inScope ? { name: "Finance" } : null);
-      }
+    section5.read("seeTree", async (cell) => {
+      const target = targetVa(cell.target);
+      const result = await server.gql(TREE, { domain: read.domain, id: va(target) }, actorIn(read, cell));
+      const visible = visibleItems(cell.viewer, "tree", TREE_ITEMS);
+      const visibleNames = visible.map((item) => item.name);
+      // The top of a viewer's tree: the visible Virtual Accounts whose parent they do not see (VA roles: their root).
+      const tops = visible.filter((item) => !item.parent || !visibleNames.includes(item.parent));
+      expectFields(result, [
+        { path: ["smartAccount"], outcome: objectRead(cell.viewer, "account", "account"), ...account },
+        { path: ["smartAccount", "allVirtualAccounts"], outcome: accountField(cell.viewer, "tree"), read: (c) => [names(c), c.totalCount], expected: [sorted(visibleNames), visible.length] },
+        { path: ["smartAccount", "virtualAccounts"], outcome: accountField(cell.viewer, "tree"), read: names, expected: sorted(tops.map((item) => item.name)) },
+        { path: ["node"], outcome: objectRead(cell.viewer, "tree", cell.target), expected: { name: target.name } },
+      ]);
     });
 
     // --- see role assignments ---------------------------------------------------------------------------
-    type RolesExpect = "all" | "VA roles in scope" | "FORBIDDEN at the field (R4)" | "nothing (R4)" | "UNAUTHENTICATED";
     const ROLES = `query($domain: String!, $id: ID!) {
       smartAccount(domain: $domain) {
         name
@@ -147,217 +148,116 @@ describe("§5 role table", () => {
       node(id: $id) { ... on VirtualAccount { name roleAssignments { nodes { role user { email } } } } }
     }`;
 
-    it.each(
-      cellsOf<RolesExpect>("§5 see role assignments", {
-        scoped: true,
-        expected: (role) =>
-          role === Role.SMART_ACCOUNT_APPROVER || role === Role.SMART_ACCOUNT_ADMIN
-            ? "all"
-            : role === Role.VIRTUAL_ACCOUNT_ADMIN
-              ? "VA roles in scope"
-              : "FORBIDDEN at the field (R4)",
-        outsider: "nothing (R4)",
-        anonymous: "UNAUTHENTICATED",
-      }),
-    )("$name", async (cell) => {
-      const target = cell.inScope ? read.finance : read.paris;
-      const member = cell.inScope ? "finance-member@read.test" : "paris-member@read.test";
-      const result = await server.gql(ROLES, { domain: read.domain, id: va(target) }, actorOf(cell));
-      if (cell.expected === "UNAUTHENTICATED") return expectUnauthenticated(result);
-      const { smartAccount, node } = result.data;
-      const emails = (connection: { nodes: { user: { email: string } }[] }) => connection.nodes.map((n) => n.user.email);
-      switch (cell.expected) {
-        case "nothing (R4)":
-          expect(result.errors).toBeUndefined();
-          expect(smartAccount).toBeNull();
-          expect(node).toBeNull();
-          return;
-        case "all": {
-          expect(result.errors).toBeUndefined();
-          const all = emails(smartAccount.roleAssignments);
-          expect(all).toEqual(expect.arrayContaining([member, "smart-account-admin@read.test", "virtual-account-user@read.test"]));
-          expect(all).toHaveLength(SEVEN_ROLES.length + 2);
-          expect(emails(node.roleAssignments)).toEqual([member]);
-          return;
-        }
-        case "VA roles in scope": {
-          expect(result.errors).toBeUndefined();
-          const seen = smartAccount.roleAssignments.nodes as { role: Role; user: { email: string }; virtualAccount: { name: string } | null }[];
-          // Only Virtual Account roles, only on US and below: never the SA roles, never Paris.
-          expect(seen.every((assignment) => !isSa(assignment.role) && assignment.virtualAccount !== null)).toBe(true);
-          expect(seen.map((assignment) => assignment.user.email).sort()).toEqual(
-            ["finance-member@read.test", ...VA_ROLES.map((role) => `${slug(role)}@read.test`)].sort(),
-          );
-          if (cell.inScope) expect(emails(node.roleAssignments)).toEqual([member]);
-          else expect(node).toBeNull();
-          return;
-        }
-        case "FORBIDDEN at the field (R4)":
-          expect(smartAccount.name).toBe("read.test");
-          expectForbiddenAt(result, ["smartAccount", "roleAssignments"]);
-          if (isSa(cell.role as Role) || cell.inScope) {
-            expect(node.name).toBe(target.name);
-            expectForbiddenAt(result, ["node", "roleAssignments"]);
-            expect(result.errors).toHaveLength(2);
-          } else {
-            expect(node).toBeNull();
-            expect(result.errors).toHaveLength(1);
-          }
-      }
+    section5.read("seeRoles", async (cell) => {
+      const target = targetVa(cell.target);
+      const result = await server.gql(ROLES, { domain: read.domain, id: va(target) }, actorIn(read, cell));
+      const listed = (connection: { nodes: { user: { email: string }; virtualAccount: { name: string } | null }[] }) =>
+        sorted(connection.nodes.map((n) => `${n.user.email}@${n.virtualAccount?.name ?? "account"}`));
+      const visible = visibleItems(cell.viewer, "seeRoles", ASSIGNMENTS);
+      expectFields(result, [
+        { path: ["smartAccount"], outcome: objectRead(cell.viewer, "account", "account"), ...account },
+        { path: ["smartAccount", "roleAssignments"], outcome: accountField(cell.viewer, "seeRoles"), read: listed, expected: sorted(visible.map((a) => `${a.email}@${a.at ?? "account"}`)) },
+        { path: ["node"], outcome: objectRead(cell.viewer, "tree", cell.target), read: (node) => node.name, expected: target.name },
+        {
+          path: ["node", "roleAssignments"],
+          outcome: objectField(cell.viewer, "seeRoles", "tree", cell.target),
+          read: emails,
+          expected: sorted(ASSIGNMENTS.filter((a) => a.at === target.name).map((a) => a.email)),
+        },
+      ]);
     });
 
     // --- see access requests ----------------------------------------------------------------------------
-    type RequestsExpect = "all" | "FORBIDDEN at the field (R4)" | "nothing (R4)" | "UNAUTHENTICATED";
     const REQUESTS = `query($domain: String!) {
       smartAccount(domain: $domain) { name accessRequests { nodes { status message user { email } } } }
     }`;
 
-    it.each(
-      cellsOf<RequestsExpect>("§5 see access requests (R14)", {
-        scoped: false,
-        expected: (role) => (role === Role.SMART_ACCOUNT_ADMIN ? "all" : "FORBIDDEN at the field (R4)"),
-        outsider: "nothing (R4)",
-        anonymous: "UNAUTHENTICATED",
-      }),
-    )("$name", async (cell) => {
-      const result = await server.gql(REQUESTS, { domain: read.domain }, actorOf(cell));
-      if (cell.expected === "UNAUTHENTICATED") return expectUnauthenticated(result);
-      if (cell.expected === "nothing (R4)") {
-        expect(result.errors).toBeUndefined();
-        expect(result.data.smartAccount).toBeNull();
-      } else if (cell.expected === "all") {
-        expect(result.errors).toBeUndefined();
-        expect(result.data.smartAccount.accessRequests.nodes).toEqual([
-          { status: "PENDING", message: "let me in", user: { email: "asker@elsewhere.test" } },
-        ]);
-      } else {
-        expect(result.data.smartAccount.name).toBe("read.test");
-        expectForbiddenAt(result, ["smartAccount", "accessRequests"]);
-        expect(result.errors).toHaveLength(1);
-      }
+    section5.read("seeAccessRequests", async (cell) => {
+      const result = await server.gql(REQUESTS, { domain: read.domain }, actorIn(read, cell));
+      expectFields(result, [
+        { path: ["smartAccount"], outcome: objectRead(cell.viewer, "account", "account"), ...account },
+        {
+          path: ["smartAccount", "accessRequests"],
+          outcome: accountField(cell.viewer, "accessRequests"),
+          read: (c) => c.nodes,
+          expected: [{ status: "PENDING", message: "let me in", user: { email: "asker@elsewhere.test" } }],
+        },
+      ]);
     });
 
     // --- see events -------------------------------------------------------------------------------------
-    type EventsExpect = "all" | "in scope" | "FORBIDDEN at the field (R4)" | "nothing (R4)" | "UNAUTHENTICATED";
-    const EVENTS = `query($domain: String!, $id: ID!) {
+    const EVENTS_QUERY = `query($domain: String!, $id: ID!) {
       smartAccount(domain: $domain) { name events { nodes { type } } }
       node(id: $id) { ... on VirtualAccount { name events { nodes { type } } } }
     }`;
 
-    it.each(
-      cellsOf<EventsExpect>("§5 see events (R29)", {
-        scoped: true,
-        expected: (role) =>
-          role === Role.SMART_ACCOUNT_APPROVER || role === Role.SMART_ACCOUNT_ADMIN
-            ? "all"
-            : role === Role.VIRTUAL_ACCOUNT_ADMIN
-              ? "in scope"
-              : "FORBIDDEN at the field (R4)",
-        outsider: "nothing (R4)",
-        anonymous: "UNAUTHENTICATED",
-      }),
-    )("$name", async (cell) => {
-      const target = cell.inScope ? read.finance : read.paris;
-      const ownEvent = cell.inScope ? "FINANCE_EVENT" : "PARIS_EVENT";
-      const result = await server.gql(EVENTS, { domain: read.domain, id: va(target) }, actorOf(cell));
-      if (cell.expected === "UNAUTHENTICATED") return expectUnauthenticated(result);
-      const { smartAccount, node } = result.data;
-      const types = (connection: { nodes: { type: string }[] }) => connection.nodes.map((n) => n.type).sort();
-      switch (cell.expected) {
-        case "nothing (R4)":
-          expect(result.errors).toBeUndefined();
-          expect(smartAccount).toBeNull();
-          expect(node).toBeNull();
-          return;
-        case "all":
-          expect(result.errors).toBeUndefined();
-          expect(types(smartAccount.events)).toEqual(["ACCOUNT_EVENT", "FINANCE_EVENT", "PARIS_EVENT"]);
-          expect(types(node.events)).toEqual([ownEvent]);
-          return;
-        case "in scope":
-          expect(result.errors).toBeUndefined();
-          // Only events of Virtual Accounts in scope: not the account-level one, not Paris's.
-          expect(types(smartAccount.events)).toEqual(["FINANCE_EVENT"]);
-          if (cell.inScope) expect(types(node.events)).toEqual(["FINANCE_EVENT"]);
-          else expect(node).toBeNull();
-          return;
-        case "FORBIDDEN at the field (R4)":
-          expect(smartAccount.name).toBe("read.test");
-          expectForbiddenAt(result, ["smartAccount", "events"]);
-          if (isSa(cell.role as Role) || cell.inScope) {
-            expect(node.name).toBe(target.name);
-            expectForbiddenAt(result, ["node", "events"]);
-            expect(result.errors).toHaveLength(2);
-          } else {
-            expect(node).toBeNull();
-            expect(result.errors).toHaveLength(1);
-          }
-      }
+    section5.read("seeEvents", async (cell) => {
+      const target = targetVa(cell.target);
+      const result = await server.gql(EVENTS_QUERY, { domain: read.domain, id: va(target) }, actorIn(read, cell));
+      expectFields(result, [
+        { path: ["smartAccount"], outcome: objectRead(cell.viewer, "account", "account"), ...account },
+        { path: ["smartAccount", "events"], outcome: accountField(cell.viewer, "events"), read: types, expected: sorted(visibleItems(cell.viewer, "events", EVENTS).map((e) => e.type)) },
+        { path: ["node"], outcome: objectRead(cell.viewer, "tree", cell.target), read: (node) => node.name, expected: target.name },
+        {
+          path: ["node", "events"],
+          outcome: objectField(cell.viewer, "events", "tree", cell.target),
+          read: types,
+          expected: sorted(EVENTS.filter((e) => e.at === target.name).map((e) => e.type)),
+        },
+      ]);
     });
   });
 
   // ---------------------------------------------------------------------------------------------------------
   // Mutation rows: a fresh account per test.
   // ---------------------------------------------------------------------------------------------------------
-  const accountLevel = (allowed: Role[]) => (role: Role): Outcome => (allowed.includes(role) ? "allowed" : "FORBIDDEN");
-  const mutationCells = (title: string, scoped: boolean, expected: (role: Role, inScope: boolean) => Outcome, outsider: Outcome = "NOT_FOUND") =>
-    cellsOf<Outcome>(title, { scoped, expected, outsider, anonymous: "UNAUTHENTICATED" });
-
   describe("update the Smart Account (name)", () => {
-    it.each(mutationCells("§5 update the Smart Account name", false, accountLevel([Role.SMART_ACCOUNT_APPROVER, Role.SMART_ACCOUNT_ADMIN])))(
-      "$name",
-      async (cell) => {
-        const { world, actor } = await freshWorld(cell);
-        const result = await server.gql(
-          `mutation($id: ID!) { updateSmartAccount(input: { smartAccountId: $id, name: "Renamed" }) { name } }`,
-          { id: sa(world) },
-          actor,
-        );
-        await expectOutcome(result, cell.expected, world.account.id);
-        const stored = await manager().findOneByOrFail(SmartAccount, { id: world.account.id });
-        if (cell.expected === "allowed") {
-          expect(result.data.updateSmartAccount.name).toBe("Renamed");
-          expect(stored.name).toBe("Renamed");
-        } else {
-          expect(stored.name).toBe(world.domain);
-        }
-      },
-    );
+    section5.mutation("updateAccount", async (cell) => {
+      const { world, actor } = await freshWorld(cell);
+      const result = await server.gql(
+        `mutation($id: ID!) { updateSmartAccount(input: { smartAccountId: $id, name: "Renamed" }) { name } }`,
+        { id: sa(world) },
+        actor,
+      );
+      await expectOutcome(result, cell.expected, world.account.id);
+      const stored = await manager().findOneByOrFail(SmartAccount, { id: world.account.id });
+      if (cell.expected === "allowed") {
+        expect(result.data.updateSmartAccount.name).toBe("Renamed");
+        expect(stored.name).toBe("Renamed");
+      } else {
+        expect(stored.name).toBe(world.domain);
+      }
+    });
   });
 
   describe("activate it (R10)", () => {
-    it.each(mutationCells("§5 activate the Smart Account (R10)", false, accountLevel([Role.SMART_ACCOUNT_APPROVER])))(
-      "$name",
-      async (cell) => {
-        const { world, actor } = await freshWorld(cell, { status: SmartAccountStatus.PENDING });
-        const result = await server.gql(
-          `mutation($id: ID!) { activateSmartAccount(smartAccountId: $id) { status } }`,
-          { id: sa(world) },
-          actor,
-        );
-        await expectOutcome(result, cell.expected, world.account.id);
-        const stored = await manager().findOneByOrFail(SmartAccount, { id: world.account.id });
-        const admins = await manager().countBy(RoleAssignment, { smartAccountId: world.account.id, role: Role.SMART_ACCOUNT_ADMIN });
-        if (cell.expected === "allowed") {
-          expect(result.data.activateSmartAccount.status).toBe("ACTIVE");
-          expect(stored.status).toBe(SmartAccountStatus.ACTIVE);
-          expect(admins).toBe(1); // R10: the approver also becomes SMART_ACCOUNT_ADMIN
-        } else {
-          expect(stored.status).toBe(SmartAccountStatus.PENDING);
-          expect(stored.activatedAt).toBeNull();
-          expect(admins).toBe(cell.role === Role.SMART_ACCOUNT_ADMIN ? 1 : 0);
-        }
-      },
-    );
+    section5.mutation("activate", async (cell) => {
+      const { world, actor } = await freshWorld(cell, { status: SmartAccountStatus.PENDING });
+      const result = await server.gql(
+        `mutation($id: ID!) { activateSmartAccount(smartAccountId: $id) { status } }`,
+        { id: sa(world) },
+        actor,
+      );
+      await expectOutcome(result, cell.expected, world.account.id);
+      const stored = await manager().findOneByOrFail(SmartAccount, { id: world.account.id });
+      const admins = await manager().countBy(RoleAssignment, { smartAccountId: world.account.id, role: Role.SMART_ACCOUNT_ADMIN });
+      if (cell.expected === "allowed") {
+        expect(result.data.activateSmartAccount.status).toBe("ACTIVE");
+        expect(stored.status).toBe(SmartAccountStatus.ACTIVE);
+        expect(admins).toBe(1); // R10: the approver also becomes SMART_ACCOUNT_ADMIN
+      } else {
+        expect(stored.status).toBe(SmartAccountStatus.PENDING);
+        expect(stored.activatedAt).toBeNull();
+        expect(admins).toBe(cell.role === Role.SMART_ACCOUNT_ADMIN ? 1 : 0);
+      }
+    });
   });
 
-  // create / update / move / delete Virtual Accounts: SMART_ACCOUNT_ADMIN only. A VA role out of its scope
-  // cannot see the target, so NOT_FOUND (R4); in scope it can, so FORBIDDEN.
-  const treeWrite = (role: Role, inScope: boolean): Outcome =>
-    role === Role.SMART_ACCOUNT_ADMIN ? "allowed" : isSa(role) || inScope ? "FORBIDDEN" : "NOT_FOUND";
+  // create / update / move / delete Virtual Accounts name a Virtual Account, visible by "see the Virtual
+  // Account tree": a VA role out of its scope cannot see it (NOT_FOUND, R4); in scope it can (FORBIDDEN).
 
   describe("create / update / move / delete Virtual Accounts (R12)", () => {
-    it.each(mutationCells("§5 create Virtual Accounts (R12)", true, treeWrite))("$name", async (cell) => {
+    section5.mutation("createVa", async (cell) => {
       const { world, actor } = await freshWorld(cell);
       const parent = cell.inScope ? world.finance : world.paris;
       const before = await manager().countBy(VirtualAccount, { smartAccountId: world.account.id });
@@ -378,7 +278,7 @@ describe("§5 role table", () => {
       }
     });
 
-    it.each(mutationCells("§5 update (rename) Virtual Accounts (R12)", true, treeWrite))("$name", async (cell) => {
+    section5.mutation("renameVa", async (cell) => {
       const { world, actor } = await freshWorld(cell);
       const target = cell.inScope ? world.finance : world.paris;
       const result = await server.gql(
@@ -390,7 +290,7 @@ describe("§5 role table", () => {
       expect((await findVa(target.id))?.name).toBe(cell.expected === "allowed" ? "Renamed" : target.name);
     });
 
-    it.each(mutationCells("§5 move Virtual Accounts (R12)", true, treeWrite))("$name", async (cell) => {
+    section5.mutation("moveVa", async (cell) => {
       const { world, actor } = await freshWorld(cell);
       // In scope: Finance under its sibling Sales (both under US). Out of scope: Paris to the top level.
       const target = cell.inScope ? world.finance : world.paris;
@@ -412,7 +312,7 @@ describe("§5 role table", () => {
       }
     });
 
-    it.each(mutationCells("§5 delete Virtual Accounts (R12)", true, treeWrite))("$name", async (cell) => {
+    section5.mutation("deleteVa", async (cell) => {
       const { world, actor } = await freshWorld(cell);
       const target = cell.inScope ? world.finance : world.paris;
       const result = await server.gql(`mutation($id: ID!) { deleteVirtualAccount(id: $id) }`, { id: va(target) }, actor);
@@ -427,7 +327,7 @@ describe("§5 role table", () => {
   });
 
   describe("grant / revoke Smart Account roles (R13)", () => {
-    it.each(mutationCells("§5 grant Smart Account roles (R13)", false, accountLevel([Role.SMART_ACCOUNT_ADMIN])))("$name", async (cell) => {
+    section5.mutation("grantSaRole", async (cell) => {
       const { world, actor } = await freshWorld(cell);
       const result = await server.gql(
         `mutation($sa: ID!, $email: String!) {
@@ -449,12 +349,10 @@ describe("§5 role table", () => {
       }
     });
 
-    // Who cannot see role assignments (§5 "see role assignments", and a VA admin for SA roles) gets NOT_FOUND (R4);
-    // the approver sees it but may not revoke it: FORBIDDEN.
-    const revokeSaRole = (role: Role): Outcome =>
-      role === Role.SMART_ACCOUNT_ADMIN ? "allowed" : role === Role.SMART_ACCOUNT_APPROVER ? "FORBIDDEN" : "NOT_FOUND";
+    // A role assignment is visible by "see role assignments": who cannot see it (and a VA admin, for a Smart
+    // Account role, which is no VA role in scope) gets NOT_FOUND (R4); the approver sees it: FORBIDDEN.
 
-    it.each(mutationCells("§5 revoke Smart Account roles (R13, R4)", false, revokeSaRole))("$name", async (cell) => {
+    section5.mutation("revokeSaRole", async (cell) => {
       const { world, actor } = await freshWorld(cell);
       const assignment = await world.account.grant(`holder@${world.domain}`, Role.SMART_ACCOUNT_USER);
       const id = gid("RoleAssignment", assignment.id);
@@ -471,16 +369,9 @@ describe("§5 role table", () => {
   });
 
   describe("grant / revoke Virtual Account roles (R13)", () => {
-    // SMART_ACCOUNT_ADMIN everywhere, VIRTUAL_ACCOUNT_ADMIN in scope. Out of scope a VA role cannot see the
-    // Virtual Account: NOT_FOUND (R4).
-    const grantVaRole = (role: Role, inScope: boolean): Outcome =>
-      role === Role.SMART_ACCOUNT_ADMIN || (role === Role.VIRTUAL_ACCOUNT_ADMIN && inScope)
-        ? "allowed"
-        : isSa(role) || inScope
-          ? "FORBIDDEN"
-          : "NOT_FOUND";
+    // Granting names a Virtual Account: out of scope a VA role cannot see it, NOT_FOUND (R4).
 
-    it.each(mutationCells("§5 grant Virtual Account roles (R13)", true, grantVaRole))("$name", async (cell) => {
+    section5.mutation("grantVaRole", async (cell) => {
       const { world, actor } = await freshWorld(cell);
       const target = cell.inScope ? world.finance : world.paris;
       const email = `newcomer@${world.domain}`;
@@ -506,16 +397,10 @@ describe("§5 role table", () => {
       }
     });
 
-    // Revoking: who cannot see the assignment (no "see role assignments" over it) gets NOT_FOUND (R4); the
-    // approver sees every assignment but may not revoke: FORBIDDEN.
-    const revokeVaRole = (role: Role, inScope: boolean): Outcome => {
-      if (role === Role.SMART_ACCOUNT_ADMIN) return "allowed";
-      if (role === Role.VIRTUAL_ACCOUNT_ADMIN) return inScope ? "allowed" : "NOT_FOUND";
-      if (role === Role.SMART_ACCOUNT_APPROVER) return "FORBIDDEN";
-      return "NOT_FOUND";
-    };
+    // Revoking names the assignment: who cannot see it (no "see role assignments" over it) gets NOT_FOUND
+    // (R4); the approver sees every assignment but may not revoke: FORBIDDEN.
 
-    it.each(mutationCells("§5 revoke Virtual Account roles (R13, R4)", true, revokeVaRole))("$name", async (cell) => {
+    section5.mutation("revokeVaRole", async (cell) => {
       const { world, actor } = await freshWorld(cell);
       const target = cell.inScope ? world.finance : world.paris;
       const assignment = await world.account.grant(`holder@${world.domain}`, Role.VIRTUAL_ACCOUNT_USER, target);
@@ -529,10 +414,10 @@ describe("§5 role table", () => {
   });
 
   describe("decide access requests (R14)", () => {
-    // Only the requester and the account's admins can see a request (R4): everyone else gets NOT_FOUND.
-    const decide = (role: Role): Outcome => (role === Role.SMART_ACCOUNT_ADMIN ? "allowed" : "NOT_FOUND");
+    // Only the requester and the account's admins can see a request ("see and decide access requests", R4):
+    // everyone else gets NOT_FOUND.
 
-    it.each(mutationCells("§5 decide access requests (R14, R4)", false, decide))("$name", async (cell) => {
+    section5.mutation("decideAccessRequest", async (cell) => {
       const { world, actor } = await freshWorld(cell);
       const asker = await server.build.user(`asker@${world.domain}.elsewhere`);
       const request = await manager().save(
@@ -592,8 +477,7 @@ describe("§5 role table", () => {
 
   describe("approve a prefixed domain (R9)", () => {
     // The roles are held in the PARENT domain's account. The prefixed account is visible only to the
-    // parent's SMART_ACCOUNT_ADMINs (and its own members): anyone else gets NOT_FOUND (R4).
-    const approve = (role: Role): Outcome => (role === Role.SMART_ACCOUNT_ADMIN ? "allowed" : "NOT_FOUND");
+    // parent's SMART_ACCOUNT_ADMINs (R9; and to its own members): anyone else gets NOT_FOUND (R4).
     const APPROVE = `mutation($id: ID!) { approveDomainPrefix(smartAccountId: $id) { domain awaitingDomainApproval } }`;
 
     async function prefixed(parent: World) {
@@ -605,7 +489,7 @@ describe("§5 role table", () => {
       return child;
     }
 
-    it.each(mutationCells("§5 approve a prefixed domain (R9), role held in the parent's account", false, approve))("$name", async (cell) => {
+    section5.mutation("approvePrefix", async (cell) => {
       const { world, actor } = await freshWorld(cell);
       const child = await prefixed(world);
       const result = await server.gql(APPROVE, { id: gid("SmartAccount", child.id) }, actor);
@@ -633,4 +517,6 @@ describe("§5 role table", () => {
       },
     );
   });
+
+  section5.complete();
 });

@@ -3,6 +3,7 @@ import { ProductInstance, RegistrationToken, Role, SmartAccountType, VirtualAcco
 import { AccountBuilder } from "../src/db/seed/builder";
 import { countRows, eventCount, lastEventType } from "./support/db-counts";
 import { codeOf, GqlResult, startTestServer, TestServer } from "./support/harness";
+import { accounts, days, expectCode, expectUnauthenticated, START } from "./support/fixtures";
 import { gid } from "./support/ids";
 
 /**
@@ -11,9 +12,6 @@ import { gid } from "./support/ids";
  * tokens), R17 (no tokens in a holding account) and R29 (one event per successful device/token mutation).
  */
 
-const START = new Date("2026-11-23T10:00:00.000Z");
-const DAY = 86_400_000;
-const daysFromStart = (n: number) => new Date(START.getTime() + n * DAY);
 const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
 
 const NW = "C9300-NW-A"; // PERPETUAL, smart-enabled
@@ -67,12 +65,7 @@ describe("rules R23–R28: registration tokens and product instances", () => {
   afterAll(() => server.close());
   afterEach(() => server.clock.set(START));
 
-  async function account(domain: string, type: SmartAccountType = SmartAccountType.CUSTOMER) {
-    const acme = await server.build.account(domain, { type });
-    const admin = `admin@${domain}`;
-    await acme.grant(admin, Role.SMART_ACCOUNT_ADMIN);
-    return { acme, admin };
-  }
+  const account = accounts(() => server);
 
   const vaId = (va: VirtualAccount) => gid("VirtualAccount", va.id);
   const deviceId = (id: number) => gid("ProductInstance", id);
@@ -100,22 +93,16 @@ describe("rules R23–R28: registration tokens and product instances", () => {
   const tokenRow = (id: number) => server.db.manager.findOneByOrFail(RegistrationToken, { id });
   const deviceRow = (id: number) => server.db.manager.findOneBy(ProductInstance, { id });
 
-  const expectUnauthenticated = (result: GqlResult, reason: string) => {
-    expect(result.data).toBeNull();
-    expect(result.errors).toHaveLength(1);
-    expect(result.errors![0].extensions).toMatchObject({ code: "UNAUTHENTICATED", reason });
-  };
   const expectBadInput = (result: GqlResult, field: string) => {
     expect(result.data).toBeNull();
-    expect(result.errors).toHaveLength(1);
-    expect(result.errors![0].extensions).toMatchObject({ code: "BAD_USER_INPUT", field });
+    expectCode(result, "BAD_USER_INPUT", { field });
   };
 
   // -------------------------------------------------------------------------------------------------------
   describe("R23 registration tokens", () => {
     it("R23 createRegistrationToken returns the secret once; the token lists with its uses and state", async () => {
-      const { acme, admin } = await account("r23-create.com");
-      const us = await acme.virtualAccount("US");
+      const { built, admin } = await account("r23-create.com");
+      const us = await built.virtualAccount("US");
       const events = await eventCount(server);
       const result = await server.gql(
         CREATE_TOKEN,
@@ -129,7 +116,7 @@ describe("rules R23–R28: registration tokens and product instances", () => {
       expect(token).toMatchObject({
         description: "lab switches",
         createdAt: START.toISOString(),
-        expiresAt: daysFromStart(30).toISOString(),
+        expiresAt: days(30).toISOString(),
         maxUses: 3,
         uses: 0,
         exportControlled: false,
@@ -152,27 +139,27 @@ describe("rules R23–R28: registration tokens and product instances", () => {
     });
 
     it("R23 only a SHA-256 hash of the secret is stored", async () => {
-      const { acme, admin } = await account("r23-hash.com");
-      const result = await server.gql(CREATE_TOKEN, { input: { virtualAccountId: vaId(acme.defaultVirtualAccount), expiresInDays: 5 } }, admin);
+      const { built, admin } = await account("r23-hash.com");
+      const result = await server.gql(CREATE_TOKEN, { input: { virtualAccountId: vaId(built.defaultVirtualAccount), expiresInDays: 5 } }, admin);
       expect(result.errors).toBeUndefined();
       const { secret } = result.data.createRegistrationToken;
       const rows: { secret_hash: string }[] = await server.db.dataSource.query(
         "SELECT secret_hash FROM registration_tokens WHERE virtual_account_id = ?",
-        [acme.defaultVirtualAccount.id],
+        [built.defaultVirtualAccount.id],
       );
       expect(rows).toHaveLength(1);
       expect(rows[0].secret_hash).not.toBe(secret);
       expect(rows[0].secret_hash).toBe(sha256(secret));
       // The secret appears in no column of the row.
       const all: Record<string, unknown>[] = await server.db.dataSource.query("SELECT * FROM registration_tokens WHERE virtual_account_id = ?", [
-        acme.defaultVirtualAccount.id,
+        built.defaultVirtualAccount.id,
       ]);
       expect(JSON.stringify(all)).not.toContain(secret);
     });
 
     it("R23 expiresInDays 0 or 366 and maxUses 0 → BAD_USER_INPUT naming the field, nothing written", async () => {
-      const { acme, admin } = await account("r23-range.com");
-      const va = vaId(acme.defaultVirtualAccount);
+      const { built, admin } = await account("r23-range.com");
+      const va = vaId(built.defaultVirtualAccount);
       const tokens = await countRows(server, "registration_tokens");
       const events = await eventCount(server);
       for (const [input, field] of [
@@ -195,42 +182,42 @@ describe("rules R23–R28: registration tokens and product instances", () => {
     });
 
     it("R23 maxUses omitted = unlimited (null)", async () => {
-      const { acme, admin } = await account("r23-unlimited.com");
-      const result = await server.gql(CREATE_TOKEN, { input: { virtualAccountId: vaId(acme.defaultVirtualAccount), expiresInDays: 10 } }, admin);
+      const { built, admin } = await account("r23-unlimited.com");
+      const result = await server.gql(CREATE_TOKEN, { input: { virtualAccountId: vaId(built.defaultVirtualAccount), expiresInDays: 10 } }, admin);
       expect(result.errors).toBeUndefined();
       const { secret, token } = result.data.createRegistrationToken;
       expect(token.maxUses).toBeNull();
       for (let i = 0; i < 3; i++) expect((await register(secret, "C9300-24T", `R23UNL${i}`)).errors).toBeUndefined();
-      const listed = await server.gql(TOKENS, { id: vaId(acme.defaultVirtualAccount) }, admin);
+      const listed = await server.gql(TOKENS, { id: vaId(built.defaultVirtualAccount) }, admin);
       expect(listed.data.node.registrationTokens.nodes[0]).toMatchObject({ maxUses: null, uses: 3 });
     });
 
     it("R23 R17 a token in a PARTNER_HOLDING account → BAD_USER_INPUT", async () => {
-      const { acme, admin } = await account("r17-holding.com", SmartAccountType.PARTNER_HOLDING);
+      const { built, admin } = await account("r17-holding.com", { type: SmartAccountType.PARTNER_HOLDING });
       const tokens = await countRows(server, "registration_tokens");
       const events = await eventCount(server);
-      const result = await server.gql(CREATE_TOKEN, { input: { virtualAccountId: vaId(acme.defaultVirtualAccount), expiresInDays: 30 } }, admin);
+      const result = await server.gql(CREATE_TOKEN, { input: { virtualAccountId: vaId(built.defaultVirtualAccount), expiresInDays: 30 } }, admin);
       expectBadInput(result, "input.virtualAccountId");
       expect(await countRows(server, "registration_tokens")).toBe(tokens);
       expect(await eventCount(server)).toBe(events);
     });
 
     it("R23 revokeRegistrationToken sets revokedAt and the token stays listed; revoking twice → CONFLICT", async () => {
-      const { acme, admin } = await account("r23-revoke.com");
-      const { token } = await acme.token(acme.defaultVirtualAccount, { maxUses: 4 });
+      const { built, admin } = await account("r23-revoke.com");
+      const { token } = await built.token(built.defaultVirtualAccount, { maxUses: 4 });
       const id = gid("RegistrationToken", token.id);
       server.clock.advanceDays(2);
       const events = await eventCount(server);
       const result = await server.gql(REVOKE_TOKEN, { id }, admin);
       expect(result.errors).toBeUndefined();
-      expect(result.data.revokeRegistrationToken).toEqual({ id, revokedAt: daysFromStart(2).toISOString(), uses: 0 });
+      expect(result.data.revokeRegistrationToken).toEqual({ id, revokedAt: days(2).toISOString(), uses: 0 });
       expect(await eventCount(server)).toBe(events + 1);
       expect(await lastEventType(server)).toBe("REGISTRATION_TOKEN_REVOKED");
 
-      const listed = await server.gql(TOKENS, { id: vaId(acme.defaultVirtualAccount) }, admin);
+      const listed = await server.gql(TOKENS, { id: vaId(built.defaultVirtualAccount) }, admin);
       expect(listed.data.node.registrationTokens).toEqual({
         totalCount: 1,
-        nodes: [{ id, uses: 0, maxUses: 4, revokedAt: daysFromStart(2).toISOString() }],
+        nodes: [{ id, uses: 0, maxUses: 4, revokedAt: days(2).toISOString() }],
       });
 
       server.clock.advanceDays(1);
@@ -238,16 +225,16 @@ describe("rules R23–R28: registration tokens and product instances", () => {
       expect(codeOf(again)).toBe("CONFLICT");
       expect(again.data).toBeNull();
       expect(await eventCount(server)).toBe(events + 1);
-      expect((await tokenRow(token.id)).revokedAt!.toISOString()).toBe(daysFromStart(2).toISOString());
+      expect((await tokenRow(token.id)).revokedAt!.toISOString()).toBe(days(2).toISOString());
     });
   });
 
   // -------------------------------------------------------------------------------------------------------
   describe("R24 registration", () => {
     it("R24 registerProductInstance needs no bearer token (nor a valid one) and uses the token once per registration", async () => {
-      const { acme, admin } = await account("r24-register.com");
-      const us = await acme.virtualAccount("US");
-      const { token, secret } = await acme.token(us, { maxUses: 10 });
+      const { built, admin } = await account("r24-register.com");
+      const us = await built.virtualAccount("US");
+      const { token, secret } = await built.token(us, { maxUses: 10 });
       const events = await eventCount(server);
 
       const first = await register(secret, "C9300-48P", "FOC24A001", null, "sw-1");
@@ -280,9 +267,9 @@ describe("rules R23–R28: registration tokens and product instances", () => {
     });
 
     describe("R24 refused tokens → UNAUTHENTICATED with a reason, nothing written", () => {
-      let acme: AccountBuilder;
+      let built: AccountBuilder;
       beforeAll(async () => {
-        ({ acme } = await account("r24-refused.com"));
+        ({ built } = await account("r24-refused.com"));
       });
 
       async function expectRefused(secret: string, reason: string, tokenId?: number) {
@@ -299,26 +286,26 @@ describe("rules R23–R28: registration tokens and product instances", () => {
         await expectRefused("sat_doesnotexist0000000000000000000000000000", "UNKNOWN");
         await expectRefused("not-a-token", "UNKNOWN");
         // A device credential is not a registration token.
-        const { credential } = await acme.device(acme.defaultVirtualAccount, "C9300-48P", "R24CRED");
+        const { credential } = await built.device(built.defaultVirtualAccount, "C9300-48P", "R24CRED");
         await expectRefused(credential, "UNKNOWN");
       });
 
       it("R24 an expired token → UNAUTHENTICATED with reason EXPIRED", async () => {
-        const { token, secret } = await acme.token(acme.defaultVirtualAccount, { expiresAt: daysFromStart(10) });
-        server.clock.set(new Date(daysFromStart(10).getTime() + 1000));
+        const { token, secret } = await built.token(built.defaultVirtualAccount, { expiresAt: days(10) });
+        server.clock.set(new Date(days(10).getTime() + 1000));
         await expectRefused(secret, "EXPIRED", token.id);
         // Just before expiry it still works.
-        server.clock.set(new Date(daysFromStart(10).getTime() - 1000));
+        server.clock.set(new Date(days(10).getTime() - 1000));
         expect((await register(secret, "C9300-48P", "R24-BEFORE-EXPIRY")).errors).toBeUndefined();
       });
 
       it("R24 a revoked token → UNAUTHENTICATED with reason REVOKED", async () => {
-        const { token, secret } = await acme.token(acme.defaultVirtualAccount, { revokedAt: daysFromStart(-1) });
+        const { token, secret } = await built.token(built.defaultVirtualAccount, { revokedAt: days(-1) });
         await expectRefused(secret, "REVOKED", token.id);
       });
 
       it("R24 a used-up token → UNAUTHENTICATED with reason EXHAUSTED", async () => {
-        const { token, secret } = await acme.token(acme.defaultVirtualAccount, { maxUses: 2, uses: 1 });
+        const { token, secret } = await built.token(built.defaultVirtualAccount, { maxUses: 2, uses: 1 });
         expect((await register(secret, "C9300-48P", "R24-LAST-USE")).errors).toBeUndefined();
         expect((await tokenRow(token.id)).uses).toBe(2);
         await expectRefused(secret, "EXHAUSTED", token.id);
@@ -326,19 +313,19 @@ describe("rules R23–R28: registration tokens and product instances", () => {
 
       it("R24 a token revoked via the API is refused with REVOKED", async () => {
         const admin = "admin@r24-refused.com";
-        const { token, secret } = await acme.token(acme.defaultVirtualAccount);
+        const { token, secret } = await built.token(built.defaultVirtualAccount);
         expect((await server.gql(REVOKE_TOKEN, { id: gid("RegistrationToken", token.id) }, admin)).errors).toBeUndefined();
         await expectRefused(secret, "REVOKED", token.id);
       });
     });
 
     it("R24 re-registering (pid, serialNumber) with another Virtual Account's token moves the device with its usage and replaces its credential", async () => {
-      const { acme, admin } = await account("r24-move.com");
-      const [east, west] = [await acme.virtualAccount("East"), await acme.virtualAccount("West")];
-      await acme.license(east, NW, 5);
-      await acme.license(west, NW, 5);
-      const tokenEast = await acme.token(east);
-      const tokenWest = await acme.token(west, { maxUses: 1 });
+      const { built, admin } = await account("r24-move.com");
+      const [east, west] = [await built.virtualAccount("East"), await built.virtualAccount("West")];
+      await built.license(east, NW, 5);
+      await built.license(west, NW, 5);
+      const tokenEast = await built.token(east);
+      const tokenWest = await built.token(west, { maxUses: 1 });
 
       const first = await register(tokenEast.secret, "C9300-48P", "FOC-MOVE-1", null, "edge-1");
       expect(first.errors).toBeUndefined();
@@ -357,7 +344,7 @@ describe("rules R23–R28: registration tokens and product instances", () => {
       expect(moved.productInstance).toMatchObject({
         id,
         hostname: "edge-1",
-        registeredAt: daysFromStart(3).toISOString(),
+        registeredAt: days(3).toISOString(),
         usage: [{ product: { sku: NW }, count: 3 }],
       });
       expect(moved.credential).not.toBe(oldCredential);
@@ -384,12 +371,12 @@ describe("rules R23–R28: registration tokens and product instances", () => {
     });
 
     it("R24 a device registered in another Smart Account is not taken: CONFLICT, the device, its usage and credential untouched, the token not used, no event", async () => {
-      const { acme, admin } = await account("r24-taken-a.com");
+      const { built, admin } = await account("r24-taken-a.com");
       const other = await account("r24-taken-b.com");
-      const [finance] = await acme.chain("Finance");
-      const { device, credential } = await acme.device(finance, "C9300-48P", "FOC-TAKEN-1", { hostname: "fin-sw", usage: [{ sku: NW, count: 4 }] });
+      const [finance] = await built.chain("Finance");
+      const { device, credential } = await built.device(finance, "C9300-48P", "FOC-TAKEN-1", { hostname: "fin-sw", usage: [{ sku: NW, count: 4 }] });
       const rowBefore = await deviceRow(device.id);
-      const { token, secret } = await other.acme.token(other.acme.defaultVirtualAccount, { maxUses: 1 });
+      const { token, secret } = await other.built.token(other.built.defaultVirtualAccount, { maxUses: 1 });
       const events = await eventCount(server);
 
       server.clock.advanceDays(1);
@@ -401,7 +388,7 @@ describe("rules R23–R28: registration tokens and product instances", () => {
       expect(await usageOf(device.id)).toEqual({ [NW]: 4 });
       expect((await tokenRow(token.id)).uses).toBe(0);
       expect(await eventCount(server)).toBe(events);
-      expect(await countRows(server, "product_instances", "smart_account_id = ?", [other.acme.id])).toBe(0);
+      expect(await countRows(server, "product_instances", "smart_account_id = ?", [other.built.id])).toBe(0);
 
       // The device still reports with its own credential; the token still registers a new device once.
       expect((await report(credential, [{ sku: NW, count: 4 }])).errors).toBeUndefined();
@@ -411,8 +398,8 @@ describe("rules R23–R28: registration tokens and product instances", () => {
     });
 
     it("R24 the credential is returned once and stored only as a hash", async () => {
-      const { acme } = await account("r24-credential.com");
-      const { secret } = await acme.token(acme.defaultVirtualAccount);
+      const { built } = await account("r24-credential.com");
+      const { secret } = await built.token(built.defaultVirtualAccount);
       const result = await register(secret, "C9300-24T", "FOC-HASH-1");
       expect(result.errors).toBeUndefined();
       const { credential, productInstance } = result.data.registerProductInstance;
@@ -425,16 +412,16 @@ describe("rules R23–R28: registration tokens and product instances", () => {
     });
 
     it("R24 the registering device reads its own R24 fields but not virtualAccount (FORBIDDEN at that path)", async () => {
-      const { acme } = await account("r24-device-reads.com");
-      const { secret } = await acme.token(acme.defaultVirtualAccount);
+      const { built } = await account("r24-device-reads.com");
+      const { secret } = await built.token(built.defaultVirtualAccount);
       const result = await server.gql(REGISTER_WITH_VA, { input: { token: secret, pid: "C9300-24T", serialNumber: "FOC-READ-1" } }, null);
       expect(result.errors).toHaveLength(1);
       expect(result.errors![0].extensions.code).toBe("FORBIDDEN");
       expect(result.errors![0].path).toEqual(["registerProductInstance", "productInstance", "virtualAccount"]);
-      expect(JSON.stringify(result)).not.toContain(`"${vaId(acme.defaultVirtualAccount)}"`);
+      expect(JSON.stringify(result)).not.toContain(`"${vaId(built.defaultVirtualAccount)}"`);
 
       // The same device, asking with reportUsage, may read its R24 fields, but not virtualAccount.
-      const device = await acme.device(acme.defaultVirtualAccount, "C9300-24T", "FOC-READ-2");
+      const device = await built.device(built.defaultVirtualAccount, "C9300-24T", "FOC-READ-2");
       const own = await report(device.credential, [{ sku: SEC, count: 2 }]);
       expect(own.errors).toBeUndefined();
       expect(own.data.reportUsage).toMatchObject({ id: deviceId(device.device.id), pid: "C9300-24T", serialNumber: "FOC-READ-2" });
@@ -447,15 +434,15 @@ describe("rules R23–R28: registration tokens and product instances", () => {
     });
 
     it("R24 a signed-in user with no rights in the account who registers a device does not see its virtualAccount", async () => {
-      const { acme } = await account("r24-stranger.com");
+      const { built } = await account("r24-stranger.com");
       const other = await account("r24-stranger-own.com");
       const stranger = other.admin; // SMART_ACCOUNT_ADMIN elsewhere, nothing here
-      const { secret } = await acme.token(acme.defaultVirtualAccount);
+      const { secret } = await built.token(built.defaultVirtualAccount);
       const result = await server.gql(REGISTER_WITH_VA, { input: { token: secret, pid: "C9300-24T", serialNumber: "FOC-STRANGER" } }, stranger);
       expect(result.errors).toHaveLength(1);
       expect(result.errors![0].extensions.code).toBe("FORBIDDEN");
       expect(result.errors![0].path).toEqual(["registerProductInstance", "productInstance", "virtualAccount"]);
-      expect(JSON.stringify(result)).not.toContain(`"${vaId(acme.defaultVirtualAccount)}"`);
+      expect(JSON.stringify(result)).not.toContain(`"${vaId(built.defaultVirtualAccount)}"`);
       // The registration itself went through; the stranger still cannot see the device.
       const row = await server.db.manager.findOneByOrFail(ProductInstance, { serialNumber: "FOC-STRANGER" });
       const node = await server.gql(DEVICE_NODE, { id: deviceId(row.id) }, stranger);
@@ -467,8 +454,8 @@ describe("rules R23–R28: registration tokens and product instances", () => {
   // -------------------------------------------------------------------------------------------------------
   describe("R25 usage", () => {
     it("R25 reportUsage replaces the usage set and sets lastReportedAt", async () => {
-      const { acme, admin } = await account("r25-replace.com");
-      const { device, credential } = await acme.device(acme.defaultVirtualAccount, "ISR4451-X", "FGL-R25-1", {
+      const { built, admin } = await account("r25-replace.com");
+      const { device, credential } = await built.device(built.defaultVirtualAccount, "ISR4451-X", "FGL-R25-1", {
         usage: [{ sku: SEC, count: 4 }],
         lastReportedAt: null,
       });
@@ -479,7 +466,7 @@ describe("rules R23–R28: registration tokens and product instances", () => {
         { sku: DNA, count: 2 },
       ]);
       expect(first.errors).toBeUndefined();
-      expect(first.data.reportUsage.lastReportedAt).toBe(daysFromStart(1).toISOString());
+      expect(first.data.reportUsage.lastReportedAt).toBe(days(1).toISOString());
       expect(await usageOf(device.id)).toEqual({ [NW]: 3, [DNA]: 2 });
       expect(await eventCount(server)).toBe(++events);
       expect(await lastEventType(server)).toBe("USAGE_REPORTED");
@@ -487,7 +474,7 @@ describe("rules R23–R28: registration tokens and product instances", () => {
       server.clock.advanceDays(1);
       const second = await report(credential, [{ sku: DNA.toLowerCase(), count: 7 }]);
       expect(second.errors).toBeUndefined();
-      expect(second.data.reportUsage).toMatchObject({ lastReportedAt: daysFromStart(2).toISOString(), usage: [{ product: { sku: DNA }, count: 7 }] });
+      expect(second.data.reportUsage).toMatchObject({ lastReportedAt: days(2).toISOString(), usage: [{ product: { sku: DNA }, count: 7 }] });
       expect(await usageOf(device.id)).toEqual({ [DNA]: 7 });
       expect(await eventCount(server)).toBe(++events);
 
@@ -498,14 +485,14 @@ describe("rules R23–R28: registration tokens and product instances", () => {
       expect(await usageOf(device.id)).toEqual({});
 
       const node = await server.gql(DEVICE_NODE, { id: deviceId(device.id) }, admin);
-      expect(node.data.node).toMatchObject({ lastReportedAt: daysFromStart(2).toISOString(), usage: [] });
+      expect(node.data.node).toMatchObject({ lastReportedAt: days(2).toISOString(), usage: [] });
     });
 
     it("R25 unknown SKU, count -1 / 1,000,001 or a duplicate SKU → BAD_USER_INPUT naming the line, nothing changed", async () => {
-      const { acme } = await account("r25-invalid.com");
-      const { device, credential } = await acme.device(acme.defaultVirtualAccount, "ISR4451-X", "FGL-R25-2", {
+      const { built } = await account("r25-invalid.com");
+      const { device, credential } = await built.device(built.defaultVirtualAccount, "ISR4451-X", "FGL-R25-2", {
         usage: [{ sku: SEC, count: 4 }],
-        lastReportedAt: daysFromStart(-1),
+        lastReportedAt: days(-1),
       });
       server.clock.advanceDays(1);
       const events = await eventCount(server);
@@ -520,13 +507,13 @@ describe("rules R23–R28: registration tokens and product instances", () => {
         expectBadInput(await report(credential, usage), field);
       }
       expect(await usageOf(device.id)).toEqual({ [SEC]: 4 });
-      expect((await deviceRow(device.id))!.lastReportedAt!.toISOString()).toBe(daysFromStart(-1).toISOString());
+      expect((await deviceRow(device.id))!.lastReportedAt!.toISOString()).toBe(days(-1).toISOString());
       expect(await eventCount(server)).toBe(events);
     });
 
     it("R25 a known SKU counts whatever its case, also one the catalog spells in mixed case (ASAv10-THREAT-1Y)", async () => {
-      const { acme } = await account("r25-case.com");
-      const { device, credential } = await acme.device(acme.defaultVirtualAccount, "ASAv10", "R25-CASE");
+      const { built } = await account("r25-case.com");
+      const { device, credential } = await built.device(built.defaultVirtualAccount, "ASAv10", "R25-CASE");
       for (const sku of ["ASAv10-THREAT-1Y", "asav10-threat-1y", "ASAV10-THREAT-1Y"]) {
         const result = await report(credential, [{ sku, count: 2 }, { sku: NW.toLowerCase(), count: 1 }]);
         expect({ sku, errors: result.errors }).toEqual({ sku, errors: undefined });
@@ -535,18 +522,18 @@ describe("rules R23–R28: registration tokens and product instances", () => {
     });
 
     it("R25 overage is allowed and shows as a shortage in the pool", async () => {
-      const { acme, admin } = await account("r25-overage.com");
-      const va = acme.defaultVirtualAccount;
-      await acme.license(va, NW, 2);
-      const { credential } = await acme.device(va, "C9300-48P", "FOC-OVER-1");
+      const { built, admin } = await account("r25-overage.com");
+      const va = built.defaultVirtualAccount;
+      await built.license(va, NW, 2);
+      const { credential } = await built.device(va, "C9300-48P", "FOC-OVER-1");
       const result = await report(credential, [{ sku: NW, count: 5 }]);
       expect(result.errors).toBeUndefined();
       expect(await poolOf(va, NW, admin)).toEqual({ product: { sku: NW }, purchased: 2, inUse: 5, available: 0, shortage: 3, status: "OUT_OF_COMPLIANCE" });
     });
 
     it("R25 a bad credential → UNAUTHENTICATED with reason UNKNOWN, nothing written", async () => {
-      const { acme } = await account("r25-bad-credential.com");
-      const { secret } = await acme.token(acme.defaultVirtualAccount);
+      const { built } = await account("r25-bad-credential.com");
+      const { secret } = await built.token(built.defaultVirtualAccount);
       const events = await eventCount(server);
       const usages = await countRows(server, "license_usages");
       for (const credential of ["dev_unknown000000000000000000000000000000000", "garbage", secret, ""]) {
@@ -560,11 +547,11 @@ describe("rules R23–R28: registration tokens and product instances", () => {
   // -------------------------------------------------------------------------------------------------------
   describe("R26 device transfer, removal and lists", () => {
     it("R26 transferProductInstance moves the device with its usage; the pools of both Virtual Accounts follow", async () => {
-      const { acme, admin } = await account("r26-transfer.com");
-      const [east, west] = [await acme.virtualAccount("East"), await acme.virtualAccount("West")];
-      await acme.license(east, NW, 5);
-      await acme.license(west, NW, 1);
-      const { device } = await acme.device(east, "C9300-48P", "FOC-R26-T", { usage: [{ sku: NW, count: 3 }] });
+      const { built, admin } = await account("r26-transfer.com");
+      const [east, west] = [await built.virtualAccount("East"), await built.virtualAccount("West")];
+      await built.license(east, NW, 5);
+      await built.license(west, NW, 1);
+      const { device } = await built.device(east, "C9300-48P", "FOC-R26-T", { usage: [{ sku: NW, count: 3 }] });
       expect(await poolOf(east, NW, admin)).toMatchObject({ inUse: 3, available: 2, shortage: 0 });
       expect(await poolOf(west, NW, admin)).toMatchObject({ inUse: 0, available: 1 });
 
@@ -587,22 +574,22 @@ describe("rules R23–R28: registration tokens and product instances", () => {
     });
 
     it("R26 R17 transferProductInstance into a PARTNER_HOLDING account → BAD_USER_INPUT, nothing moved", async () => {
-      const { acme, admin } = await account("r26-to-holding.com");
+      const { built, admin } = await account("r26-to-holding.com");
       const holding = await server.build.account("r26-holding.com", { type: SmartAccountType.PARTNER_HOLDING });
       await holding.grant(admin, Role.SMART_ACCOUNT_ADMIN);
-      const { device } = await acme.device(acme.defaultVirtualAccount, "C9300-48P", "FOC-R26-H", { usage: [{ sku: NW, count: 1 }] });
+      const { device } = await built.device(built.defaultVirtualAccount, "C9300-48P", "FOC-R26-H", { usage: [{ sku: NW, count: 1 }] });
       const events = await eventCount(server);
       const result = await server.gql(TRANSFER_DEVICE, { input: { id: deviceId(device.id), toVirtualAccountId: vaId(holding.defaultVirtualAccount) } }, admin);
       expectBadInput(result, "input.toVirtualAccountId");
       expect(await eventCount(server)).toBe(events);
-      expect(await deviceRow(device.id)).toMatchObject({ virtualAccountId: acme.defaultVirtualAccount.id, smartAccountId: acme.id });
+      expect(await deviceRow(device.id)).toMatchObject({ virtualAccountId: built.defaultVirtualAccount.id, smartAccountId: built.id });
     });
 
     it("R26 transferProductInstance into another Smart Account the caller manages moves it there", async () => {
-      const { acme, admin } = await account("r26-cross-a.com");
+      const { built, admin } = await account("r26-cross-a.com");
       const other = await server.build.account("r26-cross-b.com");
       await other.grant(admin, Role.SMART_ACCOUNT_USER);
-      const { device } = await acme.device(acme.defaultVirtualAccount, "C9300-48P", "FOC-R26-X", { usage: [{ sku: SEC, count: 2 }] });
+      const { device } = await built.device(built.defaultVirtualAccount, "C9300-48P", "FOC-R26-X", { usage: [{ sku: SEC, count: 2 }] });
       const result = await server.gql(TRANSFER_DEVICE, { input: { id: deviceId(device.id), toVirtualAccountId: vaId(other.defaultVirtualAccount) } }, admin);
       expect(result.errors).toBeUndefined();
       expect(await deviceRow(device.id)).toMatchObject({ virtualAccountId: other.defaultVirtualAccount.id, smartAccountId: other.id });
@@ -614,23 +601,23 @@ describe("rules R23–R28: registration tokens and product instances", () => {
     });
 
     it("R26 into another Smart Account with only a Virtual Account role on the source → FORBIDDEN, the device and its usage stay, no event", async () => {
-      const { acme } = await account("r26-out-a.com");
+      const { built } = await account("r26-out-a.com");
       const other = await account("r26-out-b.com");
-      const [us] = await acme.chain("US");
-      const { device } = await acme.device(us, "C9300-48P", "FOC-R26-OUT", { usage: [{ sku: SEC, count: 2 }] });
+      const [us] = await built.chain("US");
+      const { device } = await built.device(us, "C9300-48P", "FOC-R26-OUT", { usage: [{ sku: SEC, count: 2 }] });
       for (const role of [Role.VIRTUAL_ACCOUNT_ADMIN, Role.VIRTUAL_ACCOUNT_USER]) {
         const mover = `${role.toLowerCase()}@r26-out.com`;
-        await acme.grant(mover, role, us);
-        await other.acme.grant(mover, Role.SMART_ACCOUNT_ADMIN);
+        await built.grant(mover, role, us);
+        await other.built.grant(mover, Role.SMART_ACCOUNT_ADMIN);
         const events = await eventCount(server);
-        const result = await server.gql(TRANSFER_DEVICE, { input: { id: deviceId(device.id), toVirtualAccountId: vaId(other.acme.defaultVirtualAccount) } }, mover);
+        const result = await server.gql(TRANSFER_DEVICE, { input: { id: deviceId(device.id), toVirtualAccountId: vaId(other.built.defaultVirtualAccount) } }, mover);
         expect({ role, code: codeOf(result), data: result.data }).toEqual({ role, code: "FORBIDDEN", data: null });
-        expect(await deviceRow(device.id)).toMatchObject({ smartAccountId: acme.id, virtualAccountId: us.id });
+        expect(await deviceRow(device.id)).toMatchObject({ smartAccountId: built.id, virtualAccountId: us.id });
         expect(await usageOf(device.id)).toEqual({ [SEC]: 2 });
         expect(await eventCount(server)).toBe(events);
         // Within the account their role still moves it.
-        const [lab] = await acme.chain(`Lab-${role}`);
-        await acme.grant(mover, role, lab);
+        const [lab] = await built.chain(`Lab-${role}`);
+        await built.grant(mover, role, lab);
         const within = await server.gql(TRANSFER_DEVICE, { input: { id: deviceId(device.id), toVirtualAccountId: vaId(lab) } }, mover);
         expect(within.errors).toBeUndefined();
         await server.db.manager.update(ProductInstance, { id: device.id }, { virtualAccountId: us.id });
@@ -638,11 +625,11 @@ describe("rules R23–R28: registration tokens and product instances", () => {
     });
 
     it("R26 removeProductInstance deletes it and releases its usage; licenses keep their dates", async () => {
-      const { acme, admin } = await account("r26-remove.com");
-      const va = acme.defaultVirtualAccount;
-      const lot = await acme.license(va, DNA, 4, { startsAt: daysFromStart(-100), endsAt: daysFromStart(400) });
-      const { device, credential } = await acme.device(va, "C9300-48P", "FOC-R26-R", { usage: [{ sku: DNA, count: 6 }] });
-      await acme.device(va, "C9300-48P", "FOC-R26-STAYS", { usage: [{ sku: DNA, count: 1 }] });
+      const { built, admin } = await account("r26-remove.com");
+      const va = built.defaultVirtualAccount;
+      const lot = await built.license(va, DNA, 4, { startsAt: days(-100), endsAt: days(400) });
+      const { device, credential } = await built.device(va, "C9300-48P", "FOC-R26-R", { usage: [{ sku: DNA, count: 6 }] });
+      await built.device(va, "C9300-48P", "FOC-R26-STAYS", { usage: [{ sku: DNA, count: 1 }] });
       expect(await poolOf(va, DNA, admin)).toMatchObject({ purchased: 4, inUse: 7, shortage: 3 });
 
       const events = await eventCount(server);
@@ -658,7 +645,7 @@ describe("rules R23–R28: registration tokens and product instances", () => {
       const node = await server.gql(DEVICE_NODE, { id: deviceId(device.id) }, admin);
       expect(node.data.node).toBeNull();
       const rows = await server.gql(`query($id: ID!) { node(id: $id) { ... on License { quantity startsAt endsAt } } }`, { id: gid("License", lot.id) }, admin);
-      expect(rows.data.node).toEqual({ quantity: 4, startsAt: daysFromStart(-100).toISOString(), endsAt: daysFromStart(400).toISOString() });
+      expect(rows.data.node).toEqual({ quantity: 4, startsAt: days(-100).toISOString(), endsAt: days(400).toISOString() });
       // Its credential is gone with it.
       expectUnauthenticated(await report(credential, []), "UNKNOWN");
       // Removing it again → NOT_FOUND, no event.
@@ -668,15 +655,15 @@ describe("rules R23–R28: registration tokens and product instances", () => {
     });
 
     it("R26 productInstances lists on VirtualAccount and SmartAccount (only the viewer's visible Virtual Accounts), with paging", async () => {
-      const { acme, admin } = await account("r26-lists.com");
-      const [us, finance] = await acme.chain("US", "Finance");
-      const emea = await acme.virtualAccount("EMEA");
+      const { built, admin } = await account("r26-lists.com");
+      const [us, finance] = await built.chain("US", "Finance");
+      const emea = await built.virtualAccount("EMEA");
       const usDevices = [];
-      for (let i = 1; i <= 3; i++) usDevices.push((await acme.device(us, "C9300-48P", `US-${i}`)).device);
-      const financeDevice = (await acme.device(finance, "C9300-48P", "FIN-1")).device;
-      const emeaDevice = (await acme.device(emea, "C9300-48P", "EMEA-1")).device;
+      for (let i = 1; i <= 3; i++) usDevices.push((await built.device(us, "C9300-48P", `US-${i}`)).device);
+      const financeDevice = (await built.device(finance, "C9300-48P", "FIN-1")).device;
+      const emeaDevice = (await built.device(emea, "C9300-48P", "EMEA-1")).device;
       const usUser = "us-user@r26-lists.com";
-      await acme.grant(usUser, Role.VIRTUAL_ACCOUNT_USER, us);
+      await built.grant(usUser, Role.VIRTUAL_ACCOUNT_USER, us);
 
       // VirtualAccount.productInstances: only that Virtual Account's devices, paged.
       const page1 = await server.gql(VA_DEVICES, { id: vaId(us), first: 2 }, admin);
@@ -708,7 +695,7 @@ describe("rules R23–R28: registration tokens and product instances", () => {
 
       // ...and only the US subtree for a VIRTUAL_ACCOUNT_USER of US, whose subtree in another account
       // (with a device of its own) counts there, not here.
-      const { acme: other } = await account("r26-lists-other.com");
+      const { built: other } = await account("r26-lists-other.com");
       const elsewhere = await other.virtualAccount("US");
       await other.device(elsewhere, "C9300-48P", "OTHER-1");
       await other.grant(usUser, Role.VIRTUAL_ACCOUNT_USER, elsewhere);
@@ -724,13 +711,13 @@ describe("rules R23–R28: registration tokens and product instances", () => {
   // -------------------------------------------------------------------------------------------------------
   describe("R27 R28 R19 with devices", () => {
     it("R27 inUse sums the devices' usage; available, shortage and OUT_OF_COMPLIANCE follow", async () => {
-      const { acme, admin } = await account("r27-devices.com");
-      const [us, finance] = await acme.chain("US", "Finance");
-      await acme.license(us, NW, 10);
-      await acme.license(us, SEC, 2);
-      await acme.device(us, "C9300-48P", "R27-1", { usage: [{ sku: NW, count: 4 }, { sku: SEC, count: 2 }] });
-      await acme.device(us, "C9300-48P", "R27-2", { usage: [{ sku: NW, count: 3 }, { sku: SEC, count: 1 }] });
-      await acme.device(finance, "C9300-48P", "R27-3", { usage: [{ sku: DNA, count: 6 }] });
+      const { built, admin } = await account("r27-devices.com");
+      const [us, finance] = await built.chain("US", "Finance");
+      await built.license(us, NW, 10);
+      await built.license(us, SEC, 2);
+      await built.device(us, "C9300-48P", "R27-1", { usage: [{ sku: NW, count: 4 }, { sku: SEC, count: 2 }] });
+      await built.device(us, "C9300-48P", "R27-2", { usage: [{ sku: NW, count: 3 }, { sku: SEC, count: 1 }] });
+      await built.device(finance, "C9300-48P", "R27-3", { usage: [{ sku: DNA, count: 6 }] });
       const pools = await poolsOf(us, admin);
       const bySku = Object.fromEntries(pools.map((pool) => [pool.product.sku, pool]));
       expect(bySku[NW]).toEqual({ product: { sku: NW }, purchased: 10, inUse: 7, available: 3, shortage: 0, status: "AUTHORIZED" });
@@ -743,11 +730,11 @@ describe("rules R23–R28: registration tokens and product instances", () => {
     });
 
     it("R28 INSUFFICIENT_LICENSES (MAJOR) per pool with a shortage, quantity = shortage", async () => {
-      const { acme, admin } = await account("r28-short.com");
-      const va = acme.defaultVirtualAccount;
-      await acme.license(va, NW, 3);
-      await acme.license(va, SEC, 5);
-      await acme.device(va, "C9300-48P", "R28-S1", { usage: [{ sku: NW, count: 5 }, { sku: SEC, count: 5 }] });
+      const { built, admin } = await account("r28-short.com");
+      const va = built.defaultVirtualAccount;
+      await built.license(va, NW, 3);
+      await built.license(va, SEC, 5);
+      await built.device(va, "C9300-48P", "R28-S1", { usage: [{ sku: NW, count: 5 }, { sku: SEC, count: 5 }] });
       const result = await server.gql(VA_ALERTS, { id: vaId(va) }, admin);
       expect(result.errors).toBeUndefined();
       expect(result.data.node.alerts).toEqual([
@@ -756,12 +743,12 @@ describe("rules R23–R28: registration tokens and product instances", () => {
     });
 
     it("R28 PRODUCT_INSTANCE_NOT_REPORTING (MINOR) after more than 30 days since lastReportedAt, or registeredAt if it never reported; not at 29 days", async () => {
-      const { acme, admin } = await account("r28-silent.com");
-      const va = acme.defaultVirtualAccount;
-      const silent = (await acme.device(va, "C9300-48P", "SILENT-31", { registeredAt: daysFromStart(-60), lastReportedAt: daysFromStart(-31) })).device;
-      await acme.device(va, "C9300-48P", "QUIET-29", { registeredAt: daysFromStart(-60), lastReportedAt: daysFromStart(-29) });
-      const never = (await acme.device(va, "C9300-48P", "NEVER-31", { registeredAt: daysFromStart(-31), lastReportedAt: null })).device;
-      await acme.device(va, "C9300-48P", "NEVER-29", { registeredAt: daysFromStart(-29), lastReportedAt: null });
+      const { built, admin } = await account("r28-silent.com");
+      const va = built.defaultVirtualAccount;
+      const silent = (await built.device(va, "C9300-48P", "SILENT-31", { registeredAt: days(-60), lastReportedAt: days(-31) })).device;
+      await built.device(va, "C9300-48P", "QUIET-29", { registeredAt: days(-60), lastReportedAt: days(-29) });
+      const never = (await built.device(va, "C9300-48P", "NEVER-31", { registeredAt: days(-31), lastReportedAt: null })).device;
+      await built.device(va, "C9300-48P", "NEVER-29", { registeredAt: days(-29), lastReportedAt: null });
 
       const alerts = async () => {
         const result = await server.gql(VA_ALERTS, { id: vaId(va) }, admin);
@@ -782,7 +769,7 @@ describe("rules R23–R28: registration tokens and product instances", () => {
       expect((await alerts()).map((alert: { productInstance: { id: string } }) => alert.productInstance.id)).toHaveLength(4);
       // A report clears the alert for that device.
       server.clock.set(START);
-      const credentialDevice = await acme.device(va, "C9300-48P", "REPORTS", { registeredAt: daysFromStart(-40), lastReportedAt: daysFromStart(-35) });
+      const credentialDevice = await built.device(va, "C9300-48P", "REPORTS", { registeredAt: days(-40), lastReportedAt: days(-35) });
       expect((await alerts()).map((alert: { productInstance: { id: string } }) => alert.productInstance.id)).toContain(deviceId(credentialDevice.device.id));
       expect((await report(credentialDevice.credential, [])).errors).toBeUndefined();
       expect((await alerts()).map((alert: { productInstance: { id: string } }) => alert.productInstance.id)).not.toContain(
@@ -791,10 +778,10 @@ describe("rules R23–R28: registration tokens and product instances", () => {
     });
 
     it("R19 transfers count available net of usage: more than purchased − inUse → CONFLICT, nothing moved", async () => {
-      const { acme, admin } = await account("r19-net.com");
-      const [east, west] = [await acme.virtualAccount("East"), await acme.virtualAccount("West")];
-      await acme.license(east, NW, 10);
-      await acme.device(east, "C9300-48P", "R19-NET", { usage: [{ sku: NW, count: 7 }] });
+      const { built, admin } = await account("r19-net.com");
+      const [east, west] = [await built.virtualAccount("East"), await built.virtualAccount("West")];
+      await built.license(east, NW, 10);
+      await built.device(east, "C9300-48P", "R19-NET", { usage: [{ sku: NW, count: 7 }] });
       const transfer = (quantity: number) =>
         server.gql(TRANSFER_LICENSES, { input: { fromVirtualAccountId: vaId(east), toVirtualAccountId: vaId(west), sku: NW, quantity } }, admin);
       const events = await eventCount(server);
@@ -813,9 +800,9 @@ describe("rules R23–R28: registration tokens and product instances", () => {
   // -------------------------------------------------------------------------------------------------------
   describe("R12 deleting a Virtual Account with devices or tokens", () => {
     it("R12 deleting a Virtual Account that has a device → CONFLICT", async () => {
-      const { acme, admin } = await account("r12-device.com");
-      const lab = await acme.virtualAccount("Lab");
-      await acme.device(lab, "C9300-48P", "R12-DEV");
+      const { built, admin } = await account("r12-device.com");
+      const lab = await built.virtualAccount("Lab");
+      await built.device(lab, "C9300-48P", "R12-DEV");
       const events = await eventCount(server);
       const result = await server.gql(DELETE_VA, { id: vaId(lab) }, admin);
       expect(codeOf(result)).toBe("CONFLICT");
@@ -824,10 +811,10 @@ describe("rules R23–R28: registration tokens and product instances", () => {
     });
 
     it("R12 a Virtual Account with only tokens can be deleted and its tokens go with it", async () => {
-      const { acme, admin } = await account("r12-tokens.com");
-      const lab = await acme.virtualAccount("Lab");
-      const { token, secret } = await acme.token(lab);
-      await acme.token(lab, { revokedAt: daysFromStart(-1) });
+      const { built, admin } = await account("r12-tokens.com");
+      const lab = await built.virtualAccount("Lab");
+      const { token, secret } = await built.token(lab);
+      await built.token(lab, { revokedAt: days(-1) });
       const result = await server.gql(DELETE_VA, { id: vaId(lab) }, admin);
       expect(result.errors).toBeUndefined();
       expect(await countRows(server, "registration_tokens", "virtual_account_id = ?", [lab.id])).toBe(0);
@@ -840,11 +827,11 @@ describe("rules R23–R28: registration tokens and product instances", () => {
   // -------------------------------------------------------------------------------------------------------
   describe("R29 events of device and token mutations", () => {
     it("R29 every successful device/token mutation writes exactly one event with its account and Virtual Account; failures none", async () => {
-      const { acme, admin } = await account("r29-devices.com");
-      const [east, west] = [await acme.virtualAccount("East"), await acme.virtualAccount("West")];
+      const { built, admin } = await account("r29-devices.com");
+      const [east, west] = [await built.virtualAccount("East"), await built.virtualAccount("West")];
       const eventsOf = async () =>
         (await server.db.dataSource.query("SELECT type, smart_account_id, virtual_account_id, actor_id FROM events WHERE smart_account_id = ? ORDER BY id", [
-          acme.id,
+          built.id,
         ])) as { type: string; smart_account_id: unknown; virtual_account_id: unknown; actor_id: unknown }[];
       const expectEvents = async (types: string[]) => expect((await eventsOf()).map((event) => event.type)).toEqual(types);
       const steps: string[] = [];
@@ -872,7 +859,7 @@ describe("rules R23–R28: registration tokens and product instances", () => {
       await ok(await report(credential, [{ sku: NW, count: 2 }]), "USAGE_REPORTED");
       await fails(await report(credential, [{ sku: "NOPE", count: 2 }]));
 
-      const westToken = await acme.token(west);
+      const westToken = await built.token(west);
       await ok(await register(westToken.secret, "C9300-48P", "R29-1"), "PRODUCT_INSTANCE_REREGISTERED");
 
       await ok(await server.gql(TRANSFER_DEVICE, { input: { id: productInstance.id, toVirtualAccountId: vaId(east) } }, admin), "PRODUCT_INSTANCE_TRANSFERRED");
@@ -886,7 +873,7 @@ describe("rules R23–R28: registration tokens and product instances", () => {
 
       // Each event names the Smart Account and a Virtual Account; the user's mutations name the actor.
       const events = await eventsOf();
-      expect(events.every((event) => Number(event.smart_account_id) === acme.id && event.virtual_account_id !== null)).toBe(true);
+      expect(events.every((event) => Number(event.smart_account_id) === built.id && event.virtual_account_id !== null)).toBe(true);
       const admins: { id: unknown }[] = await server.db.dataSource.query("SELECT id FROM users WHERE email = ?", [admin]);
       const byType = Object.fromEntries(events.map((event) => [event.type, event]));
       for (const type of ["REGISTRATION_TOKEN_CREATED", "PRODUCT_INSTANCE_TRANSFERRED", "REGISTRATION_TOKEN_REVOKED", "PRODUCT_INSTANCE_REMOVED"]) {

@@ -2,13 +2,11 @@ import { randomBytes } from "node:crypto";
 import { LicenseKind, LicenseUsage, Product, ProductInstance, Role, SmartAccountType, VirtualAccount } from "../entities";
 import { codeOf, GqlResult, startTestServer, TestServer } from "./support/harness";
 import { countRows, eventCount, lastEventType } from "./support/db-counts";
+import { accounts, days, START } from "./support/fixtures";
 import { gid } from "./support/ids";
 import { parseGlobalId } from "../src/ids";
 
 /** Rules R19 (transfers), R20 (conversion), R21 (tags), R22 (expiry), and R29 for their mutations. */
-
-const START = new Date("2026-11-23T10:00:00.000Z");
-const days = (n: number) => new Date(START.getTime() + n * 86_400_000);
 
 const TRANSFER = `mutation($input: TransferLicensesInput!) { transferLicenses(input: $input) { quantity from { id } to { id } } }`;
 const CONVERT = `mutation($input: ConvertClassicLicenseInput!) {
@@ -49,12 +47,7 @@ describe("rules R19–R22: transfers, conversion, tags and expiry", () => {
   afterAll(() => server.close());
   afterEach(() => server.clock.set(START));
 
-  async function account(domain: string) {
-    const built = await server.build.account(domain);
-    const admin = `admin@${domain}`;
-    await built.grant(admin, Role.SMART_ACCOUNT_ADMIN);
-    return { built, admin, domain, defaultVa: built.defaultVirtualAccount };
-  }
+  const account = accounts(() => server);
 
   const vaId = (va: VirtualAccount) => gid("VirtualAccount", va.id);
 

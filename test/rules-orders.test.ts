@@ -1,12 +1,11 @@
 import { LicenseKind, Role, SmartAccountStatus, SmartAccountType } from "../entities";
 import { codeOf, GqlResult, startTestServer, TestServer } from "./support/harness";
 import { countRows, eventCount, lastEventType } from "./support/db-counts";
+import { accounts, START } from "./support/fixtures";
 import { gid } from "./support/ids";
 import { toDate } from "../src/licenses/pools";
 
 /** Rules R2 (service scopes), R15, R16 (orders), R17/R18 (partner holding, assignOrder), and R29 for them. */
-
-const START = new Date("2026-11-23T10:00:00.000Z");
 
 const UPSERT = `mutation($input: UpsertProductInput!) { upsertProduct(input: $input) { id sku name model smartEnabled } }`;
 const PRODUCTS = `query($search: String, $first: Int) { products(search: $search, first: $first) { totalCount nodes { sku name } } }`;
@@ -50,12 +49,7 @@ describe("rules R2, R15–R18: catalog, orders and partner holding accounts", ()
     orderRows: await server.db.dataSource.query("SELECT id, smart_account_id, status FROM orders ORDER BY id"),
   });
 
-  async function account(domain: string, options: { status?: SmartAccountStatus; type?: SmartAccountType } = {}) {
-    const built = await server.build.account(domain, options);
-    const admin = `admin@${domain}`;
-    await built.grant(admin, Role.SMART_ACCOUNT_ADMIN);
-    return { built, admin, domain, defaultVaId: gid("VirtualAccount", built.defaultVirtualAccount.id) };
-  }
+  const account = accounts(() => server);
 
   const place = (domain: string, lines: unknown[], as: string | null, scope?: string) =>
     server.gql(PLACE, { input: { smartAccountDomain: domain, lines } }, as, scope);

@@ -1,6 +1,7 @@
 import { LicenseKind, Role, SmartAccountStatus, SmartAccountType, VirtualAccount } from "../entities";
 import { MAX_POOL_FIGURE } from "../src/licenses/pool-bounds";
 import { GqlResult, startTestServer, TestServer } from "./support/harness";
+import { accounts, expectCode } from "./support/fixtures";
 import { gid } from "./support/ids";
 
 /**
@@ -38,12 +39,7 @@ describe("rule R27: every pool figure fits GraphQL's Int", () => {
     expect(MAX_POOL_FIGURE).toBe(MAX);
   });
 
-  async function account(domain: string, options: { status?: SmartAccountStatus; type?: SmartAccountType } = {}) {
-    const built = await server.build.account(domain, options);
-    const admin = `admin@${domain}`;
-    await built.grant(admin, Role.SMART_ACCOUNT_ADMIN);
-    return { built, admin, domain, defaultVa: built.defaultVirtualAccount };
-  }
+  const account = accounts(() => server);
 
   /** Everything a pool write touches: lots, usage, devices, orders, events. A refused write leaves it equal. */
   const state = async () => {
@@ -69,13 +65,12 @@ describe("rule R27: every pool figure fits GraphQL's Int", () => {
   async function refused(run: () => Promise<GqlResult>) {
     const before = await state();
     const result = await run();
-    expect(result.errors?.map((e) => e.extensions.code)).toEqual(["CONFLICT"]);
-    expect(result.errors![0].message).toMatch(/2,147,483,647/);
+    expect(expectCode(result, "CONFLICT").message).toMatch(/2,147,483,647/);
     expect(await state()).toEqual(before);
   }
 
   /** The account's pools of SKU, read whole (they would fail with INTERNAL_SERVER_ERROR past Int). */
-  async function accountPool(domain: string, as: string) {
+  async function poolOfAccount(domain: string, as: string) {
     const result = await server.gql(SA_POOLS, { domain }, as);
     expect(result.errors).toBeUndefined();
     const pool = result.data.smartAccount.licensePools.find((p: { product: { sku: string } }) => p.product.sku === SKU);
@@ -103,7 +98,7 @@ describe("rule R27: every pool figure fits GraphQL's Int", () => {
     const exact = await place(1000);
     expect(exact.errors).toBeUndefined();
     expect(exact.data.placeOrder.status).toBe("FULFILLED");
-    const { pool, summary } = await accountPool(domain, admin);
+    const { pool, summary } = await poolOfAccount(domain, admin);
     expect(pool).toMatchObject({ purchased: MAX, inUse: 0, available: MAX, shortage: 0 });
     expect(summary.reduce((sum, row) => sum + row.purchased, 0)).toBe(MAX);
     expect((await subtreePool(defaultVa, admin)).purchased).toBe(1000);
@@ -124,7 +119,7 @@ describe("rule R27: every pool figure fits GraphQL's Int", () => {
     const activated = await server.gql(ACTIVATE, { id: gid("SmartAccount", pending.id) }, "approver@r27-activate.com");
     expect(activated.errors).toBeUndefined();
     expect(activated.data.activateSmartAccount.status).toBe("ACTIVE");
-    expect((await accountPool("r27-activate.com", "approver@r27-activate.com")).pool.purchased).toBe(MAX);
+    expect((await poolOfAccount("r27-activate.com", "approver@r27-activate.com")).pool.purchased).toBe(MAX);
   });
 
   it("R27 assignOrder from a PARTNER_HOLDING account: past Int at the customer → CONFLICT, the order stays; exactly Int is accepted", async () => {
@@ -139,7 +134,7 @@ describe("rule R27: every pool figure fits GraphQL's Int", () => {
     const ok = await assign(fits.order.id);
     expect(ok.errors).toBeUndefined();
     expect(ok.data.assignOrder.status).toBe("FULFILLED");
-    const { pool, summary } = await accountPool("r27-customer.com", customer.admin);
+    const { pool, summary } = await poolOfAccount("r27-customer.com", customer.admin);
     expect(pool).toMatchObject({ purchased: MAX, available: MAX });
     expect(summary.map((row) => row.purchased)).toEqual([MAX]);
     await refused(() => assign(big.order.id));
@@ -172,8 +167,8 @@ describe("rule R27: every pool figure fits GraphQL's Int", () => {
     await refused(() => transfer(1001));
     const ok = await transfer(1000);
     expect(ok.errors).toBeUndefined();
-    expect((await accountPool("r27-target.com", target.admin)).pool.purchased).toBe(MAX);
-    expect((await accountPool("r27-source.com", source.admin)).pool.purchased).toBe(4000);
+    expect((await poolOfAccount("r27-target.com", target.admin)).pool.purchased).toBe(MAX);
+    expect((await poolOfAccount("r27-source.com", source.admin)).pool.purchased).toBe(4000);
     await refused(() => transfer(1));
     // within one Smart Account the account's sums do not change: a full pool still moves between its Virtual Accounts
     const [eu] = await target.built.chain("EU");
@@ -184,7 +179,7 @@ describe("rule R27: every pool figure fits GraphQL's Int", () => {
     );
     expect(inside.errors).toBeUndefined();
     expect((await subtreePool(eu, target.admin)).purchased).toBe(1_000_000_000);
-    expect((await accountPool("r27-target.com", target.admin)).pool.purchased).toBe(MAX);
+    expect((await poolOfAccount("r27-target.com", target.admin)).pool.purchased).toBe(MAX);
   });
 
   it("R27 convertClassicLicense adds SMART licenses: past Int → CONFLICT, the classic lot unchanged; exactly Int is accepted", async () => {
@@ -195,7 +190,7 @@ describe("rule R27: every pool figure fits GraphQL's Int", () => {
     await refused(() => convert(1001));
     const ok = await convert(1000);
     expect(ok.errors).toBeUndefined();
-    expect((await accountPool(domain, admin)).pool.purchased).toBe(MAX);
+    expect((await poolOfAccount(domain, admin)).pool.purchased).toBe(MAX);
   });
 
   it("R27 reportUsage: inUse past Int account-wide → CONFLICT, usage and lastReportedAt unchanged; exactly Int is accepted", async () => {
@@ -207,7 +202,7 @@ describe("rule R27: every pool figure fits GraphQL's Int", () => {
     await refused(() => report(1001));
     const ok = await report(1000);
     expect(ok.errors).toBeUndefined();
-    const { pool } = await accountPool(domain, admin);
+    const { pool } = await poolOfAccount(domain, admin);
     expect(pool).toMatchObject({ purchased: 0, inUse: MAX, available: 0, shortage: MAX, status: "OUT_OF_COMPLIANCE" });
     await refused(() => report(1001));
     // reporting less always fits
@@ -228,6 +223,6 @@ describe("rule R27: every pool figure fits GraphQL's Int", () => {
     await refused(() => move(tooBig.id));
     const ok = await move(fits.id);
     expect(ok.errors).toBeUndefined();
-    expect((await accountPool("r27-devices-to.com", target.admin)).pool.inUse).toBe(MAX);
+    expect((await poolOfAccount("r27-devices-to.com", target.admin)).pool.inUse).toBe(MAX);
   });
 });

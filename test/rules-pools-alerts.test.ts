@@ -1,12 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { LicenseKind, LicenseUsage, Product, ProductInstance, Role, VirtualAccount } from "../entities";
 import { codeOf, startTestServer, TestServer } from "./support/harness";
+import { accounts, days, START } from "./support/fixtures";
 import { gid } from "./support/ids";
 
 /** Rules R27 (license pools) and R28 (alerts). */
-
-const START = new Date("2026-11-23T10:00:00.000Z");
-const days = (n: number) => new Date(START.getTime() + n * 86_400_000);
 
 interface Pool {
   product: { sku: string };
@@ -42,12 +40,7 @@ describe("rules R27, R28: license pools and alerts", () => {
   afterAll(() => server.close());
   afterEach(() => server.clock.set(START));
 
-  async function account(domain: string) {
-    const built = await server.build.account(domain);
-    const admin = `admin@${domain}`;
-    await built.grant(admin, Role.SMART_ACCOUNT_ADMIN);
-    return { built, admin, domain, defaultVa: built.defaultVirtualAccount };
-  }
+  const account = accounts(() => server);
 
   const vaId = (va: VirtualAccount) => gid("VirtualAccount", va.id);
 
@@ -82,7 +75,7 @@ describe("rules R27, R28: license pools and alerts", () => {
     return bySku(result.data.node.licensePools);
   }
 
-  async function accountPools(domain: string, as: string) {
+  async function poolsOfAccount(domain: string, as: string) {
     const result = await server.gql(SA_POOLS, { domain }, as);
     expect(result.errors).toBeUndefined();
     return bySku(result.data.smartAccount.licensePools);
@@ -120,7 +113,7 @@ describe("rules R27, R28: license pools and alerts", () => {
         "C9300-DNA-A-3Y": pool(7, 0, days(200)),
       });
       expect(await vaPools(us, admin)).toEqual({ "C9300-NW-A": pool(2) });
-      expect(await accountPools("r27-purchased.com", admin)).toEqual({
+      expect(await poolsOfAccount("r27-purchased.com", admin)).toEqual({
         "C9300-NW-A": pool(17),
         "C9300-DNA-A-3Y": pool(7, 0, days(200)),
       });
@@ -157,7 +150,7 @@ describe("rules R27, R28: license pools and alerts", () => {
       expect(await vaPools(finance, admin)).toEqual({ "ISR4K-SEC": pool(2, 5) });
       expect(await vaPools(sacramento, admin, true)).toEqual(await vaPools(sacramento, admin));
       expect(await vaPools(eu, admin, true)).toEqual({ "ISR4K-SEC": pool(8) });
-      expect(await accountPools("r27-subtree.com", admin)).toEqual({ "ISR4K-SEC": pool(31, 5), "WLC-AP-ADDER": pool(3) });
+      expect(await poolsOfAccount("r27-subtree.com", admin)).toEqual({ "ISR4K-SEC": pool(31, 5), "WLC-AP-ADDER": pool(3) });
     });
 
     it("R27 SmartAccount.licensePools sums only the Virtual Accounts the viewer can see", async () => {
@@ -175,13 +168,13 @@ describe("rules R27, R28: license pools and alerts", () => {
       await built.grant("fin-viewer@r27-visible.com", Role.VIRTUAL_ACCOUNT_VIEWER, finance);
       await built.grant("sa-viewer@r27-visible.com", Role.SMART_ACCOUNT_VIEWER);
       const everything = { "C9300-NW-E": pool(15, 4), "UC-CUCM-USR": pool(50) };
-      expect(await accountPools(domain, admin)).toEqual(everything);
-      expect(await accountPools(domain, "sa-viewer@r27-visible.com")).toEqual(everything);
-      expect(await accountPools(domain, "va-user@r27-visible.com")).toEqual({ "C9300-NW-E": pool(3, 1) });
-      expect(await accountPools(domain, "fin-viewer@r27-visible.com")).toEqual({ "C9300-NW-E": pool(2, 1) });
+      expect(await poolsOfAccount(domain, admin)).toEqual(everything);
+      expect(await poolsOfAccount(domain, "sa-viewer@r27-visible.com")).toEqual(everything);
+      expect(await poolsOfAccount(domain, "va-user@r27-visible.com")).toEqual({ "C9300-NW-E": pool(3, 1) });
+      expect(await poolsOfAccount(domain, "fin-viewer@r27-visible.com")).toEqual({ "C9300-NW-E": pool(2, 1) });
       // Several grants add up.
       await built.grant("va-user@r27-visible.com", Role.VIRTUAL_ACCOUNT_VIEWER, eu);
-      expect(await accountPools(domain, "va-user@r27-visible.com")).toEqual({ "C9300-NW-E": pool(7, 4), "UC-CUCM-USR": pool(50) });
+      expect(await poolsOfAccount(domain, "va-user@r27-visible.com")).toEqual({ "C9300-NW-E": pool(7, 4), "UC-CUCM-USR": pool(50) });
       // The approver may not see pools at all.
       await built.grant("approver@r27-visible.com", Role.SMART_ACCOUNT_APPROVER);
       const approver = await server.gql(SA_POOLS, { domain }, "approver@r27-visible.com");
@@ -213,6 +206,82 @@ describe("rules R27, R28: license pools and alerts", () => {
   });
 
   describe("R28 alerts", () => {
+    /**
+     * The service's order (byUrgency in src/licenses/alerts.ts): MAJOR before MINOR; within a severity the
+     * soonest due first, an alert without a due date (a shortage, a silent device) counting as due first of
+     * all; then by Virtual Account (id), then by product (id). Ties beyond that (two silent devices of one
+     * Virtual Account, two lots of one product in one Virtual Account ending at the same moment) keep the
+     * database's row order, which nothing fixes: the fixtures below have none.
+     */
+    const ORDERED_ALERTS = `query($domain: String!, $va: ID!) {
+      smartAccount(domain: $domain) { alerts { type severity message virtualAccount { name } } }
+      node(id: $va) { ... on VirtualAccount { alerts { type severity message } } }
+    }`;
+
+    it("R28 alerts: the exact messages, in the service's order (MAJOR, then soonest due, then Virtual Account, then product)", async () => {
+      const { built, admin, domain, defaultVa } = await account("r28-order.com");
+      const us = await built.virtualAccount("US");
+      // Default: a shortage, a lot that ended 30 days ago, one ending within the day, a device silent for 40 days.
+      await built.license(defaultVa, "C9300-NW-A", 2);
+      await usage(defaultVa, { "C9300-NW-A": 5 });
+      await built.license(defaultVa, "C9300-DNA-A-3Y", 4, { startsAt: days(-1000), endsAt: days(-30) });
+      await built.license(defaultVa, "C9300-DNA-E-3Y", 1, { startsAt: days(-1000), endsAt: days(0.5) });
+      await built.device(defaultVa, "C9300-24T", "FOC-SILENT", { registeredAt: days(-100), lastReportedAt: days(-40) });
+      // US: a shortage, a lot that ended 10 days ago, one ending in 30 days, a device (with a hostname) registered 50 days ago that never reported.
+      await built.license(us, "ISR4K-SEC", 1);
+      await usage(us, { "ISR4K-SEC": 2 });
+      await built.license(us, "C9300-DNA-A-3Y", 2, { startsAt: days(-1000), endsAt: days(-10) });
+      await built.license(us, "C9300-DNA-A-3Y", 6, { startsAt: days(-1000), endsAt: days(30) });
+      await built.device(us, "ISR4451-X", "FGL-QUIET", { hostname: "edge-1", registeredAt: days(-50), lastReportedAt: null });
+
+      const expected = [
+        ["Default", "INSUFFICIENT_LICENSES", "MAJOR", '"Default" uses 5 C9300-NW-A but holds 2: 3 short.'],
+        ["US", "INSUFFICIENT_LICENSES", "MAJOR", '"US" uses 2 ISR4K-SEC but holds 1: 1 short.'],
+        ["Default", "LICENSES_EXPIRED", "MAJOR", '4 C9300-DNA-A-3Y in "Default" expired on 2026-10-24.'],
+        ["US", "LICENSES_EXPIRED", "MAJOR", '2 C9300-DNA-A-3Y in "US" expired on 2026-11-13.'],
+        ["Default", "PRODUCT_INSTANCE_NOT_REPORTING", "MINOR", 'C9300-24T FOC-SILENT in "Default" has not reported for 40 days.'],
+        ["US", "PRODUCT_INSTANCE_NOT_REPORTING", "MINOR", 'edge-1 in "US" has not reported for 50 days.'],
+        ["Default", "LICENSES_EXPIRING", "MINOR", '1 C9300-DNA-E-3Y in "Default" expire within a day (2026-11-23).'],
+        ["US", "LICENSES_EXPIRING", "MINOR", '6 C9300-DNA-A-3Y in "US" expire in 30 days (2026-12-23).'],
+      ];
+      // The same answer on every read (no order left to chance).
+      for (let read = 0; read < 3; read++) {
+        const result = await server.gql(ORDERED_ALERTS, { domain, va: vaId(us) }, admin);
+        expect(result.errors).toBeUndefined();
+        expect(result.data.smartAccount.alerts.map((a: AlertRow & { virtualAccount: { name: string } }) => [a.virtualAccount.name, a.type, a.severity, a.message])).toEqual(expected);
+        expect(result.data.node.alerts.map((a: AlertRow) => [a.type, a.severity, a.message])).toEqual(
+          expected.filter(([va]) => va === "US").map(([, type, severity, message]) => [type, severity, message]),
+        );
+      }
+    });
+
+    it("R28 alerts: within one Virtual Account and severity, soonest due first, then by product; messages per kind", async () => {
+      const { built, admin, defaultVa } = await account("r28-order-va.com");
+      const [nw, sec] = await Promise.all(["C9300-NW-A", "ISR4K-SEC"].map((sku) => server.db.manager.findOneByOrFail(Product, { sku })));
+      await built.license(defaultVa, "C9300-NW-A", 1);
+      await built.license(defaultVa, "ISR4K-SEC", 1);
+      await usage(defaultVa, { "C9300-NW-A": 3, "ISR4K-SEC": 4 });
+      await built.license(defaultVa, "C9300-DNA-A-3Y", 7, { startsAt: days(-1000), endsAt: days(60) });
+      await built.license(defaultVa, "C9300-DNA-E-3Y", 8, { startsAt: days(-1000), endsAt: days(2) });
+      await built.license(defaultVa, "ASAv10-THREAT-1Y", 9, { startsAt: days(-300), endsAt: days(-89) });
+      await built.license(defaultVa, "C9300-DNA-E-3Y", 3, { startsAt: days(-1000), endsAt: days(-1) });
+      const shortages = [
+        { id: nw.id, message: '"Default" uses 3 C9300-NW-A but holds 1: 2 short.' },
+        { id: sec.id, message: '"Default" uses 4 ISR4K-SEC but holds 1: 3 short.' },
+      ]
+        .sort((a, b) => a.id - b.id)
+        .map(({ message }) => ["INSUFFICIENT_LICENSES", message]);
+      const result = await server.gql(VA_ALERTS, { id: vaId(defaultVa) }, admin);
+      expect(result.errors).toBeUndefined();
+      expect(result.data.node.alerts.map((a: AlertRow) => [a.type, a.message])).toEqual([
+        ...shortages,
+        ["LICENSES_EXPIRED", '9 ASAv10-THREAT-1Y in "Default" expired on 2026-08-26.'],
+        ["LICENSES_EXPIRED", '3 C9300-DNA-E-3Y in "Default" expired on 2026-11-22.'],
+        ["LICENSES_EXPIRING", '8 C9300-DNA-E-3Y in "Default" expire in 2 days (2026-11-25).'],
+        ["LICENSES_EXPIRING", '7 C9300-DNA-A-3Y in "Default" expire in 60 days (2027-01-22).'],
+      ]);
+    });
+
     it("R28 INSUFFICIENT_LICENSES is MAJOR with quantity = shortage", async () => {
       const { built, admin, defaultVa } = await account("r28-short.com");
       await built.license(defaultVa, "C9300-NW-A", 4);

@@ -1,6 +1,7 @@
 import { Role, SmartAccountStatus } from "../entities";
 import { codeOf, startTestServer, TestServer } from "./support/harness";
 import { countRows, eventCount, lastEventType, snapshot } from "./support/db-counts";
+import { accounts } from "./support/fixtures";
 import { gid } from "./support/ids";
 
 /** Rules R13 (roles) and R14 (access requests), and R29 for their mutations. */
@@ -19,13 +20,9 @@ describe("rules R13, R14: roles and access requests", () => {
   });
   afterAll(() => server.close());
 
-  async function account(domain: string, status = SmartAccountStatus.ACTIVE) {
-    const acme = await server.build.account(domain, { status });
-    const admin = `admin@${domain}`;
-    await acme.grant(admin, Role.SMART_ACCOUNT_ADMIN);
-    await server.gql("{ viewer { user { id } } }", {}, admin);
-    return { acme, admin, accountId: gid("SmartAccount", acme.id) };
-  }
+  const signedIn = accounts(() => server);
+  /** An account with its admin, signed in once so that their user row exists before any snapshot. */
+  const account = (domain: string, status = SmartAccountStatus.ACTIVE) => signedIn(domain, { status, signIn: true });
 
   const touch = (email: string) => server.gql("{ viewer { user { id } } }", {}, email);
 
@@ -48,12 +45,12 @@ describe("rules R13, R14: roles and access requests", () => {
     });
 
     it("R13 a Smart Account role with a virtualAccountId → BAD_USER_INPUT", async () => {
-      const { acme, admin, accountId } = await account("r13-sa-va.com");
+      const { built, admin, accountId } = await account("r13-sa-va.com");
       const before = await snapshot(server);
       for (const role of [Role.SMART_ACCOUNT_ADMIN, Role.SMART_ACCOUNT_USER, Role.SMART_ACCOUNT_VIEWER, Role.SMART_ACCOUNT_APPROVER]) {
         const result = await server.gql(
           GRANT,
-          { input: { smartAccountId: accountId, email: "x@r13-sa-va.com", role, virtualAccountId: gid("VirtualAccount", acme.defaultVirtualAccount.id) } },
+          { input: { smartAccountId: accountId, email: "x@r13-sa-va.com", role, virtualAccountId: gid("VirtualAccount", built.defaultVirtualAccount.id) } },
           admin,
         );
         expect({ role, code: codeOf(result), field: result.errors?.[0].extensions.field }).toEqual({
@@ -88,7 +85,7 @@ describe("rules R13, R14: roles and access requests", () => {
     it("R13 a Virtual Account of another Smart Account → BAD_USER_INPUT", async () => {
       const { admin, accountId } = await account("r13-va-other.com");
       const other = await account("r13-va-other2.com");
-      await other.acme.grant(admin, Role.SMART_ACCOUNT_ADMIN);
+      await other.built.grant(admin, Role.SMART_ACCOUNT_ADMIN);
       const result = await server.gql(
         GRANT,
         {
@@ -96,7 +93,7 @@ describe("rules R13, R14: roles and access requests", () => {
             smartAccountId: accountId,
             email: "x@r13-va-other.com",
             role: Role.VIRTUAL_ACCOUNT_USER,
-            virtualAccountId: gid("VirtualAccount", other.acme.defaultVirtualAccount.id),
+            virtualAccountId: gid("VirtualAccount", other.built.defaultVirtualAccount.id),
           },
         },
         admin,
@@ -106,8 +103,8 @@ describe("rules R13, R14: roles and access requests", () => {
     });
 
     it("R13 granting an assignment that exists returns it", async () => {
-      const { acme, admin, accountId } = await account("r13-again.com");
-      const us = await acme.virtualAccount("US");
+      const { built, admin, accountId } = await account("r13-again.com");
+      const us = await built.virtualAccount("US");
       const inputs = [
         { smartAccountId: accountId, email: "twice@r13-again.com", role: Role.SMART_ACCOUNT_VIEWER },
         { smartAccountId: accountId, email: "twice@r13-again.com", role: Role.VIRTUAL_ACCOUNT_USER, virtualAccountId: gid("VirtualAccount", us.id) },
@@ -122,7 +119,7 @@ describe("rules R13, R14: roles and access requests", () => {
         expect(await countRows(server, "role_assignments")).toBe(rows);
       }
       // the same role on another Virtual Account is another assignment
-      const emea = await acme.virtualAccount("EMEA");
+      const emea = await built.virtualAccount("EMEA");
       const third = await server.gql(GRANT, { input: { ...inputs[1], virtualAccountId: gid("VirtualAccount", emea.id) } }, admin);
       expect(third.errors).toBeUndefined();
       expect(await rolesOf("twice@r13-again.com", "r13-again.com")).toEqual(
@@ -131,9 +128,9 @@ describe("rules R13, R14: roles and access requests", () => {
     });
 
     it("R13 a user may hold several roles; their rights add up", async () => {
-      const { acme } = await account("r13-sum.com");
-      const ops = await acme.virtualAccount("Ops");
-      const sales = await acme.virtualAccount("Sales");
+      const { built } = await account("r13-sum.com");
+      const ops = await built.virtualAccount("Ops");
+      const sales = await built.virtualAccount("Sales");
       const who = "both@r13-sum.com";
       const query = `query($ops: ID!) {
         smartAccount(domain: "r13-sum.com") { allVirtualAccounts { nodes { name } } }
@@ -141,14 +138,14 @@ describe("rules R13, R14: roles and access requests", () => {
       const vars = { ops: gid("VirtualAccount", ops.id) };
 
       // VIRTUAL_ACCOUNT_ADMIN on Ops alone: Ops only, with its events and roles
-      const vaAdmin = await acme.grant(who, Role.VIRTUAL_ACCOUNT_ADMIN, ops);
+      const vaAdmin = await built.grant(who, Role.VIRTUAL_ACCOUNT_ADMIN, ops);
       const alone = await server.gql(query, vars, who);
       expect(alone.errors).toBeUndefined();
       expect(alone.data.smartAccount.allVirtualAccounts.nodes.map((n: { name: string }) => n.name)).toEqual(["Ops"]);
       expect(alone.data.node.events).not.toBeNull();
 
       // plus SMART_ACCOUNT_VIEWER: the whole tree, and still Ops' events and roles
-      await acme.grant(who, Role.SMART_ACCOUNT_VIEWER);
+      await built.grant(who, Role.SMART_ACCOUNT_VIEWER);
       const both = await server.gql(query, vars, who);
       expect(both.errors).toBeUndefined();
       expect(both.data.smartAccount.allVirtualAccounts.nodes.map((n: { name: string }) => n.name).sort()).toEqual(["Default", "Ops", "Sales"]);
@@ -157,13 +154,13 @@ describe("rules R13, R14: roles and access requests", () => {
       // and may grant Virtual Account roles in Ops (VA admin) but not in Sales
       const grantOps = await server.gql(
         GRANT,
-        { input: { smartAccountId: gid("SmartAccount", acme.id), email: "helper@r13-sum.com", role: Role.VIRTUAL_ACCOUNT_USER, virtualAccountId: gid("VirtualAccount", ops.id) } },
+        { input: { smartAccountId: gid("SmartAccount", built.id), email: "helper@r13-sum.com", role: Role.VIRTUAL_ACCOUNT_USER, virtualAccountId: gid("VirtualAccount", ops.id) } },
         who,
       );
       expect(grantOps.errors).toBeUndefined();
       const grantSales = await server.gql(
         GRANT,
-        { input: { smartAccountId: gid("SmartAccount", acme.id), email: "helper@r13-sum.com", role: Role.VIRTUAL_ACCOUNT_USER, virtualAccountId: gid("VirtualAccount", sales.id) } },
+        { input: { smartAccountId: gid("SmartAccount", built.id), email: "helper@r13-sum.com", role: Role.VIRTUAL_ACCOUNT_USER, virtualAccountId: gid("VirtualAccount", sales.id) } },
         who,
       );
       expect(codeOf(grantSales)).toBe("FORBIDDEN");
@@ -189,8 +186,8 @@ describe("rules R13, R14: roles and access requests", () => {
     });
 
     it("R13 revoking a SMART_ACCOUNT_ADMIN is allowed while another admin remains", async () => {
-      const { acme, admin } = await account("r13-two.com");
-      await acme.grant("second@r13-two.com", Role.SMART_ACCOUNT_ADMIN);
+      const { built, admin } = await account("r13-two.com");
+      await built.grant("second@r13-two.com", Role.SMART_ACCOUNT_ADMIN);
       const mine = await server.gql(`{ smartAccount(domain: "r13-two.com") { viewerRoles { id } } }`, {}, admin);
       const before = await eventCount(server);
       const result = await server.gql(REVOKE, { id: mine.data.smartAccount.viewerRoles[0].id }, admin);
@@ -205,9 +202,9 @@ describe("rules R13, R14: roles and access requests", () => {
     });
 
     it("R13 only SMART_ACCOUNT_ADMINs grant Smart Account roles", async () => {
-      const { acme, accountId } = await account("r13-who.com");
-      await acme.grant("user@r13-who.com", Role.SMART_ACCOUNT_USER);
-      await acme.grant("approver@r13-who.com", Role.SMART_ACCOUNT_APPROVER);
+      const { built, accountId } = await account("r13-who.com");
+      await built.grant("user@r13-who.com", Role.SMART_ACCOUNT_USER);
+      await built.grant("approver@r13-who.com", Role.SMART_ACCOUNT_APPROVER);
       for (const who of ["user@r13-who.com", "approver@r13-who.com"]) await touch(who);
       const before = await snapshot(server);
       for (const who of ["user@r13-who.com", "approver@r13-who.com"]) {
@@ -245,8 +242,8 @@ describe("rules R13, R14: roles and access requests", () => {
     });
 
     it("R14 admins see pending requests with accessRequests(status: PENDING)", async () => {
-      const { acme, admin } = await account("r14-list.com");
-      await acme.grant("user@r14-list.com", Role.SMART_ACCOUNT_USER);
+      const { built, admin } = await account("r14-list.com");
+      await built.grant("user@r14-list.com", Role.SMART_ACCOUNT_USER);
       const a = await server.gql(REQUEST_ACCESS, { input: { domain: "r14-list.com", message: "first" } }, "a@r14-guest.com");
       const b = await server.gql(REQUEST_ACCESS, { input: { domain: "r14-list.com", message: "second" } }, "b@r14-guest.com");
       const c = await server.gql(REQUEST_ACCESS, { input: { domain: "r14-list.com" } }, "c@r14-guest.com");
@@ -277,8 +274,8 @@ describe("rules R13, R14: roles and access requests", () => {
     });
 
     it("R14 approving grants the given role: the requester then sees the account", async () => {
-      const { acme, admin } = await account("r14-approve.com");
-      const us = await acme.virtualAccount("US");
+      const { built, admin } = await account("r14-approve.com");
+      const us = await built.virtualAccount("US");
       const asker = "partner@r14-partner.com";
       const asked = await server.gql(REQUEST_ACCESS, { input: { domain: "r14-approve.com" } }, asker);
       expect(await rolesOf(asker, "r14-approve.com")).toBeNull();
@@ -338,8 +335,8 @@ describe("rules R13, R14: roles and access requests", () => {
     });
 
     it("R14 only the account's admins decide; denying grants nothing", async () => {
-      const { acme, admin } = await account("r14-who.com");
-      await acme.grant("user@r14-who.com", Role.SMART_ACCOUNT_USER);
+      const { built, admin } = await account("r14-who.com");
+      await built.grant("user@r14-who.com", Role.SMART_ACCOUNT_USER);
       await touch("user@r14-who.com");
       const asked = await server.gql(REQUEST_ACCESS, { input: { domain: "r14-who.com" } }, "asker@r14-guest.com");
       const id = asked.data.requestAccess.id;
@@ -401,8 +398,8 @@ describe("rules R13, R14: roles and access requests", () => {
     });
 
     it("R29 a refused grant or revoke writes no event and changes nothing", async () => {
-      const { acme, admin, accountId } = await account("r29-refused.com");
-      const user = await acme.grant("user@r29-refused.com", Role.SMART_ACCOUNT_USER);
+      const { built, admin, accountId } = await account("r29-refused.com");
+      const user = await built.grant("user@r29-refused.com", Role.SMART_ACCOUNT_USER);
       await touch("user@r29-refused.com");
       const before = await snapshot(server);
       const failures = [

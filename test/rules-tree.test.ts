@@ -2,6 +2,7 @@ import { RegistrationToken, Role, SmartAccountType, VirtualAccount } from "../en
 import { AccountBuilder } from "../src/db/seed/builder";
 import { codeOf, startTestServer, TestServer } from "./support/harness";
 import { countRows, eventCount, lastEventType, snapshot } from "./support/db-counts";
+import { AccountOptions, accounts } from "./support/fixtures";
 import { gid } from "./support/ids";
 
 /** Rule R12 (the Virtual Account tree) and R29 for its mutations. */
@@ -23,14 +24,9 @@ describe("rule R12: the Virtual Account tree", () => {
   });
   afterAll(() => server.close());
 
-  /** A fresh ACTIVE account with its admin, per test. */
-  async function account(domain: string, options: Parameters<TestServer["build"]["account"]>[1] = {}) {
-    const acme = await server.build.account(domain, options);
-    const admin = `admin@${domain}`;
-    await acme.grant(admin, Role.SMART_ACCOUNT_ADMIN);
-    await server.gql("{ viewer { user { id } } }", {}, admin); // the admin's user row exists before any snapshot
-    return { acme, admin, accountId: gid("SmartAccount", acme.id) };
-  }
+  const signedIn = accounts(() => server);
+  /** A fresh account (ACTIVE unless told) with its admin, signed in so that their user row exists before any snapshot. */
+  const account = (domain: string, options: AccountOptions = {}) => signedIn(domain, { ...options, signIn: true });
 
   /** Every VA of the account as the admin sees it: name → { depth, parentName }. */
   async function tree(domain: string, admin: string): Promise<Record<string, { depth: number; parent: string | null }>> {
@@ -48,8 +44,8 @@ describe("rule R12: the Virtual Account tree", () => {
   const chainNames = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i + 1}`);
 
   it("R12 names are unique among siblings, case-insensitively → CONFLICT", async () => {
-    const { acme, admin, accountId } = await account("r12-unique.com");
-    const [us] = await acme.chain("US", "Finance");
+    const { built, admin, accountId } = await account("r12-unique.com");
+    const [us] = await built.chain("US", "Finance");
     const before = await snapshot(server);
     for (const input of [
       { smartAccountId: accountId, name: "us" },
@@ -64,10 +60,10 @@ describe("rule R12: the Virtual Account tree", () => {
   });
 
   it("R12 renaming or moving onto a sibling's name (any case) → CONFLICT", async () => {
-    const { acme, admin } = await account("r12-rename.com");
-    const emea = await acme.virtualAccount("EMEA");
-    const apac = await acme.virtualAccount("APAC");
-    const [us, nestedApac] = await acme.chain("US", "Apac");
+    const { built, admin } = await account("r12-rename.com");
+    const emea = await built.virtualAccount("EMEA");
+    const apac = await built.virtualAccount("APAC");
+    const [us, nestedApac] = await built.chain("US", "Apac");
     const before = await snapshot(server);
     expect(codeOf(await server.gql(UPDATE, { input: { id: vaId(apac), name: "emea" } }, admin))).toBe("CONFLICT");
     // "Apac" under US moving to the top level, next to "APAC"
@@ -82,9 +78,9 @@ describe("rule R12: the Virtual Account tree", () => {
   });
 
   it("R12 the same name is allowed under different parents", async () => {
-    const { acme, admin, accountId } = await account("r12-same.com");
-    const us = await acme.virtualAccount("US");
-    const emea = await acme.virtualAccount("EMEA");
+    const { built, admin, accountId } = await account("r12-same.com");
+    const us = await built.virtualAccount("US");
+    const emea = await built.virtualAccount("EMEA");
     for (const parent of [us, emea]) {
       const result = await server.gql(CREATE, { input: { smartAccountId: accountId, parentId: vaId(parent), name: "Finance" } }, admin);
       expect(result.errors).toBeUndefined();
@@ -106,8 +102,8 @@ describe("rule R12: the Virtual Account tree", () => {
   });
 
   it("R12 creating a Virtual Account at depth 11 → BAD_USER_INPUT; depth 10 is allowed", async () => {
-    const { acme, admin, accountId } = await account("r12-deep.com");
-    const chain = await acme.chain(...chainNames("L", 9));
+    const { built, admin, accountId } = await account("r12-deep.com");
+    const chain = await built.chain(...chainNames("L", 9));
     const tenth = await server.gql(CREATE, { input: { smartAccountId: accountId, parentId: vaId(chain[8]), name: "L10" } }, admin);
     expect(tenth.errors).toBeUndefined();
     expect(tenth.data.createVirtualAccount.depth).toBe(10);
@@ -119,12 +115,12 @@ describe("rule R12: the Virtual Account tree", () => {
   });
 
   it("R12 moving a subtree so that any Virtual Account would be deeper than 10 → BAD_USER_INPUT", async () => {
-    const { acme, admin } = await account("r12-deepmove.com");
-    const a = await acme.chain(...chainNames("A", 7)); // A1..A7, depths 1..7
-    const b = await acme.chain("B1", "B2", "B3"); // a subtree three levels high
+    const { built, admin } = await account("r12-deepmove.com");
+    const a = await built.chain(...chainNames("A", 7)); // A1..A7, depths 1..7
+    const b = await built.chain("B1", "B2", "B3"); // a subtree three levels high
     // under A7: B1 at 8, B3 at 10 — allowed; under A8 B3 would be at 11
-    const tooDeep = await acme.virtualAccount("A8", a[6]);
-    const nine = await acme.virtualAccount("A9", tooDeep);
+    const tooDeep = await built.virtualAccount("A8", a[6]);
+    const nine = await built.virtualAccount("A9", tooDeep);
     const before = await snapshot(server);
     const refused = await server.gql(UPDATE, { input: { id: vaId(b[0]), parentId: vaId(tooDeep) } }, admin);
     expect(codeOf(refused)).toBe("BAD_USER_INPUT");
@@ -145,8 +141,8 @@ describe("rule R12: the Virtual Account tree", () => {
   });
 
   it("R12 moving under itself or one of its descendants → BAD_USER_INPUT", async () => {
-    const { acme, admin } = await account("r12-cycle.com");
-    const [us, finance, tax] = await acme.chain("US", "Finance", "Tax");
+    const { built, admin } = await account("r12-cycle.com");
+    const [us, finance, tax] = await built.chain("US", "Finance", "Tax");
     const before = await snapshot(server);
     for (const target of [us, finance, tax]) {
       const result = await server.gql(UPDATE, { input: { id: vaId(us), parentId: vaId(target) } }, admin);
@@ -161,12 +157,12 @@ describe("rule R12: the Virtual Account tree", () => {
   });
 
   it("R12 a move updates the depth of the whole subtree and its parent", async () => {
-    const { acme, admin } = await account("r12-move.com");
-    const [, americas] = await acme.chain("World", "Americas");
-    const [us, finance] = await acme.chain("US", "Finance", "Tax");
-    await acme.virtualAccount("Austin", us);
+    const { built, admin } = await account("r12-move.com");
+    const [, americas] = await built.chain("World", "Americas");
+    const [us, finance] = await built.chain("US", "Finance", "Tax");
+    await built.virtualAccount("Austin", us);
     // a sibling whose path shares a textual prefix must not move along
-    await acme.virtualAccount("US-2");
+    await built.virtualAccount("US-2");
     const moved = await server.gql(UPDATE, { input: { id: vaId(us), parentId: vaId(americas) } }, admin);
     expect(moved.errors).toBeUndefined();
     expect(moved.data.updateVirtualAccount).toMatchObject({ depth: 3, parent: { id: vaId(americas) } });
@@ -202,9 +198,9 @@ describe("rule R12: the Virtual Account tree", () => {
   });
 
   it("R12 toTopLevel moves a Virtual Account and its subtree to the top level", async () => {
-    const { acme, admin } = await account("r12-top.com");
-    const [, emea, france] = await acme.chain("World", "EMEA", "France");
-    await acme.virtualAccount("Paris", france);
+    const { built, admin } = await account("r12-top.com");
+    const [, emea, france] = await built.chain("World", "EMEA", "France");
+    await built.virtualAccount("Paris", france);
     const result = await server.gql(UPDATE, { input: { id: vaId(emea), toTopLevel: true } }, admin);
     expect(result.errors).toBeUndefined();
     expect(result.data.updateVirtualAccount).toMatchObject({ depth: 1, parent: null });
@@ -231,8 +227,8 @@ describe("rule R12: the Virtual Account tree", () => {
   });
 
   it("R12 deleting a Virtual Account that has children → CONFLICT", async () => {
-    const { acme, admin } = await account("r12-del-parent.com");
-    const [us] = await acme.chain("US", "Finance");
+    const { built, admin } = await account("r12-del-parent.com");
+    const [us] = await built.chain("US", "Finance");
     const before = await snapshot(server);
     const result = await server.gql(DELETE, { id: vaId(us) }, admin);
     expect(codeOf(result)).toBe("CONFLICT");
@@ -240,8 +236,8 @@ describe("rule R12: the Virtual Account tree", () => {
   });
 
   it("R12 deleting an empty Virtual Account works and returns its id", async () => {
-    const { acme, admin } = await account("r12-del.com");
-    const [, finance] = await acme.chain("US", "Finance");
+    const { built, admin } = await account("r12-del.com");
+    const [, finance] = await built.chain("US", "Finance");
     const id = vaId(finance);
     const result = await server.gql(DELETE, { id }, admin);
     expect(result.errors).toBeUndefined();
@@ -253,13 +249,13 @@ describe("rule R12: the Virtual Account tree", () => {
   });
 
   it("R12 a deleted Virtual Account's registration tokens and role assignments go with it", async () => {
-    const { acme, admin } = await account("r12-del-tokens.com");
-    const [emea] = await acme.chain("EMEA");
-    const keep = await acme.virtualAccount("Keep");
+    const { built, admin } = await account("r12-del-tokens.com");
+    const [emea] = await built.chain("EMEA");
+    const keep = await built.virtualAccount("Keep");
     const token = async (va: VirtualAccount, hash: string) =>
       server.build.manager.save(
         server.build.manager.create(RegistrationToken, {
-          smartAccountId: acme.id,
+          smartAccountId: built.id,
           virtualAccountId: va.id,
           description: null,
           secretHash: hash.padEnd(64, "0"),
@@ -274,8 +270,8 @@ describe("rule R12: the Virtual Account tree", () => {
       );
     await token(emea, "aa12");
     await token(keep, "bb12");
-    await acme.grant("va-user@r12-del-tokens.com", Role.VIRTUAL_ACCOUNT_USER, emea);
-    await acme.grant("va-admin@r12-del-tokens.com", Role.VIRTUAL_ACCOUNT_ADMIN, keep);
+    await built.grant("va-user@r12-del-tokens.com", Role.VIRTUAL_ACCOUNT_USER, emea);
+    await built.grant("va-admin@r12-del-tokens.com", Role.VIRTUAL_ACCOUNT_ADMIN, keep);
     const result = await server.gql(DELETE, { id: vaId(emea) }, admin);
     expect(result.errors).toBeUndefined();
     expect(await countRows(server, "registration_tokens", "virtual_account_id = ?", [emea.id])).toBe(0);
@@ -287,10 +283,10 @@ describe("rule R12: the Virtual Account tree", () => {
   });
 
   it("R12 only SMART_ACCOUNT_ADMINs restructure the tree", async () => {
-    const { acme, accountId } = await account("r12-who.com");
-    const us = await acme.virtualAccount("US");
-    await acme.grant("user@r12-who.com", Role.SMART_ACCOUNT_USER);
-    await acme.grant("va-admin@r12-who.com", Role.VIRTUAL_ACCOUNT_ADMIN, us);
+    const { built, accountId } = await account("r12-who.com");
+    const us = await built.virtualAccount("US");
+    await built.grant("user@r12-who.com", Role.SMART_ACCOUNT_USER);
+    await built.grant("va-admin@r12-who.com", Role.VIRTUAL_ACCOUNT_ADMIN, us);
     for (const who of ["user@r12-who.com", "va-admin@r12-who.com"]) await server.gql("{ viewer { user { id } } }", {}, who);
     const before = await snapshot(server);
     for (const who of ["user@r12-who.com", "va-admin@r12-who.com"]) {
@@ -302,11 +298,11 @@ describe("rule R12: the Virtual Account tree", () => {
   });
 
   describe("R29 events of tree mutations", () => {
-    let acme: AccountBuilder;
+    let built: AccountBuilder;
     let admin: string;
     let accountId: string;
     beforeAll(async () => {
-      ({ acme, admin, accountId } = await account("r29-tree.com"));
+      ({ built, admin, accountId } = await account("r29-tree.com"));
     });
 
     it("R29 createVirtualAccount writes exactly one event, naming the Virtual Account", async () => {
@@ -326,8 +322,8 @@ describe("rule R12: the Virtual Account tree", () => {
     });
 
     it("R29 updateVirtualAccount (rename, describe, move) writes exactly one event each", async () => {
-      const va = await acme.virtualAccount("Mover");
-      const target = await acme.virtualAccount("Target");
+      const va = await built.virtualAccount("Mover");
+      const target = await built.virtualAccount("Target");
       const steps: [Record<string, unknown>, string][] = [
         [{ name: "Mover 2" }, "VIRTUAL_ACCOUNT_UPDATED"],
         [{ description: "described" }, "VIRTUAL_ACCOUNT_UPDATED"],
@@ -345,7 +341,7 @@ describe("rule R12: the Virtual Account tree", () => {
     });
 
     it("R29 deleteVirtualAccount writes exactly one event", async () => {
-      const va = await acme.virtualAccount("Doomed");
+      const va = await built.virtualAccount("Doomed");
       const before = await eventCount(server);
       expect((await server.gql(DELETE, { id: vaId(va) }, admin)).errors).toBeUndefined();
       expect(await eventCount(server)).toBe(before + 1);
@@ -353,8 +349,8 @@ describe("rule R12: the Virtual Account tree", () => {
     });
 
     it("R29 a failed tree mutation writes no event and changes nothing", async () => {
-      const [p] = await acme.chain("Parent29", "Child29");
-      const other = await acme.virtualAccount("Other29");
+      const [p] = await built.chain("Parent29", "Child29");
+      const other = await built.virtualAccount("Other29");
       const before = await snapshot(server);
       const failures = [
         await server.gql(CREATE, { input: { smartAccountId: accountId, name: "other29" } }, admin),
@@ -362,7 +358,7 @@ describe("rule R12: the Virtual Account tree", () => {
         await server.gql(UPDATE, { input: { id: vaId(p), parentId: vaId(p) } }, admin),
         await server.gql(UPDATE, { input: { id: vaId(p) } }, admin),
         await server.gql(DELETE, { id: vaId(p) }, admin),
-        await server.gql(DELETE, { id: vaId(acme.defaultVirtualAccount) }, admin),
+        await server.gql(DELETE, { id: vaId(built.defaultVirtualAccount) }, admin),
       ];
       for (const failure of failures) expect(failure.errors).toHaveLength(1);
       expect(await snapshot(server)).toEqual(before);

@@ -200,7 +200,9 @@ export class Guard {
     const rule = ruleOf(kind);
     const vaId = rule.virtualAccountId(object);
     const virtualAccount = kind === "VirtualAccount" ? (object as VirtualAccount) : vaId === null ? null : await vas(vaId);
-    return { smartAccountId: rule.smartAccountId(object) ?? -1, path: virtualAccount?.path ?? null, virtualAccount };
+    // Where it lives in a Virtual Account, that one's account places it (the tree is the authority).
+    const smartAccountId = virtualAccount?.smartAccountId ?? rule.smartAccountId(object) ?? -1;
+    return { smartAccountId, path: virtualAccount?.path ?? null, virtualAccount };
   }
 
   /** Visibility alone, on an object already placed. */

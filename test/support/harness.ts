@@ -10,6 +10,7 @@ import { Database } from "../../src/db/database";
 import { openDatabase } from "../../src/db/open";
 import { createLogger, Logger } from "../../src/logging";
 import { Builder } from "../../src/db/seed/builder";
+import { START } from "./fixtures";
 
 export const TEST_SECRET = "test-secret-for-the-suite";
 
@@ -58,13 +59,21 @@ export async function startTestServer(options: { env?: Record<string, string>; l
     };
   }
   const db = await openDatabase(databaseUrl);
-  const clock = new FixedClock(new Date("2026-11-23T10:00:00.000Z"));
+  const clock = new FixedClock(START);
   // The rule suites try many wrong device secrets on purpose: R31's allowance is raised for them, and
   // test/rate-limits.test.ts runs with the defaults.
-  const env = { JWT_SECRET: TEST_SECRET, EXPOSE_QUERY_STATS: "1", GRAPHQL_JIT: process.env.GRAPHQL_JIT, RATE_LIMIT_SECRET_FAILURES: "100000",
-    // fetch (undici) drops an idle socket after 4 s; a server that closed it first, on a busy machine, fails
-    // the next request on it ("fetch failed"). The suite's servers keep idle sockets longer than the client.
-    HTTP_KEEP_ALIVE_TIMEOUT_MS: "60000", ...options.env };
+  // The client (fetch) and the server share this process's event loop: a synchronous stretch longer than
+  // the server's 5 s keep-alive (fixtures written on SQLite, a starved CPU) lets fetch write its next
+  // request on the idle pooled connection just as the server's keep-alive timer closes it: ECONNRESET (see
+  // test/exports.test.ts). No pause in a suite comes near ten minutes, and close() ends idle connections.
+  const env = {
+    JWT_SECRET: TEST_SECRET,
+    EXPOSE_QUERY_STATS: "1",
+    GRAPHQL_JIT: process.env.GRAPHQL_JIT,
+    RATE_LIMIT_SECRET_FAILURES: "100000",
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: "600000",
+    ...options.env,
+  };
   const config = loadConfig(env as NodeJS.ProcessEnv);
   // Request logs stay quiet in the suite unless LOG_LEVEL asks for them (test/logging.test.ts reads its own).
   const app = await createApp({ db, config, clock, logger: options.logger ?? createLogger({ level: process.env.LOG_LEVEL ?? "silent" }) });

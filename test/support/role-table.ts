@@ -1,10 +1,13 @@
 import { Role, SmartAccountStatus, SmartAccountType, VirtualAccount } from "../../entities";
 import { AccountBuilder } from "../../src/db/seed/builder";
 import { countRows } from "./db-counts";
-import { codeOf, GqlResult, TestServer } from "./harness";
+import { expectCode, expectUnauthenticated, valueAt } from "./fixtures";
+import { GqlResult, TestServer } from "./harness";
+import { FieldOutcome, Outcome } from "./section5";
+import { Case, OUTSIDER } from "./section5-cases";
 
-// The cell machinery shared by the §5 role-table suites: every role in and out of scope, an outsider
-// (SMART_ACCOUNT_ADMIN of another account only) and no token.
+// The worlds and checks shared by the §5 role-table suites. Which cases exist and what each expects come
+// from test/support/section5.ts (the table) through test/support/section5-cases.ts (the registry).
 
 export const SA_ROLES = [
   Role.SMART_ACCOUNT_APPROVER,
@@ -15,49 +18,6 @@ export const SA_ROLES = [
 export const VA_ROLES = [Role.VIRTUAL_ACCOUNT_ADMIN, Role.VIRTUAL_ACCOUNT_USER, Role.VIRTUAL_ACCOUNT_VIEWER];
 export const SEVEN_ROLES = [...SA_ROLES, ...VA_ROLES];
 export const isSa = (role: Role) => SA_ROLES.includes(role);
-
-export const OUTSIDER = "outsider@other.test";
-export const OUTSIDER_LABEL = "outsider (SMART_ACCOUNT_ADMIN of another account only)";
-
-export type Who = "member" | "outsider" | "anonymous";
-
-export interface Cell<E> {
-  name: string;
-  who: Who;
-  role: Role | null;
-  inScope: boolean;
-  expected: E;
-}
-
-/**
- * The cells of one row: each role (in and out of scope when `scoped`), the outsider, and no token.
- * `label` turns an expectation into the words of the test name.
- */
-export function cellsOf<E>(
-  title: string,
-  options: {
-    scoped: boolean;
-    expected: (role: Role, inScope: boolean) => E;
-    outsider: E;
-    anonymous: E;
-    label?: (expected: E) => string;
-  },
-): Cell<E>[] {
-  const label = options.label ?? String;
-  const cells: Cell<E>[] = [];
-  for (const role of SEVEN_ROLES) {
-    for (const inScope of options.scoped ? [true, false] : [true]) {
-      const expected = options.expected(role, inScope);
-      const where = options.scoped ? (inScope ? " in scope" : " out of scope") : "";
-      cells.push({ name: `${title}: ${role}${where} → ${label(expected)}`, who: "member", role, inScope, expected });
-    }
-  }
-  cells.push({ name: `${title}: ${OUTSIDER_LABEL} → ${label(options.outsider)}`, who: "outsider", role: null, inScope: true, expected: options.outsider });
-  cells.push({ name: `${title}: no token → ${label(options.anonymous)} (R1)`, who: "anonymous", role: null, inScope: true, expected: options.anonymous });
-  return cells;
-}
-
-export type Outcome = "allowed" | "FORBIDDEN" | "NOT_FOUND" | "UNAUTHENTICATED";
 
 export const slug = (role: Role) => role.toLowerCase().replace(/_/g, "-");
 
@@ -90,7 +50,7 @@ export function roleTableKit(server: () => TestServer, prefix: string) {
   }
 
   /** A fresh world per mutating test, so that tests never see each other's writes, with the cell's actor. */
-  async function freshWorld(cell: Cell<unknown>, options: { type?: SmartAccountType; status?: SmartAccountStatus } = {}) {
+  async function freshWorld(cell: Case<unknown>, options: { type?: SmartAccountType; status?: SmartAccountStatus } = {}) {
     const world = await makeWorld(options);
     return { world, actor: await actorFor(world, cell) };
   }
@@ -110,8 +70,7 @@ export function roleTableKit(server: () => TestServer, prefix: string) {
       expect(await eventCount(smartAccountId)).toBe(1);
       if (eventType) expect(await countRows(server(), "events", "smart_account_id = ? AND type = ?", [smartAccountId, eventType])).toBe(1);
     } else {
-      expect(codeOf(result)).toBe(expected);
-      expect(result.errors).toHaveLength(1);
+      expectCode(result, expected);
       // Refused during execution the payload is null; refused before it (no token, R1) there is no data at all.
       expect(result.data ?? null).toBeNull();
       expect(await eventCount(smartAccountId)).toBe(0);
@@ -122,11 +81,11 @@ export function roleTableKit(server: () => TestServer, prefix: string) {
 }
 
 /** The acting user of a cell in a world: the member holding the cell's role, the outsider, or nobody. */
-export const actorIn = (world: World, cell: Cell<unknown>): string | null =>
+export const actorIn = (world: World, cell: Case<unknown>): string | null =>
   cell.who === "anonymous" ? null : cell.who === "outsider" ? OUTSIDER : `${slug(cell.role as Role)}@${world.domain}`;
 
 /** The acting user for a cell, its role granted first (VA roles on US). */
-export async function actorFor(world: World, cell: Cell<unknown>): Promise<string | null> {
+export async function actorFor(world: World, cell: Case<unknown>): Promise<string | null> {
   if (cell.who === "member") await grantRole(world, cell.role as Role);
   return actorIn(world, cell);
 }
@@ -142,4 +101,36 @@ const grantRole = (world: World, role: Role) => world.account.grant(`${slug(role
 export async function addOutsider(server: TestServer): Promise<void> {
   const other = await server.build.account("other.test");
   await other.grant(OUTSIDER, Role.SMART_ACCOUNT_ADMIN);
+}
+
+/** One field of a read, as the table says it shows (section5.ts: accountField, objectRead, objectField). */
+export interface FieldCheck {
+  /** Where it sits in `data`, e.g. ["smartAccount", "events"]. */
+  path: (string | number)[];
+  outcome: FieldOutcome;
+  /** What of the value to compare (sorted names, say); the value itself by default. */
+  read?: (value: any) => unknown;
+  /** What that should be when readable. */
+  expected?: unknown;
+}
+
+/**
+ * A read against the table, field by field: a readable field holds what is expected; a FORBIDDEN one is
+ * null with exactly one FORBIDDEN error at its path (R4); an absent one is null (its object is invisible,
+ * R4) with no error. No other error is in the response, and without a token every error is UNAUTHENTICATED.
+ */
+export function expectFields(result: GqlResult, checks: FieldCheck[]): void {
+  if (checks.some((check) => check.outcome === "UNAUTHENTICATED")) return expectUnauthenticated(result);
+  const forbidden = checks.filter((check) => check.outcome === "FORBIDDEN").map((check) => JSON.stringify(check.path));
+  expect((result.errors ?? []).map((error) => `${error.extensions.code} at ${JSON.stringify(error.path)}`).sort()).toEqual(
+    forbidden.map((path) => `FORBIDDEN at ${path}`).sort(),
+  );
+  for (const check of checks) {
+    const value = valueAt(result.data, check.path);
+    if (check.outcome === "readable") {
+      expect({ path: check.path, value: (check.read ?? ((v: unknown) => v))(value) }).toEqual({ path: check.path, value: check.expected });
+    } else {
+      expect({ path: check.path, value: value ?? null }).toEqual({ path: check.path, value: null });
+    }
+  }
 }
