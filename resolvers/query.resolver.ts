@@ -1,14 +1,13 @@
-import { Arg, Args, Ctx, ID, Query, Resolver } from "type-graphql";
-import { Product, SmartAccount } from "../entities";
+import { Arg, Ctx, ID, Query, Resolver } from "type-graphql";
+import { SmartAccount } from "../entities";
 import { smartAccountByDomain } from "../src/accounts/queries";
-import { searchProducts } from "../src/catalog/queries";
 import { RequestContext } from "../src/context";
 import { loadNode } from "../src/nodes";
-import { Connection } from "../src/paging";
-import { PageArgs } from "./types/inputs";
+import { SmartAccountObject } from "./types/accounts";
 import { Node } from "./types/node";
-import { ProductConnection, SmartAccountObject, ViewerObject } from "./types/objects";
+import { ViewerObject } from "./types/users";
 
+/** The graph's entry points: the viewer, any object by global id, and a Smart Account by domain. */
 @Resolver()
 export class QueryResolver {
   @Query(() => ViewerObject)
@@ -32,14 +31,5 @@ export class QueryResolver {
   })
   smartAccount(@Arg("domain") domain: string, @Ctx() context: RequestContext): Promise<SmartAccount | null> {
     return smartAccountByDomain(context, domain);
-  }
-
-  @Query(() => ProductConnection)
-  products(
-    @Arg("search", () => String, { nullable: true }) search: string | null,
-    @Args() page: PageArgs,
-    @Ctx() context: RequestContext,
-  ): Promise<Connection<Product>> {
-    return searchProducts(context, search, page);
   }
 }

@@ -1,5 +1,14 @@
-import { ClassType, Field, Int, ObjectType } from "type-graphql";
+import { ArgsType, ClassType, Field, Int, ObjectType } from "type-graphql";
 import { PageInfo } from "./node";
+
+/** `first` and `after` of every connection field (R5); src/paging.ts checks them. */
+@ArgsType()
+export class PageArgs {
+  @Field(() => Int, { nullable: true })
+  first?: number | null;
+  @Field(() => String, { nullable: true })
+  after?: string | null;
+}
 
 /** `<Name>Connection` and `<Name>Edge` for a node type; resolvers return a `paging.Connection`. */
 export function ConnectionType<T extends object>(name: string, node: ClassType<T>) {

@@ -1,10 +1,14 @@
 import { Field, ID, InputType, Int, ObjectType } from "type-graphql";
+import { ProductObject } from "./catalog";
 import { ConnectionType } from "./connection";
 import { Node } from "./node";
-import { ProductObject } from "./objects";
+
+// The devices domain (src/devices): devices, which the schema calls product instances, their license
+// usage, and the registration tokens they register with (R23–R26). Class names say "device"; the GraphQL
+// names stay the contract's.
 
 @ObjectType("ProductInstance", { simpleResolvers: true, implements: Node })
-export class ProductInstanceObject extends Node {
+export class DeviceObject extends Node {
   @Field()
   pid!: string;
   @Field()
@@ -53,14 +57,14 @@ export class CreateRegistrationTokenPayload {
 }
 
 @ObjectType("RegisterProductInstancePayload", { simpleResolvers: true })
-export class RegisterProductInstancePayload {
-  @Field(() => ProductInstanceObject)
-  productInstance!: ProductInstanceObject;
+export class RegisterDevicePayload {
+  @Field(() => DeviceObject)
+  productInstance!: DeviceObject;
   @Field({ description: "Shown once; the device sends it with reportUsage." })
   credential!: string;
 }
 
-export const ProductInstanceConnection = ConnectionType("ProductInstance", ProductInstanceObject);
+export const DeviceConnection = ConnectionType("ProductInstance", DeviceObject);
 export const RegistrationTokenConnection = ConnectionType("RegistrationToken", RegistrationTokenObject);
 
 @InputType("CreateRegistrationTokenInput")
@@ -78,7 +82,7 @@ export class CreateRegistrationTokenInput {
 }
 
 @InputType("RegisterProductInstanceInput")
-export class RegisterProductInstanceInput {
+export class RegisterDeviceInput {
   @Field()
   token!: string;
   @Field()
@@ -106,7 +110,7 @@ export class ReportUsageInput {
 }
 
 @InputType("TransferProductInstanceInput")
-export class TransferProductInstanceInput {
+export class TransferDeviceInput {
   @Field(() => ID)
   id!: string;
   @Field(() => ID)

@@ -1,15 +1,45 @@
-import { Field, ID, InputType, Int, ObjectType } from "type-graphql";
-import { LicenseKind, LicenseModel, OrderStatus } from "../../entities";
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from "type-graphql";
+import { LicenseKind } from "../../entities";
 import { LicenseStatus } from "../../src/licenses/expiry";
+import { VirtualAccountObject } from "./accounts";
+import { ProductObject } from "./catalog";
 import { ConnectionType } from "./connection";
-import { AlertSeverity, AlertType, ComplianceStatus } from "./enums";
-import { ProductInstanceObject } from "./devices";
+import { DeviceObject } from "./devices";
 import { Node } from "./node";
-import { ProductObject, VirtualAccountObject } from "./objects";
 
-// The contract's license and order types. Plain fields are read off entities (or the pool/alert
-// records of src/licenses), as are the relations those records carry joined (a pool's or an alert's
-// product, an alert's Virtual Account and device); other relations come from the field resolvers.
+// The licenses domain (src/licenses): license lots, pools, alerts, the usage summary and transfers
+// (R19–R22, R27, R28). Plain fields are read off entities (or the pool/alert records of src/licenses), as
+// are the relations those records carry joined (a pool's or an alert's product, an alert's Virtual Account
+// and device); other relations come from the field resolvers.
+
+registerEnumType(LicenseKind, {
+  name: "LicenseKind",
+  valuesConfig: {
+    SMART: { description: "Pooled, usable by any compatible product instance of the Virtual Account." },
+    CLASSIC: { description: "Classic, PAK-based license; convertible to SMART where the product is smart-enabled." },
+  },
+});
+registerEnumType(LicenseStatus, { name: "LicenseStatus" });
+
+export enum ComplianceStatus {
+  AUTHORIZED = "AUTHORIZED",
+  OUT_OF_COMPLIANCE = "OUT_OF_COMPLIANCE",
+}
+registerEnumType(ComplianceStatus, { name: "ComplianceStatus" });
+
+export enum AlertType {
+  INSUFFICIENT_LICENSES = "INSUFFICIENT_LICENSES",
+  LICENSES_EXPIRING = "LICENSES_EXPIRING",
+  LICENSES_EXPIRED = "LICENSES_EXPIRED",
+  PRODUCT_INSTANCE_NOT_REPORTING = "PRODUCT_INSTANCE_NOT_REPORTING",
+}
+registerEnumType(AlertType, { name: "AlertType" });
+
+export enum AlertSeverity {
+  MAJOR = "MAJOR",
+  MINOR = "MINOR",
+}
+registerEnumType(AlertSeverity, { name: "AlertSeverity" });
 
 @ObjectType("License", {
   simpleResolvers: true,
@@ -69,28 +99,6 @@ export class UsageSummaryEntryObject {
   status!: ComplianceStatus;
 }
 
-@ObjectType("Order", { simpleResolvers: true, implements: Node })
-export class OrderObject extends Node {
-  @Field()
-  number!: string;
-  @Field(() => OrderStatus)
-  status!: OrderStatus;
-  @Field()
-  createdAt!: Date;
-}
-
-@ObjectType("OrderLine", { simpleResolvers: true })
-export class OrderLineObject {
-  @Field(() => LicenseKind)
-  kind!: LicenseKind;
-  @Field(() => Int)
-  quantity!: number;
-  @Field()
-  startsAt!: Date;
-  @Field(() => Date, { nullable: true })
-  endsAt!: Date | null;
-}
-
 @ObjectType("Alert", { simpleResolvers: true })
 export class AlertObject {
   @Field(() => AlertType)
@@ -100,8 +108,8 @@ export class AlertObject {
   virtualAccount!: VirtualAccountObject;
   @Field(() => ProductObject, { nullable: true })
   product!: ProductObject | null;
-  @Field(() => ProductInstanceObject, { nullable: true })
-  productInstance!: ProductInstanceObject | null;
+  @Field(() => DeviceObject, { nullable: true })
+  productInstance!: DeviceObject | null;
   @Field(() => AlertSeverity)
   severity!: AlertSeverity;
   @Field()
@@ -119,7 +127,6 @@ export class TransferLicensesPayload {
 }
 
 export const LicenseConnection = ConnectionType("License", LicenseObject);
-export const OrderConnection = ConnectionType("Order", OrderObject);
 
 @InputType("LicenseFilter")
 export class LicenseFilterInput {
@@ -133,50 +140,6 @@ export class LicenseFilterInput {
   tag?: string | null;
   @Field(() => Int, { nullable: true, description: "Only licenses whose end date falls within this many days from now." })
   expiresWithinDays?: number | null;
-}
-
-@InputType("UpsertProductInput")
-export class UpsertProductInput {
-  @Field()
-  sku!: string;
-  @Field()
-  name!: string;
-  @Field(() => LicenseModel)
-  model!: LicenseModel;
-  @Field()
-  smartEnabled!: boolean;
-}
-
-@InputType("OrderLineInput")
-export class OrderLineInput {
-  @Field()
-  sku!: string;
-  @Field(() => Int)
-  quantity!: number;
-  @Field(() => LicenseKind, { nullable: true, defaultValue: LicenseKind.SMART })
-  kind?: LicenseKind | null;
-  @Field(() => Int, { nullable: true, description: "Required for TERM products, forbidden for PERPETUAL ones." })
-  termMonths?: number | null;
-  @Field(() => ID, { nullable: true, description: "Defaults to the Smart Account's default Virtual Account." })
-  virtualAccountId?: string | null;
-}
-
-@InputType("PlaceOrderInput")
-export class PlaceOrderInput {
-  @Field()
-  smartAccountDomain!: string;
-  @Field(() => [OrderLineInput])
-  lines!: OrderLineInput[];
-}
-
-@InputType("AssignOrderInput")
-export class AssignOrderInput {
-  @Field(() => ID)
-  orderId!: string;
-  @Field()
-  smartAccountDomain!: string;
-  @Field(() => ID, { nullable: true })
-  virtualAccountId?: string | null;
 }
 
 @InputType("TransferLicensesInput")

@@ -3,16 +3,21 @@ import { AccessRequest, AccessRequestStatus, Event, RoleAssignment, SmartAccount
 import { RequestContext } from "../src/context";
 import { Connection, pageRequest } from "../src/paging";
 import { NodeResolver } from "./node-resolver";
-import { PageArgs, RequestSmartAccountInput, UpdateSmartAccountInput } from "./types/inputs";
 import {
-  AccessRequestConnection,
-  EventConnection,
-  RoleAssignmentConnection,
-  RoleAssignmentObject,
+  CreateVirtualAccountInput,
+  RequestSmartAccountInput,
   SmartAccountObject,
+  UpdateSmartAccountInput,
+  UpdateVirtualAccountInput,
   VirtualAccountConnection,
   VirtualAccountObject,
-} from "./types/objects";
+} from "./types/accounts";
+import { PageArgs } from "./types/connection";
+import { EventConnection } from "./types/events";
+import { AccessRequestConnection, RoleAssignmentConnection, RoleAssignmentObject } from "./types/roles";
+
+// The accounts domain (src/accounts): Smart Accounts (smart-account.service.ts) and the Virtual Account
+// tree (virtual-account.service.ts).
 
 @Resolver(() => SmartAccountObject)
 export class SmartAccountResolver extends NodeResolver("SmartAccount", SmartAccountObject) {
@@ -84,5 +89,52 @@ export class SmartAccountResolver extends NodeResolver("SmartAccount", SmartAcco
   @Mutation(() => SmartAccountObject)
   updateSmartAccount(@Arg("input") input: UpdateSmartAccountInput, @Ctx() context: RequestContext): Promise<SmartAccount> {
     return context.services.smartAccounts.update(context, input);
+  }
+}
+
+@Resolver(() => VirtualAccountObject)
+export class VirtualAccountResolver extends NodeResolver("VirtualAccount", VirtualAccountObject) {
+  @FieldResolver(() => SmartAccountObject)
+  async smartAccount(@Root() va: VirtualAccount, @Ctx() context: RequestContext): Promise<SmartAccount> {
+    return (await context.loaders.smartAccount.load(va.smartAccountId)) as SmartAccount;
+  }
+
+  @FieldResolver(() => VirtualAccountObject, { nullable: true, description: "Null at the top level, and where the viewer cannot see the parent." })
+  async parent(@Root() va: VirtualAccount, @Ctx() context: RequestContext): Promise<VirtualAccount | null> {
+    if (va.parentId === null) return null;
+    return context.seen("VirtualAccount", await context.loaders.virtualAccount.load(va.parentId));
+  }
+
+  @FieldResolver(() => VirtualAccountConnection)
+  children(@Root() va: VirtualAccount, @Args() page: PageArgs, @Ctx() context: RequestContext): Promise<Connection<VirtualAccount>> {
+    return context.loaders.children.load({ parent: va.id, request: pageRequest("VirtualAccount.children", page) });
+  }
+
+  @FieldResolver(() => RoleAssignmentConnection, { nullable: true })
+  roleAssignments(@Root() va: VirtualAccount, @Args() page: PageArgs, @Ctx() context: RequestContext): Promise<Connection<RoleAssignment>> {
+    return context.loaders.virtualAccountRoleAssignments.load({
+      parent: va.id,
+      request: pageRequest("VirtualAccount.roleAssignments", page),
+    });
+  }
+
+  @FieldResolver(() => EventConnection, { nullable: true })
+  events(@Root() va: VirtualAccount, @Args() page: PageArgs, @Ctx() context: RequestContext): Promise<Connection<Event>> {
+    return context.loaders.virtualAccountEvents.load({ parent: va.id, request: pageRequest("VirtualAccount.events", page) });
+  }
+
+  @Mutation(() => VirtualAccountObject)
+  createVirtualAccount(@Arg("input") input: CreateVirtualAccountInput, @Ctx() context: RequestContext): Promise<VirtualAccount> {
+    return context.services.virtualAccounts.create(context, input);
+  }
+
+  @Mutation(() => VirtualAccountObject)
+  updateVirtualAccount(@Arg("input") input: UpdateVirtualAccountInput, @Ctx() context: RequestContext): Promise<VirtualAccount> {
+    return context.services.virtualAccounts.update(context, input);
+  }
+
+  @Mutation(() => ID)
+  deleteVirtualAccount(@Arg("id", () => ID) id: string, @Ctx() context: RequestContext): Promise<string> {
+    return context.services.virtualAccounts.delete(context, id);
   }
 }

@@ -7,7 +7,9 @@ import { LicensePool } from "../src/licenses/pools";
 import { smartAccountAlerts, usageSummary, UsageSummaryEntry, virtualAccountAlerts } from "../src/licenses/queries";
 import { Connection, pageRequest } from "../src/paging";
 import { NodeResolver } from "./node-resolver";
-import { PageArgs } from "./types/inputs";
+import { SmartAccountObject, VirtualAccountObject } from "./types/accounts";
+import { ProductObject } from "./types/catalog";
+import { PageArgs } from "./types/connection";
 import {
   AlertObject,
   ConvertClassicLicenseInput,
@@ -19,9 +21,8 @@ import {
   TransferLicensesInput,
   TransferLicensesPayload,
   UsageSummaryEntryObject,
-} from "./types/licensing";
-import { OrderObject } from "./types/licensing";
-import { ProductObject, SmartAccountObject, VirtualAccountObject } from "./types/objects";
+} from "./types/licenses";
+import { OrderObject } from "./types/orders";
 
 /** Normalises a filter for use as part of a loader key. */
 const filterKey = (filter: LicenseFilterInput | null | undefined) => (filter ? { ...filter } : null);

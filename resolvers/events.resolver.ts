@@ -2,7 +2,9 @@ import { Ctx, FieldResolver, Resolver, Root } from "type-graphql";
 import { Event, User, VirtualAccount } from "../entities";
 import { RequestContext } from "../src/context";
 import { NodeResolver } from "./node-resolver";
-import { EventObject, UserObject, VirtualAccountObject } from "./types/objects";
+import { VirtualAccountObject } from "./types/accounts";
+import { EventObject } from "./types/events";
+import { UserObject } from "./types/users";
 
 @Resolver(() => EventObject)
 export class EventResolver extends NodeResolver("Event", EventObject) {

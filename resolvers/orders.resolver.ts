@@ -4,9 +4,11 @@ import { RequestContext } from "../src/context";
 import { toGlobalId } from "../src/ids";
 import { Connection, pageRequest } from "../src/paging";
 import { NodeResolver } from "./node-resolver";
-import { PageArgs } from "./types/inputs";
-import { AssignOrderInput, OrderConnection, OrderLineObject, OrderObject, PlaceOrderInput, UpsertProductInput } from "./types/licensing";
-import { ProductObject, SmartAccountObject, UserObject, VirtualAccountObject } from "./types/objects";
+import { SmartAccountObject, VirtualAccountObject } from "./types/accounts";
+import { ProductObject } from "./types/catalog";
+import { PageArgs } from "./types/connection";
+import { AssignOrderInput, OrderConnection, OrderLineObject, OrderObject, PlaceOrderInput } from "./types/orders";
+import { UserObject } from "./types/users";
 
 @Resolver(() => SmartAccountObject)
 export class SmartAccountOrdersResolver {
@@ -46,11 +48,6 @@ export class OrderResolver extends NodeResolver("Order", OrderObject) {
   @Mutation(() => OrderObject)
   assignOrder(@Arg("input") input: AssignOrderInput, @Ctx() context: RequestContext): Promise<Order> {
     return context.services.orders.assign(context, input);
-  }
-
-  @Mutation(() => ProductObject)
-  upsertProduct(@Arg("input") input: UpsertProductInput, @Ctx() context: RequestContext): Promise<Product> {
-    return context.services.products.upsert(context, input);
   }
 }
 

@@ -3,25 +3,29 @@ import { LicenseUsage, ProductInstance, RegistrationToken, SmartAccount, User, V
 import { RequestContext } from "../src/context";
 import { Connection, pageRequest } from "../src/paging";
 import { NodeResolver } from "./node-resolver";
+import { SmartAccountObject, VirtualAccountObject } from "./types/accounts";
+import { PageArgs } from "./types/connection";
 import {
   CreateRegistrationTokenInput,
   CreateRegistrationTokenPayload,
+  DeviceConnection,
+  DeviceObject,
   LicenseUsageObject,
-  ProductInstanceConnection,
-  ProductInstanceObject,
-  RegisterProductInstanceInput,
-  RegisterProductInstancePayload,
+  RegisterDeviceInput,
+  RegisterDevicePayload,
   RegistrationTokenConnection,
   RegistrationTokenObject,
   ReportUsageInput,
-  TransferProductInstanceInput,
+  TransferDeviceInput,
 } from "./types/devices";
-import { PageArgs } from "./types/inputs";
-import { SmartAccountObject, UserObject, VirtualAccountObject } from "./types/objects";
+import { UserObject } from "./types/users";
+
+// The devices domain (src/devices): devices (GraphQL `ProductInstance`) and the registration tokens
+// they register with.
 
 @Resolver(() => SmartAccountObject)
 export class SmartAccountDevicesResolver {
-  @FieldResolver(() => ProductInstanceConnection, { nullable: true })
+  @FieldResolver(() => DeviceConnection, { nullable: true })
   productInstances(@Root() account: SmartAccount, @Args() page: PageArgs, @Ctx() context: RequestContext): Promise<Connection<ProductInstance>> {
     return context.loaders.smartAccountProductInstances.load({ parent: account.id, request: pageRequest("SmartAccount.productInstances", page) });
   }
@@ -29,7 +33,7 @@ export class SmartAccountDevicesResolver {
 
 @Resolver(() => VirtualAccountObject)
 export class VirtualAccountDevicesResolver {
-  @FieldResolver(() => ProductInstanceConnection, { nullable: true })
+  @FieldResolver(() => DeviceConnection, { nullable: true })
   productInstances(@Root() va: VirtualAccount, @Args() page: PageArgs, @Ctx() context: RequestContext): Promise<Connection<ProductInstance>> {
     return context.loaders.virtualAccountProductInstances.load({ parent: va.id, request: pageRequest("VirtualAccount.productInstances", page) });
   }
@@ -40,8 +44,8 @@ export class VirtualAccountDevicesResolver {
   }
 }
 
-@Resolver(() => ProductInstanceObject)
-export class ProductInstanceResolver extends NodeResolver("ProductInstance", ProductInstanceObject) {
+@Resolver(() => DeviceObject)
+export class DeviceResolver extends NodeResolver("ProductInstance", DeviceObject) {
   @FieldResolver(() => VirtualAccountObject)
   async virtualAccount(@Root() device: ProductInstance, @Ctx() context: RequestContext): Promise<VirtualAccount> {
     return (await context.loaders.virtualAccount.load(device.virtualAccountId)) as VirtualAccount;
@@ -52,18 +56,18 @@ export class ProductInstanceResolver extends NodeResolver("ProductInstance", Pro
     return context.loaders.usage.load(device.id);
   }
 
-  @Mutation(() => RegisterProductInstancePayload, { description: "Called by the device itself: the registration token is its credential." })
-  registerProductInstance(@Arg("input") input: RegisterProductInstanceInput, @Ctx() context: RequestContext) {
+  @Mutation(() => RegisterDevicePayload, { description: "Called by the device itself: the registration token is its credential." })
+  registerProductInstance(@Arg("input") input: RegisterDeviceInput, @Ctx() context: RequestContext) {
     return context.services.devices.register(context, input);
   }
 
-  @Mutation(() => ProductInstanceObject, { description: "Called by the device itself with the credential it got at registration." })
+  @Mutation(() => DeviceObject, { description: "Called by the device itself with the credential it got at registration." })
   reportUsage(@Arg("input") input: ReportUsageInput, @Ctx() context: RequestContext): Promise<ProductInstance> {
     return context.services.devices.reportUsage(context, input);
   }
 
-  @Mutation(() => ProductInstanceObject)
-  transferProductInstance(@Arg("input") input: TransferProductInstanceInput, @Ctx() context: RequestContext): Promise<ProductInstance> {
+  @Mutation(() => DeviceObject)
+  transferProductInstance(@Arg("input") input: TransferDeviceInput, @Ctx() context: RequestContext): Promise<ProductInstance> {
     return context.services.devices.transfer(context, input);
   }
 

@@ -2,8 +2,9 @@ import { Arg, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from "type-grap
 import { AccessRequest, Role, RoleAssignment, SmartAccount, User, VirtualAccount } from "../entities";
 import { RequestContext } from "../src/context";
 import { NodeResolver } from "./node-resolver";
-import { DecideAccessRequestInput, GrantRoleInput, RequestAccessInput } from "./types/inputs";
-import { AccessRequestObject, RoleAssignmentObject, SmartAccountObject, UserObject, VirtualAccountObject } from "./types/objects";
+import { SmartAccountObject, VirtualAccountObject } from "./types/accounts";
+import { AccessRequestObject, DecideAccessRequestInput, GrantRoleInput, RequestAccessInput, RoleAssignmentObject } from "./types/roles";
+import { UserObject } from "./types/users";
 
 @Resolver(() => RoleAssignmentObject)
 export class RoleAssignmentResolver extends NodeResolver("RoleAssignment", RoleAssignmentObject) {
