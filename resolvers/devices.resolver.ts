@@ -99,4 +99,3 @@ export class RegistrationTokenResolver extends NodeResolver("RegistrationToken",
     return context.services.registrationTokens.revoke(context, id);
   }
 }
-

@@ -41,7 +41,11 @@ export class SmartAccountLicensesResolver {
     @Args() page: PageArgs,
     @Ctx() context: RequestContext,
   ): Promise<Connection<License>> {
-    return context.loaders.smartAccountLicenses.load({ parent: account.id, request: pageRequest("SmartAccount.licenses", page), filter: filterKey(filter) });
+    return context.loaders.smartAccountLicenses.load({
+      parent: account.id,
+      request: pageRequest("SmartAccount.licenses", page),
+      filter: filterKey(filter),
+    });
   }
 
   @FieldResolver(() => [AlertObject], { nullable: true })
@@ -75,10 +79,17 @@ export class VirtualAccountLicensesResolver {
     @Args() page: PageArgs,
     @Ctx() context: RequestContext,
   ): Promise<Connection<License>> {
-    return context.loaders.virtualAccountLicenses.load({ parent: va.id, request: pageRequest("VirtualAccount.licenses", page), filter: filterKey(filter) });
+    return context.loaders.virtualAccountLicenses.load({
+      parent: va.id,
+      request: pageRequest("VirtualAccount.licenses", page),
+      filter: filterKey(filter),
+    });
   }
 
-  @FieldResolver(() => [LicensePoolObject], { nullable: true, description: "One pool per product; with includeDescendants, summed over the whole subtree." })
+  @FieldResolver(() => [LicensePoolObject], {
+    nullable: true,
+    description: "One pool per product; with includeDescendants, summed over the whole subtree.",
+  })
   licensePools(
     @Root() va: VirtualAccount,
     @Arg("includeDescendants", () => Boolean, { nullable: true, defaultValue: false }) includeDescendants: boolean,
@@ -149,4 +160,3 @@ export class TransferLicensesPayloadResolver {
     return payload.to;
   }
 }
-

@@ -68,9 +68,10 @@ export class OrderLineResolver {
     description: "Where the line's licenses go; null where the viewer cannot see that Virtual Account.",
   })
   async virtualAccount(@Root() line: OrderLine, @Ctx() context: RequestContext): Promise<VirtualAccount | null> {
-    const va = line.virtualAccountId === null
-      ? await context.loaders.defaultVirtualAccount.load((await context.loaders.order.load(line.orderId))?.smartAccountId ?? 0)
-      : await context.loaders.virtualAccount.load(line.virtualAccountId);
+    const va =
+      line.virtualAccountId === null
+        ? await context.loaders.defaultVirtualAccount.load((await context.loaders.order.load(line.orderId))?.smartAccountId ?? 0)
+        : await context.loaders.virtualAccount.load(line.virtualAccountId);
     return context.seen("VirtualAccount", va);
   }
 }

@@ -85,7 +85,7 @@ export class LicensePoolObject {
 export class UsageSummaryEntryObject {
   @Field(() => ProductObject)
   product!: ProductObject;
-  @Field({ description: "The Virtual Account's path as the viewer sees it, e.g. \"US / Finance\"." })
+  @Field({ description: 'The Virtual Account\'s path as the viewer sees it, e.g. "US / Finance".' })
   path!: string;
   @Field(() => Int)
   purchased!: number;

@@ -7,8 +7,7 @@ import { Node } from "./node";
 
 registerEnumType(Role, {
   name: "Role",
-  description:
-    "Smart Account roles cover the whole account; Virtual Account roles cover the assigned Virtual Account and its descendants.",
+  description: "Smart Account roles cover the whole account; Virtual Account roles cover the assigned Virtual Account and its descendants.",
 });
 registerEnumType(AccessRequestStatus, { name: "AccessRequestStatus" });
 
