@@ -77,5 +77,17 @@ export function buildGraphQLSchema(): GraphQLSchema {
   // type-graphql makes every resolveType async; graphql-jit (src/graphql/jit-executor.ts) resolves
   // abstract types synchronously, as the Node mapping is.
   (schema.getType("Node") as GraphQLInterfaceType).resolveType = (value) => nodeTypeOf(value as object);
+  describeRootTypes(schema);
   return schema;
+}
+
+/** type-graphql builds Query and Mutation itself, with no way to describe them: they are described here. */
+function describeRootTypes(built: GraphQLSchema): void {
+  const query = built.getQueryType();
+  if (query) query.description = "The graph's entry points. Every query needs a signed-in user (R1).";
+  const mutation = built.getMutationType();
+  if (mutation) {
+    mutation.description =
+      "Every change to the graph. Each needs a signed-in user, except the two a device makes with its own secret (R1); each says who may make it. A mutation that fails changes nothing (R3), one that succeeds records one event (R29).";
+  }
 }

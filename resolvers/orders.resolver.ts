@@ -12,10 +12,13 @@ import { UserObject } from "./types/users";
 
 @Resolver(() => SmartAccountObject)
 export class SmartAccountOrdersResolver {
-  @FieldResolver(() => OrderConnection, { nullable: true })
+  @FieldResolver(() => OrderConnection, {
+    nullable: true,
+    description: "The orders placed into or assigned to this account, newest first; null with FORBIDDEN for roles that see no orders (§5, R4).",
+  })
   orders(
     @Root() account: SmartAccount,
-    @Arg("status", () => OrderStatus, { nullable: true }) status: OrderStatus | null,
+    @Arg("status", () => OrderStatus, { nullable: true, description: "Only orders with this status; omit for all." }) status: OrderStatus | null,
     @Args() page: PageArgs,
     @Ctx() context: RequestContext,
   ): Promise<Connection<Order>> {
@@ -25,40 +28,54 @@ export class SmartAccountOrdersResolver {
 
 @Resolver(() => OrderObject)
 export class OrderResolver extends NodeResolver("Order", OrderObject) {
-  @FieldResolver(() => SmartAccountObject)
+  @FieldResolver(() => SmartAccountObject, {
+    description: "The Smart Account the order is in: the one it was placed into, or the customer's once assigned (R18).",
+  })
   async smartAccount(@Root() order: Order, @Ctx() context: RequestContext): Promise<SmartAccount> {
     return (await context.loaders.smartAccount.load(order.smartAccountId)) as SmartAccount;
   }
 
-  @FieldResolver(() => UserObject, { nullable: true })
+  @FieldResolver(() => UserObject, { nullable: true, description: "Who placed the order; null where that is not recorded." })
   placedBy(@Root() order: Order, @Ctx() context: RequestContext): Promise<User | null> | null {
     return order.placedById === null ? null : context.loaders.user.load(order.placedById);
   }
 
-  @FieldResolver(() => [OrderLineObject])
+  @FieldResolver(() => [OrderLineObject], { description: "The order's lines, in the order given." })
   lines(@Root() order: Order, @Ctx() context: RequestContext): Promise<OrderLine[]> {
     return context.loaders.orderLines.load(order.id);
   }
 
-  @Mutation(() => OrderObject)
-  placeOrder(@Arg("input") input: PlaceOrderInput, @Ctx() context: RequestContext): Promise<Order> {
+  @Mutation(() => OrderObject, {
+    description:
+      "Books an order from the commerce system into the Smart Account with this domain: needs the orders:write scope, no role (R2, R15). Into an ACTIVE account its licenses are delivered at once, into a PENDING one at activation (R16).",
+  })
+  placeOrder(
+    @Arg("input", { description: "The target account, by domain, and the order's lines." }) input: PlaceOrderInput,
+    @Ctx() context: RequestContext,
+  ): Promise<Order> {
     return context.services.orders.place(context, input);
   }
 
-  @Mutation(() => OrderObject)
-  assignOrder(@Arg("input") input: AssignOrderInput, @Ctx() context: RequestContext): Promise<Order> {
+  @Mutation(() => OrderObject, {
+    description:
+      "Moves an order and its licenses out of a partner holding account to a customer's account; needs SMART_ACCOUNT_ADMIN or SMART_ACCOUNT_USER on the holding account, nothing on the customer's. Dates never change (R18).",
+  })
+  assignOrder(
+    @Arg("input", { description: "The order and the customer account it goes to." }) input: AssignOrderInput,
+    @Ctx() context: RequestContext,
+  ): Promise<Order> {
     return context.services.orders.assign(context, input);
   }
 }
 
 @Resolver(() => OrderLineObject)
 export class OrderLineResolver {
-  @FieldResolver(() => ID)
+  @FieldResolver(() => ID, { description: "The line's global ID (R5)." })
   id(@Root() line: OrderLine): string {
     return toGlobalId("OrderLine", line.id);
   }
 
-  @FieldResolver(() => ProductObject)
+  @FieldResolver(() => ProductObject, { description: "The product ordered." })
   async product(@Root() line: OrderLine, @Ctx() context: RequestContext): Promise<Product> {
     return (await context.loaders.product.load(line.productId)) as Product;
   }

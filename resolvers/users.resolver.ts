@@ -16,7 +16,7 @@ export class UserResolver extends NodeResolver("User", UserObject) {}
 
 @Resolver(() => ViewerObject)
 export class ViewerResolver {
-  @FieldResolver(() => UserObject)
+  @FieldResolver(() => UserObject, { description: "The signed-in user." })
   user(@Ctx() context: RequestContext): User {
     return viewerOf(context);
   }

@@ -4,14 +4,19 @@ import { Node } from "./node";
 
 // The events domain (src/events): the audit trail every successful mutation writes to (R29).
 
-@ObjectType("Event", { simpleResolvers: true, implements: Node })
+@ObjectType("Event", {
+  simpleResolvers: true,
+  implements: Node,
+  description:
+    "An entry of the audit trail, of one Smart Account for all but catalog changes: every successful mutation writes one, and none is ever edited (R29).",
+})
 export class EventObject extends Node {
   @Field({ description: "A stable, upper-snake-case name, e.g. LICENSES_TRANSFERRED." })
   type!: string;
-  @Field()
+  @Field({ description: "What happened, in a sentence for people, e.g. who moved how many licenses where." })
   message!: string;
-  @Field()
+  @Field({ description: "When it happened." })
   createdAt!: Date;
 }
 
-export const EventConnection = ConnectionType("Event", EventObject);
+export const EventConnection = ConnectionType("Event", EventObject, "events");

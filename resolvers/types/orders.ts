@@ -8,61 +8,74 @@ import { Node } from "./node";
 
 registerEnumType(OrderStatus, {
   name: "OrderStatus",
-  valuesConfig: { PENDING: { description: "Booked against a Smart Account that is not active yet: no licenses delivered." } },
+  description: "Whether an order's licenses have been delivered (R16).",
+  valuesConfig: {
+    PENDING: { description: "Booked against a Smart Account that is not active yet: no licenses delivered." },
+    FULFILLED: { description: "Delivered: each line became a license lot in its Virtual Account (R16)." },
+  },
 });
 
-@ObjectType("Order", { simpleResolvers: true, implements: Node })
+@ObjectType("Order", {
+  simpleResolvers: true,
+  implements: Node,
+  description:
+    "An order of the commerce system, placed into a Smart Account; its lines deliver the licenses (R15, R16). Its placer may read it even without a role in the account.",
+})
 export class OrderObject extends Node {
-  @Field()
+  @Field({ description: "The order's unique, human-readable number." })
   number!: string;
-  @Field(() => OrderStatus)
+  @Field(() => OrderStatus, { description: "PENDING until the licenses are delivered, then FULFILLED (R16)." })
   status!: OrderStatus;
-  @Field()
+  @Field({ description: "When the order was booked; term licenses start then (R16)." })
   createdAt!: Date;
 }
 
-@ObjectType("OrderLine", { simpleResolvers: true })
+@ObjectType("OrderLine", { simpleResolvers: true, description: "One product of an order, delivered as one license lot (R16)." })
 export class OrderLineObject {
-  @Field(() => LicenseKind)
+  @Field(() => LicenseKind, { description: "SMART or CLASSIC; a CLASSIC line's lot gets a generated PAK (R16)." })
   kind!: LicenseKind;
-  @Field(() => Int)
+  @Field(() => Int, { description: "How many licenses the line orders (1–1,000,000, R15)." })
   quantity!: number;
-  @Field()
+  @Field({ description: "When the line's licenses start: when the order was booked (R16)." })
   startsAt!: Date;
-  @Field(() => Date, { nullable: true })
+  @Field(() => Date, { nullable: true, description: "When a term line's licenses end, termMonths after booking; null for perpetual products (R16)." })
   endsAt!: Date | null;
 }
 
-export const OrderConnection = ConnectionType("Order", OrderObject);
+export const OrderConnection = ConnectionType("Order", OrderObject, "orders");
 
-@InputType("OrderLineInput")
+@InputType("OrderLineInput", { description: "One line of an order (R15)." })
 export class OrderLineInput {
-  @Field()
+  @Field({ description: "An existing product's SKU, case aside (BAD_USER_INPUT otherwise)." })
   sku!: string;
-  @Field(() => Int)
+  @Field(() => Int, { description: "How many licenses: 1–1,000,000." })
   quantity!: number;
-  @Field(() => LicenseKind, { nullable: true, defaultValue: LicenseKind.SMART })
+  @Field(() => LicenseKind, {
+    nullable: true,
+    defaultValue: LicenseKind.SMART,
+    description: "SMART (the default) needs a smart-enabled product; CLASSIC lots get a PAK.",
+  })
   kind?: LicenseKind | null;
-  @Field(() => Int, { nullable: true, description: "Required for TERM products, forbidden for PERPETUAL ones." })
+  @Field(() => Int, { nullable: true, description: "The term in months, 1–120: required for TERM products, forbidden for PERPETUAL ones (R15)." })
   termMonths?: number | null;
   @Field(() => ID, { nullable: true, description: "Defaults to the Smart Account's default Virtual Account." })
   virtualAccountId?: string | null;
 }
 
-@InputType("PlaceOrderInput")
+@InputType("PlaceOrderInput", { description: "An order from the commerce system; needs the orders:write scope, which no role replaces (R2, R15)." })
 export class PlaceOrderInput {
-  @Field()
+  @Field({ description: "The domain of the Smart Account the order is for, case aside." })
   smartAccountDomain!: string;
-  @Field(() => [OrderLineInput])
+  @Field(() => [OrderLineInput], { description: "1–100 lines (R15)." })
   lines!: OrderLineInput[];
 }
 
-@InputType("AssignOrderInput")
+@InputType("AssignOrderInput", { description: "Moves an order out of a partner holding account to a customer's account, with its licenses (R18)." })
 export class AssignOrderInput {
-  @Field(() => ID)
+  @Field(() => ID, { description: "An order that sits in a partner holding account." })
   orderId!: string;
-  @Field()
+  @Field({ description: "The domain of the CUSTOMER or LIMITED_USE account that gets it; the caller needs no role there (R18)." })
   smartAccountDomain!: string;
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { nullable: true, description: "A Virtual Account of that account to deliver into; omit for its default Virtual Account." })
   virtualAccountId?: string | null;
 }
