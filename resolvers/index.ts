@@ -1,52 +1,66 @@
 import "reflect-metadata";
-import "./types/enums";
+// schema/schema.graphql lists types and fields in the order type-graphql registered them, which is the
+// order these modules load: first the type files (the Node types in this order), then the resolvers,
+// whose fields join their types, and whose queries and mutations join Query and Mutation, in this order.
+// Reordering these imports reorders the emitted SDL (test/schema.test.ts then asks for a re-emit).
+import "./types/users";
+import "./types/accounts";
+import "./types/catalog";
+import "./types/roles";
+import "./types/events";
+import "./types/devices";
+import "./types/licenses";
+import "./types/orders";
 import { GraphQLInterfaceType, GraphQLSchema } from "graphql";
 import { buildSchemaSync } from "type-graphql";
-import {
-  ProductInstanceResolver,
-  RegistrationTokenResolver,
-  SmartAccountDevicesResolver,
-  VirtualAccountDevicesResolver,
-} from "./device.resolver";
-import { EventResolver } from "./event.resolver";
+import { DeviceResolver, RegistrationTokenResolver, SmartAccountDevicesResolver, VirtualAccountDevicesResolver } from "./devices.resolver";
+import { EventResolver } from "./events.resolver";
 import {
   LicenseResolver,
   SmartAccountLicensesResolver,
   TransferLicensesPayloadResolver,
   UsageSummaryEntryResolver,
   VirtualAccountLicensesResolver,
-} from "./licensing.resolver";
-import { OrderLineResolver, OrderResolver, SmartAccountOrdersResolver } from "./order.resolver";
+} from "./licenses.resolver";
+import { OrderLineResolver, OrderResolver, SmartAccountOrdersResolver } from "./orders.resolver";
 import { QueryResolver } from "./query.resolver";
-import { AccessRequestResolver, RoleAssignmentResolver } from "./role.resolver";
-import { SmartAccountResolver } from "./smart-account.resolver";
+import { ProductResolver } from "./catalog.resolver";
+import { AccessRequestResolver, RoleAssignmentResolver } from "./roles.resolver";
+import { SmartAccountResolver, VirtualAccountResolver } from "./accounts.resolver";
+import { UserResolver, ViewerResolver } from "./users.resolver";
 import { nodeTypeOf } from "./types/node";
 import { DateTimeScalar } from "./types/scalars";
-import { ProductResolver, UserResolver } from "./user.resolver";
-import { ViewerResolver } from "./viewer.resolver";
-import { VirtualAccountResolver } from "./virtual-account.resolver";
 
+/** Every resolver, by domain folder (src/<domain> ↔ resolvers/<domain>.resolver.ts ↔ resolvers/types/<domain>.ts). */
 export const RESOLVERS = [
   QueryResolver,
-  ViewerResolver,
+  // accounts
   SmartAccountResolver,
   VirtualAccountResolver,
+  // users
+  UserResolver,
+  ViewerResolver,
+  // roles
   RoleAssignmentResolver,
   AccessRequestResolver,
+  // events
   EventResolver,
-  UserResolver,
+  // catalog
   ProductResolver,
+  // licenses
   SmartAccountLicensesResolver,
   VirtualAccountLicensesResolver,
   LicenseResolver,
   TransferLicensesPayloadResolver,
   UsageSummaryEntryResolver,
+  // orders
   SmartAccountOrdersResolver,
   OrderResolver,
   OrderLineResolver,
+  // devices
   SmartAccountDevicesResolver,
   VirtualAccountDevicesResolver,
-  ProductInstanceResolver,
+  DeviceResolver,
   RegistrationTokenResolver,
 ] as const;
 
@@ -63,5 +77,17 @@ export function buildGraphQLSchema(): GraphQLSchema {
   // type-graphql makes every resolveType async; graphql-jit (src/graphql/jit-executor.ts) resolves
   // abstract types synchronously, as the Node mapping is.
   (schema.getType("Node") as GraphQLInterfaceType).resolveType = (value) => nodeTypeOf(value as object);
+  describeRootTypes(schema);
   return schema;
+}
+
+/** type-graphql builds Query and Mutation itself, with no way to describe them: they are described here. */
+function describeRootTypes(built: GraphQLSchema): void {
+  const query = built.getQueryType();
+  if (query) query.description = "The graph's entry points. Every query needs a signed-in user (R1).";
+  const mutation = built.getMutationType();
+  if (mutation) {
+    mutation.description =
+      "Every change to the graph. Each needs a signed-in user, except the two a device makes with its own secret (R1); each says who may make it. A mutation that fails changes nothing (R3), one that succeeds records one event (R29).";
+  }
 }

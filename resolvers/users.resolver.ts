@@ -3,12 +3,20 @@ import { AccessRequest, SmartAccount, User } from "../entities";
 import { viewerSmartAccounts } from "../src/accounts/queries";
 import { RequestContext, viewerOf } from "../src/context";
 import { Connection, pageRequest } from "../src/paging";
-import { PageArgs } from "./types/inputs";
-import { AccessRequestConnection, SmartAccountConnection, UserObject, ViewerObject } from "./types/objects";
+import { NodeResolver } from "./node-resolver";
+import { SmartAccountConnection } from "./types/accounts";
+import { PageArgs } from "./types/connection";
+import { AccessRequestConnection } from "./types/roles";
+import { UserObject, ViewerObject } from "./types/users";
+
+// The users domain (src/users): users, and the viewer, the signed-in user's entry into the graph.
+
+@Resolver(() => UserObject)
+export class UserResolver extends NodeResolver("User", UserObject) {}
 
 @Resolver(() => ViewerObject)
 export class ViewerResolver {
-  @FieldResolver(() => UserObject)
+  @FieldResolver(() => UserObject, { description: "The signed-in user." })
   user(@Ctx() context: RequestContext): User {
     return viewerOf(context);
   }
