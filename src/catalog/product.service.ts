@@ -5,6 +5,7 @@ import { Actor, viewerOf } from "../actor";
 import { ForbiddenError, InputError } from "../errors";
 import { EventService } from "../events/event.service";
 import * as input from "../input";
+import { productBySku } from "./sku";
 
 const SKU = /^[A-Za-z0-9][A-Za-z0-9._\-/+]{0,63}$/;
 
@@ -27,10 +28,8 @@ export class ProductService {
     const name = input.name(raw.name, "input.name", 200);
     return context.db.transaction(async (manager) => {
       const now = this.clock.now();
-      const existing = await context.db
-        // Case-insensitively, as MySQL/MariaDB compare: the seeded catalog has mixed-case SKUs.
-        .forUpdate(manager.createQueryBuilder(Product, "p").where("LOWER(p.sku) = :key", { key: sku.toLowerCase() }))
-        .getOne();
+      // Case set aside: `isr4k-sec` updates `ISR4K-SEC`, and the seeded mixed-case SKUs keep their spelling.
+      const existing = await context.db.forUpdate(productBySku(manager, sku)).getOne();
       const product = existing ?? manager.create(Product, { sku, createdAt: now });
       Object.assign(product, { name, model: raw.model, smartEnabled: raw.smartEnabled, updatedAt: now });
       const saved = await manager.save(product);

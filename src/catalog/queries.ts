@@ -1,5 +1,6 @@
 import { Product } from "../../entities";
 import { RequestContext } from "../context";
+import { sql } from "../db/sql";
 import { loadWindowedPages } from "../db/windowed";
 import { Connection, emptyConnection, PageArgs, pageRequest } from "../paging";
 
@@ -18,12 +19,11 @@ export async function searchProducts(
     {
       entity: Product,
       kind: "Query.products",
-      from: "products p",
+      from: sql`products p`,
       alias: "p",
       partitionBy: null,
-      where: pattern ? "(LOWER(p.sku) LIKE :pattern ESCAPE '!' OR LOWER(p.name) LIKE :pattern ESCAPE '!')" : "1 = 1",
-      params: { pattern },
-      sort: [{ column: "p.sku", property: "sku" }],
+      where: pattern ? sql`(LOWER(p.sku) LIKE ${pattern} ESCAPE '!' OR LOWER(p.name) LIKE ${pattern} ESCAPE '!')` : sql`1 = 1`,
+      sort: [{ property: "sku" }],
     },
     request,
   );

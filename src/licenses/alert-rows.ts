@@ -1,10 +1,12 @@
 import { EntityManager } from "typeorm";
-import { LicenseKind, Product, ProductInstance, VirtualAccount } from "../../entities";
+import { Product, ProductInstance, VirtualAccount } from "../../entities";
 import { cached, groupBy } from "../collections";
-import { hydrate, prefixedColumns } from "../db/windowed";
+import { runSql, Sql, sql } from "../db/sql";
+import { hydrate, selectColumns } from "../db/windowed";
 import { Alert, AlertType, NOT_REPORTING_DAYS } from "./alerts";
 import { ALERT_WINDOW_DAYS, DAY_MS } from "./expiry";
 import { GRAPH_PRODUCT_COLUMNS, toDate } from "./pools";
+import { poolAggregate } from "./sql";
 
 /** A silent device as an alert shows it: never its credential hash. */
 const DEVICE_COLUMNS = ["id", "smart_account_id", "virtual_account_id", "pid", "serial_number", "hostname", "registration_token_id", "registered_at", "last_reported_at"];
@@ -14,61 +16,45 @@ const DEVICE_COLUMNS = ["id", "smart_account_id", "virtual_account_id", "pid", "
  * with HAVING in_use > purchased), lots ending within 90 days either side of now, and devices silent for
  * over 30 days, UNION ALL'd, with each alert's Virtual Account, product and device joined in.
  * `where` is a predicate over `va` (the Virtual Accounts to look at); `partition` groups the result
- * (e.g. `va.id` or `va.smart_account_id`).
+ * by Virtual Account (`id`) or by Smart Account (`smart_account_id`).
  */
 export async function loadAlerts(
   manager: EntityManager,
-  scope: { where: string; params: Record<string, unknown>; partition: "id" | "smart_account_id" },
+  scope: { where: Sql; partition: "id" | "smart_account_id" },
   now: Date,
 ): Promise<Map<number, Alert[]>> {
   const ds = manager.connection;
-  const sql = `
+  const { where } = scope;
+  const shortages = poolAggregate({ owner: sql`va.id`, from: sql`virtual_accounts va`, where }, now, {
+    having: ({ purchased, inUse }) => sql`${inUse} > ${purchased}`,
+  });
+  const from = new Date(now.getTime() - ALERT_WINDOW_DAYS * DAY_MS);
+  const to = new Date(now.getTime() + ALERT_WINDOW_DAYS * DAY_MS);
+  const silentSince = new Date(now.getTime() - NOT_REPORTING_DAYS * DAY_MS);
+  const rows = await runSql(
+    manager,
+    sql`
     SELECT a.kind, a.quantity, a.due_at, a.lot_id, a.held, a.used,
-           ${prefixedColumns(ds, VirtualAccount, "va", "va__")},
-           ${prefixedColumns(ds, Product, "p", "p__", GRAPH_PRODUCT_COLUMNS)},
-           ${prefixedColumns(ds, ProductInstance, "pi", "pi__", DEVICE_COLUMNS)}
+           ${selectColumns(ds, VirtualAccount, "va", "va__")},
+           ${selectColumns(ds, Product, "p", "p__", GRAPH_PRODUCT_COLUMNS)},
+           ${selectColumns(ds, ProductInstance, "pi", "pi__", DEVICE_COLUMNS)}
     FROM (
-      SELECT 'SHORTAGE' AS kind, s.va_id, s.product_id, SUM(s.in_use) - SUM(s.purchased) AS quantity,
-             NULL AS due_at, NULL AS device_id, NULL AS lot_id, SUM(s.purchased) AS held, SUM(s.in_use) AS used
-        FROM (
-          SELECT va.id AS va_id, l.product_id, SUM(l.quantity) AS purchased, 0 AS in_use
-            FROM virtual_accounts va JOIN licenses l ON l.virtual_account_id = va.id
-           WHERE ${scope.where} AND l.kind = :alertSmart AND (l.ends_at IS NULL OR l.ends_at > :alertNow)
-           GROUP BY va.id, l.product_id
-          UNION ALL
-          SELECT va.id, u.product_id, 0, SUM(u.count)
-            FROM virtual_accounts va JOIN product_instances d ON d.virtual_account_id = va.id
-            JOIN license_usages u ON u.product_instance_id = d.id
-           WHERE ${scope.where}
-           GROUP BY va.id, u.product_id
-        ) s
-       GROUP BY s.va_id, s.product_id
-      HAVING SUM(s.in_use) > SUM(s.purchased)
+      SELECT 'SHORTAGE' AS kind, s.owner_id AS va_id, s.product_id, s.in_use - s.purchased AS quantity,
+             NULL AS due_at, NULL AS device_id, NULL AS lot_id, s.purchased AS held, s.in_use AS used
+        FROM (${shortages}) s
       UNION ALL
       SELECT 'LOT', l.virtual_account_id, l.product_id, l.quantity, l.ends_at, NULL, l.id, NULL, NULL
         FROM licenses l JOIN virtual_accounts va ON va.id = l.virtual_account_id
-       WHERE ${scope.where} AND l.quantity > 0 AND l.ends_at > :alertFrom AND l.ends_at <= :alertTo
+       WHERE ${where} AND l.quantity > 0 AND l.ends_at > ${from} AND l.ends_at <= ${to}
       UNION ALL
       SELECT 'SILENT', d.virtual_account_id, NULL, NULL, COALESCE(d.last_reported_at, d.registered_at), d.id, NULL, NULL, NULL
         FROM product_instances d JOIN virtual_accounts va ON va.id = d.virtual_account_id
-       WHERE ${scope.where} AND COALESCE(d.last_reported_at, d.registered_at) < :alertSilentSince
+       WHERE ${where} AND COALESCE(d.last_reported_at, d.registered_at) < ${silentSince}
     ) a
     JOIN virtual_accounts va ON va.id = a.va_id
     LEFT JOIN products p ON p.id = a.product_id
-    LEFT JOIN product_instances pi ON pi.id = a.device_id`;
-  const [text, values] = ds.driver.escapeQueryWithParameters(
-    sql,
-    {
-      ...scope.params,
-      alertSmart: LicenseKind.SMART,
-      alertNow: now,
-      alertFrom: new Date(now.getTime() - ALERT_WINDOW_DAYS * DAY_MS),
-      alertTo: new Date(now.getTime() + ALERT_WINDOW_DAYS * DAY_MS),
-      alertSilentSince: new Date(now.getTime() - NOT_REPORTING_DAYS * DAY_MS),
-    },
-    {},
+    LEFT JOIN product_instances pi ON pi.id = a.device_id`,
   );
-  const rows: Record<string, unknown>[] = await manager.query(text, values);
   // Thousands of alerts share a few hundred Virtual Accounts and products: hydrate each once.
   const vas = new Map<unknown, VirtualAccount>();
   const products = new Map<unknown, Product>();

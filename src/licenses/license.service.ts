@@ -1,5 +1,6 @@
 import { EntityManager } from "typeorm";
 import { License, LicenseKind, LicenseTag, Product, VirtualAccount } from "../../entities";
+import { productBySku } from "../catalog/sku";
 import { Clock } from "../clock";
 import { Actor, viewerOf } from "../actor";
 import { virtualAccountPlace as placeOf } from "../auth/guard";
@@ -11,6 +12,7 @@ import * as input from "../input";
 import { licenseStatus, LicenseStatus } from "./expiry";
 import { assertPoolsFit } from "./pool-bounds";
 import { poolTotals } from "./pools";
+import { countedLots } from "./sql";
 
 const TAG = /^[A-Za-z0-9 _.-]{1,50}$/;
 export const MAX_TAGS = 20;
@@ -53,21 +55,18 @@ export class LicenseService {
       if (to.smartAccountId !== from.smartAccountId) {
         context.guard.assert(leavingCapabilityOf("transferLicenses"), { smartAccountId: from.smartAccountId });
       }
-      const product = await manager.createQueryBuilder(Product, "p").where("LOWER(p.sku) = :sku", { sku: sku.toLowerCase() }).getOne();
+      const product = await productBySku(manager, sku).getOne();
       if (!product) throw new InputError("input.sku", `No product has the SKU "${raw.sku}".`);
 
       const now = this.clock.now();
+      // The lots the source pool counts (R27), and only those: the same predicate as the pools'.
+      const counted = countedLots(now).toNamed("counted");
       const lots = await context.db
         .forUpdate(
           manager
             .createQueryBuilder(License, "l")
-            .where("l.virtual_account_id = :fromId AND l.product_id = :productId AND l.kind = :kind", {
-              fromId,
-              productId: product.id,
-              kind: LicenseKind.SMART,
-            })
-            .andWhere("(l.ends_at IS NULL OR l.ends_at > :now)", { now })
-            .andWhere("l.quantity > 0")
+            .where("l.virtual_account_id = :fromId AND l.product_id = :productId", { fromId, productId: product.id })
+            .andWhere(counted.sql, counted.params)
             // The soonest-ending lots move first; perpetual ones last.
             .orderBy("CASE WHEN l.ends_at IS NULL THEN 1 ELSE 0 END", "ASC")
             .addOrderBy("l.ends_at", "ASC")

@@ -3,18 +3,21 @@ import { License, LicenseTag } from "../../entities";
 import { groupBy } from "../collections";
 import type { Scope } from "../actor";
 import { byGroupLoader, byIdLoader, oneOf, pagedLoader, selectIn } from "../db/loader-kit";
+import { Sql, sql } from "../db/sql";
 import { SortKey } from "../db/windowed";
 import { Alert, byUrgency } from "./alerts";
 import { loadAlerts } from "./alert-rows";
-import { LicenseFilter, licenseFilterSql } from "./filter";
+import { LicenseFilter, licenseFilterTerms } from "./filter";
 import { exactVirtualAccounts, LicensePool, loadPools, subtrees } from "./pools";
 
-const BY_ID: SortKey[] = [{ column: "l.id", property: "id" }];
+const BY_ID: SortKey[] = [{ property: "id" }];
 
 /** Per-request loaders for license lots, their tags, pools and the lots alerts look at. */
 export function licenseLoaders(context: Scope) {
   const { db, access, clock } = context;
   const now = clock.now();
+  /** Where the viewer may see licenses, over Virtual Accounts `va`. */
+  const seesLicenses = (): Sql => sql.fromNamed(access.sqlScope("licenses:read"));
   const poolLoader = (scopeOf: (ids: number[]) => Parameters<typeof loadPools>[1]) =>
     new DataLoader<number, LicensePool[]>(async (ids) => {
       const pools = await loadPools(db.manager, scopeOf([...ids]), now);
@@ -23,15 +26,13 @@ export function licenseLoaders(context: Scope) {
 
   /** Pools of each visible Virtual Account of an account, keyed by Virtual Account (SmartAccount.usageSummary). */
   const visibleVirtualAccountPools = new DataLoader<number, Map<number, LicensePool[]>>(async (accountIds) => {
-    const scope = access.sqlScope("licenses:read");
     const pools = await loadPools(
       db.manager,
       {
-        owner: "va.id",
-        account: "va.smart_account_id",
-        from: "virtual_accounts va",
-        where: `va.smart_account_id IN (:...poolIds) AND ${scope.sql}`,
-        params: { poolIds: [...accountIds], ...scope.params },
+        owner: sql`va.id`,
+        account: sql`va.smart_account_id`,
+        from: sql`virtual_accounts va`,
+        where: sql`${sql.in(sql`va.smart_account_id`, accountIds)} AND ${seesLicenses()}`,
       },
       now,
     );
@@ -44,34 +45,33 @@ export function licenseLoaders(context: Scope) {
 
     /** VirtualAccount.licenses: the lots of that Virtual Account. */
     virtualAccountLicenses: pagedLoader<License, LicenseFilter | null>(db, (vaIds, filter) => {
-      const where = licenseFilterSql(filter, now);
       return {
         entity: License,
         kind: "VirtualAccount.licenses",
-        from: "licenses l",
+        from: sql`licenses l`,
         alias: "l",
         partitionBy: "l.virtual_account_id",
-        where: `l.virtual_account_id IN (:...vaIds)${where.sql}`,
-        params: { vaIds, ...where.params },
+        where: sql.join([sql.in(sql`l.virtual_account_id`, vaIds), ...licenseFilterTerms(filter, now)], " AND "),
         sort: BY_ID,
       };
     }),
 
     /** SmartAccount.licenses: every lot in a Virtual Account where the viewer may see licenses. */
     smartAccountLicenses: pagedLoader<License, LicenseFilter | null>(db, (accountIds, filter) => {
-      const where = licenseFilterSql(filter, now);
-      const scope = access.sqlScopeOfRows("licenses:read", { account: "l.smart_account_id", virtualAccount: "l.virtual_account_id" }, oneOf(accountIds));
+      const filters = licenseFilterTerms(filter, now);
+      const scope = sql.fromNamed(
+        access.sqlScopeOfRows("licenses:read", { account: "l.smart_account_id", virtualAccount: "l.virtual_account_id" }, oneOf(accountIds)),
+      );
       return {
         entity: License,
         kind: "SmartAccount.licenses",
-        from: "licenses l",
+        from: sql`licenses l`,
         alias: "l",
         partitionBy: "l.smart_account_id",
         // The page walks the account's (account, id, Virtual Account) index in id order.
-        where: `l.smart_account_id IN (:...accountIds) AND ${scope.sql}${where.sql}`,
+        where: sql.join([sql.in(sql`l.smart_account_id`, accountIds), scope, ...filters], " AND "),
         // One account's own scope needs no account column: a subtree's total counts its Virtual Accounts' lots.
-        totalWhere: `${scope.sql}${where.sql}`,
-        params: { accountIds, ...scope.params, ...where.params },
+        totalWhere: sql.join([scope, ...filters], " AND "),
         sort: BY_ID,
       };
     }),
@@ -86,24 +86,24 @@ export function licenseLoaders(context: Scope) {
     pools: poolLoader(exactVirtualAccounts),
     subtreePools: poolLoader(subtrees),
     /** SmartAccount.licensePools: summed over every Virtual Account where the viewer may see licenses. */
-    accountPools: poolLoader((accountIds) => {
-      const scope = access.sqlScope("licenses:read");
-      return { owner: "va.smart_account_id", from: "virtual_accounts va", where: `va.smart_account_id IN (:...poolIds) AND ${scope.sql}`, params: { poolIds: accountIds, ...scope.params } };
-    }),
+    accountPools: poolLoader((accountIds) => ({
+      owner: sql`va.smart_account_id`,
+      from: sql`virtual_accounts va`,
+      where: sql`${sql.in(sql`va.smart_account_id`, accountIds)} AND ${seesLicenses()}`,
+    })),
     visibleVirtualAccountPools,
 
     /** R28 for Virtual Accounts: their own alerts, one statement for all asked about. */
     virtualAccountAlerts: new DataLoader<number, Alert[]>(async (vaIds) => {
-      const alerts = await loadAlerts(db.manager, { where: "va.id IN (:...alertIds)", params: { alertIds: [...vaIds] }, partition: "id" }, now);
+      const alerts = await loadAlerts(db.manager, { where: sql.in(sql`va.id`, vaIds), partition: "id" }, now);
       return vaIds.map((id) => (alerts.get(id) ?? []).sort(byUrgency));
     }),
 
     /** R28 for Smart Accounts: every Virtual Account where the viewer may see licenses. */
     accountAlerts: new DataLoader<number, Alert[]>(async (accountIds) => {
-      const scope = access.sqlScope("licenses:read");
       const alerts = await loadAlerts(
         db.manager,
-        { where: `va.smart_account_id IN (:...alertIds) AND ${scope.sql}`, params: { alertIds: [...accountIds], ...scope.params }, partition: "smart_account_id" },
+        { where: sql`${sql.in(sql`va.smart_account_id`, accountIds)} AND ${seesLicenses()}`, partition: "smart_account_id" },
         now,
       );
       return accountIds.map((id) => (alerts.get(id) ?? []).sort(byUrgency));

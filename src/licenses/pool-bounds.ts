@@ -1,6 +1,7 @@
 import { EntityManager } from "typeorm";
-import { LicenseKind } from "../../entities";
+import { runSql, sql } from "../db/sql";
 import { ConflictError } from "../errors";
+import { poolAggregate } from "./sql";
 
 /** GraphQL's Int: the largest figure a pool may show (R27). */
 export const MAX_POOL_FIGURE = 2_147_483_647;
@@ -20,34 +21,19 @@ export async function assertPoolsFit(
 ): Promise<void> {
   const products = [...new Set(productIds)];
   if (!products.length) return;
-  // Through the account's Virtual Accounts, as the pools read: each lot sum comes off the covering
-  // (virtual_account_id, product_id, kind, ends_at, quantity) index.
-  const sql = `
-    SELECT p.sku, t.purchased, t.in_use FROM (
-      SELECT x.product_id, SUM(x.purchased) AS purchased, SUM(x.in_use) AS in_use
-      FROM (
-        SELECT l.product_id AS product_id, SUM(l.quantity) AS purchased, 0 AS in_use
-          FROM virtual_accounts va JOIN licenses l ON l.virtual_account_id = va.id
-         WHERE va.smart_account_id = :account AND l.product_id IN (:...products)
-           AND l.kind = :smart AND (l.ends_at IS NULL OR l.ends_at > :now)
-         GROUP BY l.product_id
-        UNION ALL
-        SELECT u.product_id AS product_id, 0 AS purchased, SUM(u.count) AS in_use
-          FROM virtual_accounts va JOIN product_instances pi ON pi.virtual_account_id = va.id
-          JOIN license_usages u ON u.product_instance_id = pi.id
-         WHERE va.smart_account_id = :account AND u.product_id IN (:...products)
-         GROUP BY u.product_id
-      ) x
-      GROUP BY x.product_id
-      HAVING SUM(x.purchased) > :max OR SUM(x.in_use) > :max
-    ) t JOIN products p ON p.id = t.product_id
-    ORDER BY p.sku`;
-  const [text, values] = manager.connection.driver.escapeQueryWithParameters(
-    sql,
-    { account: smartAccountId, products, smart: LicenseKind.SMART, now, max: MAX_POOL_FIGURE },
-    {},
+  // The pool aggregate over the account's Virtual Accounts, as the pools read: each lot sum comes off
+  // the covering (virtual_account_id, product_id, kind, ends_at, quantity) index.
+  const aggregate = poolAggregate(
+    { owner: sql`va.smart_account_id`, from: sql`virtual_accounts va`, where: sql`va.smart_account_id = ${smartAccountId}` },
+    now,
+    { products, having: ({ purchased, inUse }) => sql`${purchased} > ${MAX_POOL_FIGURE} OR ${inUse} > ${MAX_POOL_FIGURE}` },
   );
-  const [over]: { sku: string; purchased: unknown; in_use: unknown }[] = await manager.query(text, values);
+  const [over] = await runSql<{ sku: string; purchased: unknown; in_use: unknown }>(
+    manager,
+    sql`SELECT p.sku, t.purchased, t.in_use FROM (${aggregate}
+    ) t JOIN products p ON p.id = t.product_id
+    ORDER BY p.sku`,
+  );
   if (!over) return;
   const figure = Number(over.purchased) > MAX_POOL_FIGURE ? "purchased" : "in use";
   throw new ConflictError(

@@ -1,7 +1,9 @@
 import { EntityManager } from "typeorm";
-import { LicenseKind, Product } from "../../entities";
+import { Product } from "../../entities";
 import { cached } from "../collections";
-import { hydrate, prefixedColumns } from "../db/windowed";
+import { runSql, sql } from "../db/sql";
+import { hydrate, selectColumns } from "../db/windowed";
+import { poolAggregate, PoolOwners } from "./sql";
 
 /** A product's pool in one Virtual Account, a subtree, or an account (R27). */
 export interface LicensePool {
@@ -18,37 +20,25 @@ export interface LicensePool {
   nextExpiry: Date | null;
 }
 
-/** Which rows a pool query groups, by `owner`: a Virtual Account, a subtree root, or a Smart Account. */
-export interface PoolScope {
-  /** The grouping key, e.g. `va.id`, `root.id` or `va.smart_account_id`. */
-  owner: string;
-  /** FROM clause that yields the Virtual Accounts as `va` (joined to their owner where needed). */
-  from: string;
-  where: string;
-  params: Record<string, unknown>;
-  /** Also report each owner's Smart Account (e.g. `va.smart_account_id`), to split a batch by account. */
-  account?: string;
-}
+/** Which Virtual Accounts a pool query groups, by owner: a Virtual Account, a subtree root, or a Smart Account. */
+export type PoolScope = PoolOwners;
 
-export const exactVirtualAccounts = (ids: number[]): PoolScope => ({
-  owner: "va.id",
-  from: "virtual_accounts va",
-  where: "va.id IN (:...poolIds)",
-  params: { poolIds: ids },
+export const exactVirtualAccounts = (ids: readonly number[]): PoolScope => ({
+  owner: sql`va.id`,
+  from: sql`virtual_accounts va`,
+  where: sql.in(sql`va.id`, ids),
 });
 
 /** includeDescendants: every Virtual Account whose path starts with the root's. */
-export const subtrees = (rootIds: number[]): PoolScope => ({
-  owner: "root.id",
-  from: "virtual_accounts root JOIN virtual_accounts va ON va.smart_account_id = root.smart_account_id AND va.path LIKE CONCAT(root.path, '%')",
-  where: "root.id IN (:...poolIds)",
-  params: { poolIds: rootIds },
+export const subtrees = (rootIds: readonly number[]): PoolScope => ({
+  owner: sql`root.id`,
+  from: sql`virtual_accounts root JOIN virtual_accounts va ON va.smart_account_id = root.smart_account_id AND va.path LIKE CONCAT(root.path, '%')`,
+  where: sql.in(sql`root.id`, rootIds),
 });
 
 /**
- * R27 in one statement for any number of owners: purchased = Σ ACTIVE SMART lots, inUse = Σ the
- * devices' usage, UNION ALL'd and grouped by (owner, product). A product appears when either side
- * is non-zero. Rows come back keyed by owner.
+ * R27 in one statement for any number of owners: the pool aggregate (src/licenses/sql.ts) with each
+ * product joined in. A product appears when either side is non-zero. Rows come back keyed by owner.
  */
 export async function loadPools(
   manager: EntityManager,
@@ -56,34 +46,15 @@ export async function loadPools(
   now: Date,
   productId?: number,
 ): Promise<Map<number, LicensePool[]>> {
-  const product = productId === undefined ? "" : " AND l.product_id = :productId";
-  const usageProduct = productId === undefined ? "" : " AND u.product_id = :productId";
-  const account = scope.account ? `, ${scope.account} AS account_id` : ", 0 AS account_id";
-  const groupAccount = scope.account ? `, ${scope.account}` : "";
-  const sql = `
-    SELECT g.*, ${prefixedColumns(manager.connection, Product, "p", "p__", GRAPH_PRODUCT_COLUMNS)} FROM (
-      SELECT x.owner_id, MIN(x.account_id) AS account_id, x.product_id, SUM(x.purchased) AS purchased, SUM(x.in_use) AS in_use, MIN(x.next_expiry) AS next_expiry
-      FROM (
-        SELECT ${scope.owner} AS owner_id${account}, l.product_id AS product_id, SUM(l.quantity) AS purchased, 0 AS in_use, MIN(l.ends_at) AS next_expiry
-          FROM ${scope.from} JOIN licenses l ON l.virtual_account_id = va.id
-         WHERE ${scope.where} AND l.kind = :smart AND (l.ends_at IS NULL OR l.ends_at > :now)${product}
-         GROUP BY ${scope.owner}${groupAccount}, l.product_id
-        UNION ALL
-        SELECT ${scope.owner} AS owner_id${account}, u.product_id AS product_id, 0 AS purchased, SUM(u.count) AS in_use, NULL AS next_expiry
-          FROM ${scope.from} JOIN product_instances pi ON pi.virtual_account_id = va.id
-          JOIN license_usages u ON u.product_instance_id = pi.id
-         WHERE ${scope.where}${usageProduct}
-         GROUP BY ${scope.owner}${groupAccount}, u.product_id
-      ) x
-      GROUP BY x.owner_id, x.product_id
-      HAVING SUM(x.purchased) > 0 OR SUM(x.in_use) > 0
-    ) g JOIN products p ON p.id = g.product_id`;
-  const [text, values] = manager.connection.driver.escapeQueryWithParameters(
-    sql,
-    { ...scope.params, smart: LicenseKind.SMART, now, productId },
-    {},
+  const aggregate = poolAggregate(scope, now, {
+    products: productId === undefined ? undefined : [productId],
+    having: ({ purchased, inUse }) => sql`${purchased} > 0 OR ${inUse} > 0`,
+  });
+  const rows = await runSql(
+    manager,
+    sql`SELECT g.*, ${selectColumns(manager.connection, Product, "p", "p__", GRAPH_PRODUCT_COLUMNS)} FROM (${aggregate}
+    ) g JOIN products p ON p.id = g.product_id`,
   );
-  const rows: Record<string, unknown>[] = await manager.query(text, values);
   const pools = new Map<number, LicensePool[]>();
   // One Product per distinct product, not per row: a tree's pools repeat the same few hundred products.
   const products = new Map<number, Product>();

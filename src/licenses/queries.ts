@@ -1,5 +1,6 @@
 import { virtualAccountPlace } from "../auth/guard";
 import { SmartAccount, VirtualAccount } from "../../entities";
+import { displayPath, pathIds } from "../accounts/tree";
 import { RequestContext } from "../context";
 import { Alert } from "./alerts";
 import { LicensePool } from "./pools";
@@ -28,14 +29,14 @@ export interface UsageSummaryEntry extends LicensePool {
 export async function usageSummary(context: RequestContext, account: SmartAccount): Promise<UsageSummaryEntry[]> {
   const poolsByVa = await context.loaders.visibleVirtualAccountPools.load(account.id);
   const vas = (await context.loaders.virtualAccount.loadMany([...poolsByVa.keys()])).filter((va): va is VirtualAccount => va instanceof VirtualAccount);
-  const ancestorIds = [...new Set(vas.flatMap((va) => va.path.split("/").filter(Boolean).map(Number)))];
-  const ancestors = new Map(
+  const ancestorIds = [...new Set(vas.flatMap((va) => pathIds(va.path)))];
+  const visibleNames = new Map(
     (await context.loaders.virtualAccount.loadMany(ancestorIds))
       .filter((va): va is VirtualAccount => va instanceof VirtualAccount && context.guard.visible("VirtualAccount", va, virtualAccountPlace(va)))
       .map((va) => [va.id, va.name]),
   );
   const entries = vas.flatMap((va) => {
-    const path = va.path.split("/").filter(Boolean).map(Number).filter((id) => ancestors.has(id)).map((id) => ancestors.get(id)).join(" / ");
+    const path = displayPath(va.path, visibleNames);
     return (poolsByVa.get(va.id) ?? []).map((pool) => ({ ...pool, virtualAccountId: va.id, path }));
   });
   return entries.sort((a, b) => a.path.localeCompare(b.path) || a.productId - b.productId);

@@ -7,7 +7,6 @@ import {
   Order,
   OrderLine,
   OrderStatus,
-  Product,
   SmartAccount,
   SmartAccountStatus,
   SmartAccountType,
@@ -21,6 +20,7 @@ import { ConflictError, ForbiddenError, InputError, NotFoundError } from "../err
 import { EventService } from "../events/event.service";
 import { fromGlobalId, parseGlobalId } from "../ids";
 import * as input from "../input";
+import { productsBySku, skuKey } from "../catalog/sku";
 import { assertPoolsFit } from "../licenses/pool-bounds";
 import { addMonths, deliverOrder, generatePak } from "./fulfilment";
 
@@ -156,10 +156,8 @@ export class OrderService {
   }
 
   private async validateLines(manager: EntityManager, account: SmartAccount, lines: OrderLineInput[], now: Date) {
-    // SKUs match case-insensitively on SQLite as on MySQL/MariaDB (whose collation already does).
-    const skus = [...new Set(lines.map((line) => (typeof line.sku === "string" ? line.sku.trim().toLowerCase() : "")))];
-    const found = await manager.createQueryBuilder(Product, "p").where("LOWER(p.sku) IN (:...skus)", { skus }).getMany();
-    const products = new Map(found.map((product) => [product.sku.toLowerCase(), product]));
+    // One statement for every line: case and spacing set aside on every database.
+    const products = await productsBySku(manager, lines.map((line) => (typeof line.sku === "string" ? line.sku : "")));
     const vaIds = lines
       .map((line, index) => (line.virtualAccountId == null ? null : fromGlobalId("VirtualAccount", line.virtualAccountId, `input.lines[${index}].virtualAccountId`)))
       .filter((id): id is number => id !== null);
@@ -169,7 +167,7 @@ export class OrderService {
 
     return lines.map((line, index) => {
       const field = (name: string) => `input.lines[${index}].${name}`;
-      const product = products.get(String(line.sku ?? "").trim().toLowerCase());
+      const product = products.get(skuKey(String(line.sku ?? "")));
       if (!product) throw new InputError(field("sku"), `No product has the SKU "${line.sku}".`);
       input.intInRange(line.quantity, field("quantity"), 1, 1_000_000);
       const kind = line.kind ?? LicenseKind.SMART;

@@ -1,13 +1,16 @@
 import { accountPlace, VISIBILITY } from "../auth/guard";
 import { LicenseKind, Order } from "../../entities";
 import { Access } from "../auth/access";
+import { isProductWithSku, skuKey } from "../catalog/sku";
 import { Clock } from "../clock";
 import { groupBy } from "../collections";
 import { Database } from "../db/database";
+import { runSql, Sql, sql } from "../db/sql";
 import { InputError } from "../errors";
 import { toGlobalId } from "../ids";
 import { LicenseStatus } from "../licenses/expiry";
 import { exactVirtualAccounts, loadPools, toDate } from "../licenses/pools";
+import { lotActive, lotExpired } from "../licenses/sql";
 import { Column } from "./formats";
 import { ExportScope } from "./scope";
 
@@ -31,30 +34,23 @@ export interface ExportFilters {
   sku?: string;
 }
 
-/** A bound query: `:name` parameters run through the driver's escaping (dates included). */
+/** A statement of an export, in its turn on SQLite. */
 function runner(db: Database) {
-  return async (sql: string, params: Record<string, unknown>): Promise<SqlRow[]> => {
-    const [text, values] = db.dataSource.driver.escapeQueryWithParameters(sql, params, {});
-    return db.exclusive(() => db.dataSource.query(text, values));
-  };
+  return (statement: Sql): Promise<SqlRow[]> => db.exclusive(() => runSql(db.dataSource, statement));
 }
 
 /** `/exports/licenses`: the contract's License fields flattened. */
 export function licenseExport(db: Database, access: Access, clock: Clock, scope: ExportScope, filters: ExportFilters): ExportDefinition<SqlRow> {
   const now = clock.now();
   // No join to Virtual Accounts: the database walks licenses (smart_account_id, id) in order, batch by batch.
-  const rowScope = scope.rows({ account: "l.smart_account_id", virtualAccount: "l.virtual_account_id" });
-  const terms = ["l.smart_account_id = :account", rowScope.sql];
-  const params: Record<string, unknown> = { ...rowScope.params, account: scope.account.id, now };
+  const terms = [sql`l.smart_account_id = ${scope.account.id}`, scope.rows({ account: "l.smart_account_id", virtualAccount: "l.virtual_account_id" })];
   if (filters.status !== undefined) {
-    if (filters.status === LicenseStatus.ACTIVE) terms.push("(l.ends_at IS NULL OR l.ends_at > :now)");
-    else if (filters.status === LicenseStatus.EXPIRED) terms.push("l.ends_at <= :now");
+    if (filters.status === LicenseStatus.ACTIVE) terms.push(lotActive(now));
+    else if (filters.status === LicenseStatus.EXPIRED) terms.push(lotExpired(now));
     else throw new InputError("status", "status must be ACTIVE or EXPIRED.");
   }
-  if (filters.sku) {
-    terms.push("LOWER(p.sku) = :sku");
-    params.sku = filters.sku.trim().toLowerCase();
-  }
+  if (filters.sku) terms.push(isProductWithSku(sql`l.product_id`, filters.sku));
+  const where = sql.join(terms, " AND ");
   // Order numbers show where the graph would show License.order (R15, §5 "see orders").
   // The Order rule of the one visibility, on the row's own columns: its placer, or who sees the account's orders.
   const accountWide = accountPlace(scope.account.id);
@@ -84,22 +80,20 @@ export function licenseExport(db: Database, access: Access, clock: Clock, scope:
       // by primary key. Read through the secondary index, every row of a large account cost a lookup ten
       // times slower than by id (MariaDB: 28 ms against 3 ms a batch at 1M lots).
       const rows = await query(
-        `SELECT lot.id, lot.kind, lot.quantity, lot.starts_at, lot.ends_at, lot.pak, lot.virtual_account_id,
+        sql`SELECT lot.id, lot.kind, lot.quantity, lot.starts_at, lot.ends_at, lot.pak, lot.virtual_account_id,
                 prod.sku, prod.name AS product_name, ord.number AS order_number, ord.placed_by_id
-           FROM (SELECT l.id FROM licenses l${filters.sku ? " JOIN products p ON p.id = l.product_id" : ""}
-                  WHERE ${terms.join(" AND ")} AND l.id > :after
+           FROM (SELECT l.id FROM licenses l
+                  WHERE ${where} AND l.id > ${after}
                   ORDER BY l.id
                   LIMIT ${BATCH_SIZE}) page
            JOIN licenses lot ON lot.id = page.id
            JOIN products prod ON prod.id = lot.product_id
            LEFT JOIN orders ord ON ord.id = lot.order_id
           ORDER BY lot.id`,
-        { ...params, after },
       );
       if (rows.length) {
-        const tags = await query("SELECT license_id, tag FROM license_tags WHERE license_id IN (:...ids) ORDER BY tag", {
-          ids: rows.map((row) => row.id),
-        });
+        const ids = rows.map((row) => row.id);
+        const tags = await query(sql`SELECT license_id, tag FROM license_tags WHERE ${sql.in(sql`license_id`, ids)} ORDER BY tag`);
         const byLicense = groupBy(tags, (tag) => Number(tag.license_id), (tag) => tag.tag as string);
         for (const row of rows) row.tags = byLicense.get(Number(row.id)) ?? [];
       }
@@ -129,21 +123,16 @@ export function poolExport(db: Database, clock: Clock, scope: ExportScope, filte
     // Pools are aggregates, bounded by Virtual Accounts × products, not by lots: one batch.
     async batch(after) {
       if (after > 0) return { rows: [], last: null };
-      const vaIds = (await runner(db)(`SELECT va.id FROM virtual_accounts va WHERE va.smart_account_id = :account AND ${scope.where.sql}`, {
-        ...scope.where.params,
-        account: scope.account.id,
-      })).map((row) => Number(row.id));
-      if (!vaIds.length) return { rows: [], last: null };
-      const pools = await db.exclusive(() => loadPools(db.manager, exactVirtualAccounts(vaIds), clock.now()));
-      const products = new Map(
-        (await runner(db)("SELECT id, sku, name FROM products WHERE id IN (:...ids)", { ids: [...new Set([...pools.values()].flat().map((p) => p.productId)), 0] })).map(
-          (p) => [Number(p.id), p],
-        ),
+      const vaIds = (await runner(db)(sql`SELECT va.id FROM virtual_accounts va WHERE va.smart_account_id = ${scope.account.id} AND ${scope.where}`)).map((row) =>
+        Number(row.id),
       );
-      const sku = filters.sku?.trim().toLowerCase();
+      if (!vaIds.length) return { rows: [], last: null };
+      // Each pool carries its product (SKU and name), joined in the pools' own statement.
+      const pools = await db.exclusive(() => loadPools(db.manager, exactVirtualAccounts(vaIds), clock.now()));
+      const sku = filters.sku ? skuKey(filters.sku) : null;
       const rows = [...pools.entries()]
-        .flatMap(([vaId, list]) => list.map((pool) => ({ ...pool, vaId, sku: products.get(pool.productId)?.sku, productName: products.get(pool.productId)?.name })))
-        .filter((row) => !sku || String(row.sku).toLowerCase() === sku)
+        .flatMap(([vaId, list]) => list.map((pool) => ({ ...pool, vaId, sku: pool.product.sku, productName: pool.product.name })))
+        .filter((row) => sku === null || skuKey(row.sku) === sku)
         .sort((a, b) => String(scope.paths.get(a.vaId)).localeCompare(String(scope.paths.get(b.vaId))) || String(a.sku).localeCompare(String(b.sku)));
       return { rows, last: null };
     },
@@ -153,13 +142,11 @@ export function poolExport(db: Database, clock: Clock, scope: ExportScope, filte
 /** `/exports/product-instances`: the contract's ProductInstance fields, usage as `SKU:count` items. */
 export function productInstanceExport(db: Database, scope: ExportScope, filters: ExportFilters): ExportDefinition<SqlRow> {
   if (filters.status !== undefined) throw new InputError("status", "status filters licenses only.");
-  const rowScope = scope.rows({ account: "pi.smart_account_id", virtualAccount: "pi.virtual_account_id" });
-  const terms = ["pi.smart_account_id = :account", rowScope.sql];
-  const params: Record<string, unknown> = { ...rowScope.params, account: scope.account.id };
+  const terms = [sql`pi.smart_account_id = ${scope.account.id}`, scope.rows({ account: "pi.smart_account_id", virtualAccount: "pi.virtual_account_id" })];
   if (filters.sku) {
-    terms.push("EXISTS (SELECT 1 FROM license_usages fu JOIN products fp ON fp.id = fu.product_id WHERE fu.product_instance_id = pi.id AND LOWER(fp.sku) = :sku)");
-    params.sku = filters.sku.trim().toLowerCase();
+    terms.push(sql`EXISTS (SELECT 1 FROM license_usages fu WHERE fu.product_instance_id = pi.id AND ${isProductWithSku(sql`fu.product_id`, filters.sku)})`);
   }
+  const where = sql.join(terms, " AND ");
   const query = runner(db);
   return {
     name: "product-instances",
@@ -178,17 +165,16 @@ export function productInstanceExport(db: Database, scope: ExportScope, filters:
     async batch(after) {
       // A deferred join, as for licenses: the page's ids from the index, then each row by primary key.
       const rows = await query(
-        `SELECT d.id, d.pid, d.serial_number, d.hostname, d.virtual_account_id, d.registered_at, d.last_reported_at
+        sql`SELECT d.id, d.pid, d.serial_number, d.hostname, d.virtual_account_id, d.registered_at, d.last_reported_at
            FROM (SELECT pi.id FROM product_instances pi
-                  WHERE ${terms.join(" AND ")} AND pi.id > :after ORDER BY pi.id LIMIT ${BATCH_SIZE}) page
+                  WHERE ${where} AND pi.id > ${after} ORDER BY pi.id LIMIT ${BATCH_SIZE}) page
            JOIN product_instances d ON d.id = page.id
           ORDER BY d.id`,
-        { ...params, after },
       );
       if (rows.length) {
+        const ids = rows.map((row) => row.id);
         const usage = await query(
-          "SELECT u.product_instance_id, p.sku, u.count FROM license_usages u JOIN products p ON p.id = u.product_id WHERE u.product_instance_id IN (:...ids) ORDER BY p.sku",
-          { ids: rows.map((row) => row.id) },
+          sql`SELECT u.product_instance_id, p.sku, u.count FROM license_usages u JOIN products p ON p.id = u.product_id WHERE ${sql.in(sql`u.product_instance_id`, ids)} ORDER BY p.sku`,
         );
         const byDevice = groupBy(usage, (line) => Number(line.product_instance_id), (line) => `${line.sku}:${line.count}`);
         for (const row of rows) row.usage = byDevice.get(Number(row.id)) ?? [];

@@ -1,8 +1,10 @@
 import { accountPlace, Guard, virtualAccountPlace } from "../auth/guard";
 import { forbiddenMessage } from "../auth/capabilities";
 import { SmartAccount, VirtualAccount } from "../../entities";
-import { Access, SqlScope } from "../auth/access";
+import { displayPath } from "../accounts/tree";
+import { Access } from "../auth/access";
 import { Database } from "../db/database";
+import { Sql, sql } from "../db/sql";
 import { ForbiddenError, InputError, NotFoundError } from "../errors";
 import { parseGlobalId } from "../ids";
 
@@ -10,12 +12,12 @@ import { parseGlobalId } from "../ids";
 export interface ExportScope {
   account: SmartAccount;
   /** Predicate over `va` (the rows' Virtual Account): the viewer's reach AND the requested subtree. */
-  where: SqlScope;
+  where: Sql;
   /**
    * The same over rows that carry their account and Virtual Account (lots, devices), without a join
    * unless a subtree asks for one: account-wide reach is a test of the row's account column.
    */
-  rows(columns: { account: string; virtualAccount: string }): SqlScope;
+  rows(columns: { account: string; virtualAccount: string }): Sql;
   /** Display path ("US / Finance / Sacramento") of each visible Virtual Account of the account. */
   paths: Map<number, string>;
   names: Map<number, string>;
@@ -41,10 +43,9 @@ export async function exportScope(
     throw new InputError("includeDescendants", "includeDescendants must be true or false.");
   }
 
-  const reach = access.sqlScope("licenses:read", { account: "va.smart_account_id", path: "va.path" }, account.id);
-  const terms = [reach.sql];
-  const values: Record<string, unknown> = { ...reach.params };
-  let subtree: ((virtualAccount: string) => string) | null = null;
+  const reach = sql.fromNamed(access.sqlScope("licenses:read", { account: "va.smart_account_id", path: "va.path" }, account.id));
+  // The requested subtree or Virtual Account: over `va`, and over a row's Virtual Account column.
+  let subtree: { va: Sql; rows: (virtualAccount: Sql) => Sql } | null = null;
   if (params.virtualAccountId) {
     const parsed = parseGlobalId(params.virtualAccountId);
     if (!parsed || parsed.type !== "VirtualAccount") throw new InputError("virtualAccountId", "virtualAccountId is not a Virtual Account id.");
@@ -52,13 +53,10 @@ export async function exportScope(
     if (!va || !guard.visible("VirtualAccount", va, virtualAccountPlace(va))) throw guard.notFound("VirtualAccount", "virtualAccountId");
     guard.assert("licenses:read", virtualAccountPlace(va));
     if (params.includeDescendants === "true") {
-      terms.push("va.path LIKE :exportSubtree");
-      values.exportSubtree = `${va.path}%`;
-      subtree = (column) => `${column} IN (SELECT sub.id FROM virtual_accounts sub WHERE sub.path LIKE :exportSubtree)`;
+      const under = `${va.path}%`;
+      subtree = { va: sql`va.path LIKE ${under}`, rows: (column) => sql`${column} IN (SELECT sub.id FROM virtual_accounts sub WHERE sub.path LIKE ${under})` };
     } else {
-      terms.push("va.id = :exportVirtualAccount");
-      values.exportVirtualAccount = va.id;
-      subtree = (column) => `${column} = :exportVirtualAccount`;
+      subtree = { va: sql`va.id = ${va.id}`, rows: (column) => sql`${column} = ${va.id}` };
     }
   } else if (!access.canAnywhere("licenses:read", account.id)) {
     throw new ForbiddenError(forbiddenMessage("licenses:read"));
@@ -68,17 +66,10 @@ export async function exportScope(
   const vas = await db.manager.find(VirtualAccount, { where: { smartAccountId: account.id }, order: { path: "ASC" } });
   const visible = new Map(vas.filter((va) => guard.visible("VirtualAccount", va, virtualAccountPlace(va))).map((va) => [va.id, va]));
   const names = new Map([...visible.values()].map((va) => [va.id, va.name]));
-  const paths = new Map<number, string>();
-  for (const va of visible.values()) {
-    const ids = va.path.split("/").filter(Boolean).map(Number);
-    paths.set(va.id, ids.filter((id) => visible.has(id)).map((id) => names.get(id)).join(" / "));
-  }
-  const rows = (columns: { account: string; virtualAccount: string }): SqlScope => {
-    const own = access.sqlScopeOfRows("licenses:read", columns, account.id);
-    return {
-      sql: subtree ? `(${own.sql} AND ${subtree(columns.virtualAccount)})` : own.sql,
-      params: { ...own.params, ...values },
-    };
+  const paths = new Map([...visible.values()].map((va) => [va.id, displayPath(va.path, names)]));
+  const rows = (columns: { account: string; virtualAccount: string }): Sql => {
+    const own = sql.fromNamed(access.sqlScopeOfRows("licenses:read", columns, account.id));
+    return subtree ? sql`(${own} AND ${subtree.rows(sql.raw(columns.virtualAccount))})` : own;
   };
-  return { account, where: { sql: `(${terms.join(" AND ")})`, params: values }, rows, paths, names };
+  return { account, where: subtree ? sql`(${reach} AND ${subtree.va})` : sql`(${reach})`, rows, paths, names };
 }
