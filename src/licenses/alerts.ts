@@ -25,4 +25,8 @@ export const byUrgency = (a: Alert, b: Alert): number =>
   (a.severity === b.severity ? 0 : a.severity === "MAJOR" ? -1 : 1) ||
   (a.dueAt?.getTime() ?? 0) - (b.dueAt?.getTime() ?? 0) ||
   a.virtualAccountId - b.virtualAccountId ||
-  (a.productId ?? 0) - (b.productId ?? 0);
+  (a.productId ?? 0) - (b.productId ?? 0) ||
+  // Ties last: the device, then the type and message, so two alerts never trade places between reads.
+  (a.productInstanceId ?? 0) - (b.productInstanceId ?? 0) ||
+  a.type.localeCompare(b.type) ||
+  a.message.localeCompare(b.message);
