@@ -17,7 +17,7 @@
  */
 import "reflect-metadata";
 import { QueryRunner } from "typeorm";
-import { LicenseKind, LicenseModel, OrderStatus, Role, SmartAccountStatus, SmartAccountType } from "../entities";
+import { LicenseKind, LicenseModel, OrderStatus, Role, skuKey, SmartAccountStatus, SmartAccountType } from "../entities";
 import { childPath, siblingKey } from "../src/accounts/tree";
 import { DEFAULT_DATABASE_URL } from "../src/config";
 import { SEED_CATALOG } from "../src/db/migrations/1763990000000-catalog";
@@ -70,7 +70,7 @@ const TABLES_CHILDREN_FIRST = [
 type TableName = (typeof TABLES_CHILDREN_FIRST)[number];
 
 const COLUMNS = {
-  products: ["id", "sku", "name", "model", "smart_enabled", "created_at", "updated_at"],
+  products: ["id", "sku", "sku_key", "name", "model", "smart_enabled", "created_at", "updated_at"],
   users: ["id", "email", "name", "created_at"],
   smart_accounts: ["id", "name", "domain", "type", "status", "awaiting_domain_approval", "domain_parent_id", "requested_by_id", "created_at", "activated_at"],
   virtual_accounts: ["id", "smart_account_id", "parent_id", "name", "sibling_key", "description", "is_default", "depth", "path", "created_at"],
@@ -360,7 +360,7 @@ class Seeder {
       if (id === undefined) {
         id = this.writer.take("products");
         const name = `Bench ${model === LicenseModel.TERM ? "subscription" : "perpetual license"} ${pad(i, 4)}${smartEnabled ? "" : " (classic PAK only)"}`;
-        rows.push([id, sku, name, model, bool(smartEnabled), created, created]);
+        rows.push([id, sku, skuKey(sku), name, model, bool(smartEnabled), created, created]);
       }
       this.products.push({ id, model, smartEnabled });
     }
@@ -665,8 +665,9 @@ async function resetAll(runner: QueryRunner, kind: "sqlite" | "mysql"): Promise<
   }
   const now = sqlDate(new Date());
   for (const product of SEED_CATALOG) {
-    await runner.query("INSERT INTO products (sku, name, model, smart_enabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)", [
+    await runner.query("INSERT INTO products (sku, sku_key, name, model, smart_enabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)", [
       product.sku,
+      skuKey(product.sku),
       product.name,
       product.model,
       bool(product.smartEnabled),

@@ -117,6 +117,32 @@ describe("rules R2, R15–R18: catalog, orders and partner holding accounts", ()
       expect(await countRows(server, "products", "LOWER(sku) = ?", ["asav10-threat-1y"])).toBe(1);
     });
 
+    it("R2 upsertProduct finds the product by its SKU's key: isr4k-sec updates ISR4K-SEC, and every write keeps the key", async () => {
+      const [seeded] = (await server.db.dataSource.query("SELECT id, name, sku_key FROM products WHERE sku = ?", ["ISR4K-SEC"])) as { id: number; name: string; sku_key: string }[];
+      expect(seeded.sku_key).toBe("isr4k-sec");
+      const products = await countRows(server, "products");
+      const upsert = (sku: string, name: string) =>
+        server.gql(UPSERT, { input: { sku, name, model: "PERPETUAL", smartEnabled: true } }, INTEGRATION, "catalog:write");
+
+      const lower = await upsert("  isr4k-sec ", "Security license for ISR 4000 (renamed)");
+      expect(lower.errors).toBeUndefined();
+      expect(lower.data.upsertProduct).toEqual({ id: gid("Product", seeded.id), sku: "ISR4K-SEC", name: "Security license for ISR 4000 (renamed)", model: "PERPETUAL", smartEnabled: true });
+      expect(await lastEventType(server)).toBe("PRODUCT_UPDATED");
+      expect(await countRows(server, "products")).toBe(products);
+      expect(await countRows(server, "products", "sku_key = ?", ["isr4k-sec"])).toBe(1);
+      const back = await upsert("ISR4K-SEC", seeded.name);
+      expect(back.data.upsertProduct).toMatchObject({ id: gid("Product", seeded.id), name: seeded.name });
+
+      // A new product gets its key when it is inserted; an order line in another case finds it.
+      const created = await upsert("r2-Key-Test", "Key test");
+      expect(created.data.upsertProduct.sku).toBe("R2-KEY-TEST");
+      expect(await server.db.dataSource.query("SELECT sku_key FROM products WHERE sku = ?", ["R2-KEY-TEST"])).toEqual([{ sku_key: "r2-key-test" }]);
+      const { domain } = await account("r2-sku-key.com");
+      const order = await place(domain, [{ sku: " r2-key-TEST", quantity: 2 }, { sku: "isr4k-sec", quantity: 1 }], INTEGRATION, "orders:write");
+      expect(order.errors).toBeUndefined();
+      expect(order.data.placeOrder.lines.map((line: { product: { sku: string } }) => line.product.sku)).toEqual(["R2-KEY-TEST", "ISR4K-SEC"]);
+    });
+
     it("R2 orders:write grants nothing else: no licenses, accounts or license management", async () => {
       const { built, admin, domain, defaultVaId } = await account("r2-nothing-else.com");
       const us = await built.virtualAccount("US");

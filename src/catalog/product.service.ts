@@ -28,8 +28,9 @@ export class ProductService {
     const name = input.name(raw.name, "input.name", 200);
     return context.db.transaction(async (manager) => {
       const now = this.clock.now();
-      // Case set aside: `isr4k-sec` updates `ISR4K-SEC`, and the seeded mixed-case SKUs keep their spelling.
+      // By the SKU's key: `isr4k-sec` updates `ISR4K-SEC`, and the seeded mixed-case SKUs keep their spelling.
       const existing = await context.db.forUpdate(productBySku(manager, sku)).getOne();
+      // The entity keeps its sku_key on every save.
       const product = existing ?? manager.create(Product, { sku, createdAt: now });
       Object.assign(product, { name, model: raw.model, smartEnabled: raw.smartEnabled, updatedAt: now });
       const saved = await manager.save(product);

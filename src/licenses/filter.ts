@@ -20,7 +20,7 @@ export interface LicenseFilter {
 export function licenseFilterTerms(filter: LicenseFilter | null | undefined, now: Date): Sql[] {
   if (!filter) return [];
   const terms: Sql[] = [];
-  // Case set aside: the catalog has mixed-case SKUs (ASAv10-THREAT-1Y).
+  // By the SKU's key: the catalog has mixed-case SKUs (ASAv10-THREAT-1Y).
   if (filter.sku != null) terms.push(isProductWithSku(sql`l.product_id`, filter.sku));
   if (filter.kind != null) terms.push(sql`l.kind = ${filter.kind}`);
   if (filter.status === LicenseStatus.ACTIVE) terms.push(lotActive(now));

@@ -156,7 +156,7 @@ export class OrderService {
   }
 
   private async validateLines(manager: EntityManager, account: SmartAccount, lines: OrderLineInput[], now: Date) {
-    // One statement for every line: case and spacing set aside on every database.
+    // By the SKUs' keys, one statement through the key's index: case and spacing set aside on every database.
     const products = await productsBySku(manager, lines.map((line) => (typeof line.sku === "string" ? line.sku : "")));
     const vaIds = lines
       .map((line, index) => (line.virtualAccountId == null ? null : fromGlobalId("VirtualAccount", line.virtualAccountId, `input.lines[${index}].virtualAccountId`)))

@@ -16,6 +16,7 @@ import {
   SmartAccount,
   SmartAccountStatus,
   SmartAccountType,
+  skuKey,
   User,
   VirtualAccount,
 } from "../../../entities";
@@ -49,7 +50,8 @@ export class Builder {
   }
 
   async product(sku: string, options: { name?: string; model?: LicenseModel; smartEnabled?: boolean } = {}): Promise<Product> {
-    const existing = await this.manager.findOneBy(Product, { sku });
+    // By the SKU's key, as the services look products up; the entity sets the key on save.
+    const existing = await this.manager.findOneBy(Product, { skuKey: skuKey(sku) });
     if (existing) return existing;
     const now = this.clock.now();
     return this.manager.save(
