@@ -34,6 +34,11 @@ const INVISIBLE: Record<string, string> = {
 /** The same minus what free text keeps: line breaks and tabs. */
 const INVISIBLE_IN_TEXT = Object.fromEntries(Object.entries(INVISIBLE).filter(([what]) => what !== "line break" && what !== "tab"));
 
+
+// These suites try every refused character one request at a time (hundreds of requests per test): on a busy
+// machine a test may take minutes, which is a slow test, not a failing one.
+jest.setTimeout(240_000);
+
 describe("rules R6, R15, R21: input hygiene", () => {
   let server: TestServer;
   let accountId: string;

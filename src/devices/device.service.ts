@@ -17,6 +17,7 @@ import { fromGlobalId } from "../ids";
 import * as input from "../input";
 import { assertPoolsFit } from "../licenses/pool-bounds";
 import { hashSecret, newSecret, sameHash, wellFormed } from "./secrets";
+import { productsBySku, skuKey } from "../catalog/sku";
 
 export type RegistrationRefusal = "UNKNOWN" | "EXPIRED" | "REVOKED" | "EXHAUSTED";
 
@@ -157,8 +158,8 @@ export class DeviceService {
     const seen = new Set<string>();
     const lines = raw.usage.map((line, index) => {
       const sku = typeof line.sku === "string" ? line.sku.trim().toUpperCase() : "";
-      if (seen.has(sku)) throw new InputError(`input.usage[${index}].sku`, `${sku} is reported twice.`);
-      seen.add(sku);
+      if (seen.has(skuKey(sku))) throw new InputError(`input.usage[${index}].sku`, `${sku} is reported twice.`);
+      seen.add(skuKey(sku));
       return { sku, count: input.intInRange(line.count, `input.usage[${index}].count`, 0, 1_000_000), index };
     });
 
@@ -167,16 +168,10 @@ export class DeviceService {
         .forUpdate(manager.createQueryBuilder(ProductInstance, "pi").where("pi.credential_hash = :hash", { hash: presented }))
         .getOne();
       if (!device || !sameHash(device.credentialHash, presented)) throw refused("UNKNOWN", "The device credential is not known.");
-      // SKUs match case-insensitively on both databases (MariaDB's collation already does; SQLite's does not).
-      const products = lines.length
-        ? await manager
-            .createQueryBuilder(Product, "p")
-            .where("LOWER(p.sku) IN (:...skus)", { skus: lines.map((line) => line.sku.toLowerCase()) })
-            .getMany()
-        : [];
-      const bySku = new Map(products.map((product) => [product.sku.toUpperCase(), product]));
+      // SKUs match by their normalized key, on its index, alike on both databases.
+      const bySku = lines.length ? await productsBySku(manager, lines.map((line) => line.sku)) : new Map<string, Product>();
       const rows = lines.map((line) => {
-        const product = bySku.get(line.sku);
+        const product = bySku.get(skuKey(line.sku));
         if (!product) throw new InputError(`input.usage[${line.index}].sku`, `No product has the SKU "${line.sku}".`);
         return { productInstanceId: device.id, productId: product.id, count: line.count };
       });
