@@ -32,11 +32,12 @@ async function scopeOf(q: Query, email: string) {
        LEFT JOIN virtual_accounts va ON va.id = ra.virtual_account_id WHERE u.email = ?`,
     [email],
   );
-  const whole = grants.filter((g) => g.role.startsWith("SMART_ACCOUNT_") && g.role !== "SMART_ACCOUNT_APPROVER").map((g) => Number(g.smart_account_id));
+  const whole = grants
+    .filter((g) => g.role.startsWith("SMART_ACCOUNT_") && g.role !== "SMART_ACCOUNT_APPROVER")
+    .map((g) => Number(g.smart_account_id));
   const paths = grants.filter((g) => g.path).map((g) => String(g.path));
   const accounts = [...new Set(grants.map((g) => Number(g.smart_account_id)))];
-  const sql = (alias: string) =>
-    `(${[`${alias}.smart_account_id IN (${marks(whole)})`, ...paths.map(() => `${alias}.path LIKE ?`)].join(" OR ")})`;
+  const sql = (alias: string) => `(${[`${alias}.smart_account_id IN (${marks(whole)})`, ...paths.map(() => `${alias}.path LIKE ?`)].join(" OR ")})`;
   const params = [...whole, ...paths.map((p) => `${p}%`)];
   return { accounts, whole, paths, sql, params };
 }
@@ -59,13 +60,22 @@ async function pools(q: Query, owners: { owner: string; from: string; where: str
 const OPERATIONS: Record<string, (q: Query, email: string, after: string | null) => Promise<unknown>> = {
   async Light(q, email) {
     const scope = await scopeOf(q, email);
-    return { email, accounts: await q(`SELECT id, name, status FROM smart_accounts WHERE id IN (${marks(scope.accounts)}) ORDER BY name, id LIMIT 5`, scope.accounts) };
+    return {
+      email,
+      accounts: await q(
+        `SELECT id, name, status FROM smart_accounts WHERE id IN (${marks(scope.accounts)}) ORDER BY name, id LIMIT 5`,
+        scope.accounts,
+      ),
+    };
   },
 
   async Dashboard(q, email) {
     const now = new Date();
     const scope = await scopeOf(q, email);
-    const accounts = await q(`SELECT id, name, domain, status, type FROM smart_accounts WHERE id IN (${marks(scope.accounts)}) ORDER BY name, id LIMIT 10`, scope.accounts);
+    const accounts = await q(
+      `SELECT id, name, domain, status, type FROM smart_accounts WHERE id IN (${marks(scope.accounts)}) ORDER BY name, id LIMIT 10`,
+      scope.accounts,
+    );
     const ids = accounts.map((a) => Number(a.id));
     // The first three levels of every visible tree, in one statement.
     const vas = await q(
@@ -82,13 +92,30 @@ const OPERATIONS: Record<string, (q: Query, email: string, after: string | null)
          FROM product_instances pi WHERE pi.virtual_account_id IN (${marks(tops)})) t WHERE rn <= 20`,
       tops,
     );
-    const usage = await q(`SELECT product_instance_id, product_id, count FROM license_usages WHERE product_instance_id IN (${marks(devices.map((d) => d.id))})`, devices.map((d) => d.id));
+    const usage = await q(
+      `SELECT product_instance_id, product_id, count FROM license_usages WHERE product_instance_id IN (${marks(devices.map((d) => d.id))})`,
+      devices.map((d) => d.id),
+    );
     // Alerts: shortages of every visible VA, lots ending within 90 days either side, silent devices.
-    const alertPools = await pools(q, { owner: "va.id", from: "virtual_accounts va", where: `va.smart_account_id IN (${marks(ids)}) AND ${scope.sql("va")}`, params: [...ids, ...scope.params] }, now);
+    const alertPools = await pools(
+      q,
+      {
+        owner: "va.id",
+        from: "virtual_accounts va",
+        where: `va.smart_account_id IN (${marks(ids)}) AND ${scope.sql("va")}`,
+        params: [...ids, ...scope.params],
+      },
+      now,
+    );
     const lots = await q(
       `SELECT l.id, l.virtual_account_id, l.product_id, l.quantity, l.ends_at FROM licenses l JOIN virtual_accounts va ON va.id = l.virtual_account_id
         WHERE l.smart_account_id IN (${marks(ids)}) AND ${scope.sql("va")} AND l.ends_at > ? AND l.ends_at <= ?`,
-      [...ids, ...scope.params, sqlDate(new Date(now.getTime() - WINDOW_DAYS * 86_400_000)), sqlDate(new Date(now.getTime() + WINDOW_DAYS * 86_400_000))],
+      [
+        ...ids,
+        ...scope.params,
+        sqlDate(new Date(now.getTime() - WINDOW_DAYS * 86_400_000)),
+        sqlDate(new Date(now.getTime() + WINDOW_DAYS * 86_400_000)),
+      ],
     );
     const silent = await q(
       `SELECT pi.id, pi.virtual_account_id FROM product_instances pi JOIN virtual_accounts va ON va.id = pi.virtual_account_id
@@ -96,7 +123,16 @@ const OPERATIONS: Record<string, (q: Query, email: string, after: string | null)
       [...ids, ...scope.params, sqlDate(new Date(now.getTime() - 30 * 86_400_000))],
     );
     const products = await q(`SELECT id, sku, name FROM products`);
-    return { email, accounts, vas, pools: poolRows, devices, usage, alerts: { shortages: alertPools.filter((p) => Number(p.in_use) > Number(p.purchased)), lots, silent }, products: products.length };
+    return {
+      email,
+      accounts,
+      vas,
+      pools: poolRows,
+      devices,
+      usage,
+      alerts: { shortages: alertPools.filter((p) => Number(p.in_use) > Number(p.purchased)), lots, silent },
+      products: products.length,
+    };
   },
 
   async Tree(q, email) {
@@ -110,7 +146,12 @@ const OPERATIONS: Record<string, (q: Query, email: string, after: string | null)
     const ids = vas.map((v) => Number(v.id));
     const subtreePools = await pools(
       q,
-      { owner: "root.id", from: "virtual_accounts root JOIN virtual_accounts va ON va.smart_account_id = root.smart_account_id AND va.path LIKE CONCAT(root.path, '%')", where: `root.id IN (${marks(ids)})`, params: ids },
+      {
+        owner: "root.id",
+        from: "virtual_accounts root JOIN virtual_accounts va ON va.smart_account_id = root.smart_account_id AND va.path LIKE CONCAT(root.path, '%')",
+        where: `root.id IN (${marks(ids)})`,
+        params: ids,
+      },
       now,
     );
     return { vas, pools: subtreePools };
@@ -147,7 +188,10 @@ const OPERATIONS: Record<string, (q: Query, email: string, after: string | null)
       params,
     );
     const ids = devices.map((d) => d.id);
-    const usage = await q(`SELECT lu.product_instance_id, p.sku, lu.count FROM license_usages lu JOIN products p ON p.id = lu.product_id WHERE lu.product_instance_id IN (${marks(ids)})`, ids);
+    const usage = await q(
+      `SELECT lu.product_instance_id, p.sku, lu.count FROM license_usages lu JOIN products p ON p.id = lu.product_id WHERE lu.product_instance_id IN (${marks(ids)})`,
+      ids,
+    );
     return { total, devices, usage };
   },
 };

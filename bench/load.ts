@@ -174,7 +174,11 @@ async function step(actor: Actor, op: Op, recorder: Recorder, phase: number): Pr
     case "transferLicenses": {
       const pair = actor.pair!;
       const [from, to] = actor.direction === 1 ? [pair.from, pair.to] : [pair.to, pair.from];
-      answer = await actor.client.graphql(TRANSFER, { input: { fromVirtualAccountId: from, toVirtualAccountId: to, sku: pair.sku, quantity: 1 } }, actor.token);
+      answer = await actor.client.graphql(
+        TRANSFER,
+        { input: { fromVirtualAccountId: from, toVirtualAccountId: to, sku: pair.sku, quantity: 1 } },
+        actor.token,
+      );
       if (ok(answer) && answer.body.data?.transferLicenses?.quantity === 1) {
         pair.net += actor.direction;
         actor.direction = actor.direction === 1 ? -1 : 1;
@@ -189,7 +193,9 @@ async function step(actor: Actor, op: Op, recorder: Recorder, phase: number): Pr
     case "registerProductInstance": {
       const token = actor.sharedToken!;
       const serial = `LOAD${phase}C${actor.index}N${++actor.registered}`;
-      answer = await actor.client.graphql(REGISTER, { input: { token: token.secret, pid: "C9300-48P", serialNumber: serial, hostname: `${serial.toLowerCase()}.load` } });
+      answer = await actor.client.graphql(REGISTER, {
+        input: { token: token.secret, pid: "C9300-48P", serialNumber: serial, hostname: `${serial.toLowerCase()}.load` },
+      });
       if (ok(answer) && answer.body.data?.registerProductInstance?.credential) {
         token.successes += 1;
         actor.credentials.push(answer.body.data.registerProductInstance.credential);
@@ -199,7 +205,8 @@ async function step(actor: Actor, op: Op, recorder: Recorder, phase: number): Pr
     case "Expensive":
       throw new Error("the heavy client has its own loop");
     default: {
-      const variables = op === "Dashboard" || op === "Light" ? {} : op === "Entitlements" ? { domain: actor.domain, after: null } : { domain: actor.domain };
+      const variables =
+        op === "Dashboard" || op === "Light" ? {} : op === "Entitlements" ? { domain: actor.domain, after: null } : { domain: actor.domain };
       answer = await actor.client.graphql(ops.get(op)!, variables, actor.token);
     }
   }
@@ -263,9 +270,11 @@ async function createToken(actor: Actor, vaId: string, maxUses: number, descript
 /** Runs `work` over `items`, `width` at a time. */
 async function inBatches<T>(items: T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) await work(items[next++]);
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) await work(items[next++]);
+    }),
+  );
 }
 
 /** Shared tokens for one phase: one per group of eight small clients, in the first one's account. */
@@ -320,7 +329,14 @@ async function probeAccepts(client: Client, query: string, probe: { n: number })
   }
 }
 
-async function largestAccepted(client: Client, sizesAt: (x: number) => number[], low: number, high: number, integer: boolean, probe: { n: number }): Promise<number> {
+async function largestAccepted(
+  client: Client,
+  sizesAt: (x: number) => number[],
+  low: number,
+  high: number,
+  integer: boolean,
+  probe: { n: number },
+): Promise<number> {
   if (await probeAccepts(client, dashboardWith(sizesAt(high)), probe)) return high;
   for (let i = 0; i < 12 && high - low > (integer ? 1 : 0.02); i++) {
     const mid = integer ? Math.floor((low + high) / 2) : (low + high) / 2;
@@ -355,7 +371,8 @@ async function mostExpensive(admin: Actor): Promise<{ chosen: Candidate; candida
       candidate.ms = Math.min(candidate.ms ?? Infinity, Math.round(answer.ms));
       candidate.cost = answer.body.extensions?.cost;
     }
-    if (candidate.ms! >= 0) console.log(`  ${candidate.label}: ${candidate.ms} ms${candidate.cost ? `, cost ${JSON.stringify(candidate.cost)}` : ""}`);
+    if (candidate.ms! >= 0)
+      console.log(`  ${candidate.label}: ${candidate.ms} ms${candidate.cost ? `, cost ${JSON.stringify(candidate.cost)}` : ""}`);
   }
   // The accepted candidate of the highest cost (the largest page sizes), unless another is clearly slower:
   // where the data has fewer rows than the pages allow, every variant does the same work, and timing
@@ -394,7 +411,9 @@ interface Snapshot {
 async function snapshot(db: mysql.Connection): Promise<Snapshot> {
   for (let attempt = 1; ; attempt++) {
     try {
-      const [lots] = (await db.query("SELECT l.smart_account_id a, p.sku, l.kind k, l.starts_at s, l.ends_at e, l.quantity q FROM licenses l JOIN products p ON p.id = l.product_id")) as any;
+      const [lots] = (await db.query(
+        "SELECT l.smart_account_id a, p.sku, l.kind k, l.starts_at s, l.ends_at e, l.quantity q FROM licenses l JOIN products p ON p.id = l.product_id",
+      )) as any;
       const [events] = (await db.query("SELECT type, COUNT(*) n FROM events GROUP BY type")) as any;
       const perProduct = new Map<string, number>();
       const perLotGroup = new Map<string, number>();
@@ -480,7 +499,12 @@ interface PhaseResult {
   };
 }
 
-function summarize(recorder: Recorder, seconds: number): Pick<PhaseResult, "requests" | "rps" | "statuses" | "codes" | "rateLimited" | "rateLimitedRate" | "serverErrors" | "others" | "operations"> & { heavyRow?: OperationRow } {
+function summarize(
+  recorder: Recorder,
+  seconds: number,
+): Pick<PhaseResult, "requests" | "rps" | "statuses" | "codes" | "rateLimited" | "rateLimitedRate" | "serverErrors" | "others" | "operations"> & {
+  heavyRow?: OperationRow;
+} {
   const operations: OperationRow[] = [];
   const statuses: Record<string, number> = {};
   const codes: Record<string, number> = {};
@@ -521,7 +545,12 @@ function summarize(recorder: Recorder, seconds: number): Pick<PhaseResult, "requ
     rateLimited,
     rateLimitedRate: requests ? rateLimited / requests : 0,
     serverErrors: Object.entries(statuses).reduce((sum, [status, n]) => sum + (Number(status) >= 500 ? n : 0), 0),
-    others: { p50: round1(percentile(all, 50)), p99: round1(percentile(all, 99)), readsP99: round1(percentile(reads, 99)), writesP99: round1(percentile(writes, 99)) },
+    others: {
+      p50: round1(percentile(all, 50)),
+      p99: round1(percentile(all, 99)),
+      readsP99: round1(percentile(reads, 99)),
+      writesP99: round1(percentile(writes, 99)),
+    },
     operations,
     heavyRow,
   };
@@ -561,13 +590,29 @@ async function main(): Promise<void> {
     const actor = async (email: string, audience: Audience, domain: string): Promise<Actor> => {
       const index = actors.length;
       const address = audience === "heavy" ? "127.0.1.1" : `127.0.${Math.floor(index / 200)}.${10 + (index % 200)}`;
-      const a: Actor = { index, email, audience, domain, token: await signToken(SECRET, { email }, { expiresIn: "2h" }), client: new Client(PORT, address), direction: 1, credentials: [], tokenSpent: false, registered: 0 };
+      const a: Actor = {
+        index,
+        email,
+        audience,
+        domain,
+        token: await signToken(SECRET, { email }, { expiresIn: "2h" }),
+        client: new Client(PORT, address),
+        direction: 1,
+        credentials: [],
+        tokenSpent: false,
+        registered: 0,
+      };
       if (audience !== "heavy") actors.push(a);
       return a;
     };
     const small: Actor[] = [];
-    for (let i = 1; i <= SMALL_CLIENTS; i++) small.push(await actor(`admin@small-${String(i).padStart(3, "0")}.example.com`, "small", `small-${String(i).padStart(3, "0")}.example.com`));
-    const readers = ["va-user", ...[1, 2, 3, 4, 5, 6, 7, 8].map((n) => `virtual-account-user-0${n}`), ...[1, 2, 3].map((n) => `virtual-account-admin-0${n}`)];
+    for (let i = 1; i <= SMALL_CLIENTS; i++)
+      small.push(await actor(`admin@small-${String(i).padStart(3, "0")}.example.com`, "small", `small-${String(i).padStart(3, "0")}.example.com`));
+    const readers = [
+      "va-user",
+      ...[1, 2, 3, 4, 5, 6, 7, 8].map((n) => `virtual-account-user-0${n}`),
+      ...[1, 2, 3].map((n) => `virtual-account-admin-0${n}`),
+    ];
     for (const name of readers) await actor(`${name}@${BENCH}`, "bench-va", BENCH);
     const movers: Actor[] = [];
     for (let n = 1; n <= 8; n++) movers.push(await actor(`smart-account-user-0${n}@${BENCH}`, "bench-sa", BENCH));
@@ -584,7 +629,9 @@ async function main(): Promise<void> {
       // Two devices of its own, registered with a token of two uses, to report usage.
       const secret = await createToken(a, p.vas[p.vas.length - 1].id, 2, `${RUN_TAG}-devices-${a.index}`);
       for (let d = 1; d <= 2; d++) {
-        const answer = await a.client.graphql(REGISTER, { input: { token: secret, pid: "C9300-24T", serialNumber: `LOADDEV${a.index}X${d}${RUN_TAG}`, hostname: `dev-${a.index}-${d}.load` } });
+        const answer = await a.client.graphql(REGISTER, {
+          input: { token: secret, pid: "C9300-24T", serialNumber: `LOADDEV${a.index}X${d}${RUN_TAG}`, hostname: `dev-${a.index}-${d}.load` },
+        });
         if (!ok(answer)) throw new Error(`setup registration: ${JSON.stringify(answer.body).slice(0, 300)}`);
         a.credentials.push(answer.body.data.registerProductInstance.credential);
       }
@@ -635,7 +682,13 @@ async function main(): Promise<void> {
       )) as any;
       const tokenCheck = tokens.map((token) => {
         const row = tokenRows.find((r: any) => r.description === token.description);
-        return { token: token.key, maxUses: token.maxUses, uses: Number(row?.uses ?? -1), devices: Number(row?.devices ?? -1), successesSeen: token.successes };
+        return {
+          token: token.key,
+          maxUses: token.maxUses,
+          uses: Number(row?.uses ?? -1),
+          devices: Number(row?.devices ?? -1),
+          successesSeen: token.successes,
+        };
       });
       const transferMismatches: string[] = [];
       const pairRows = pairs.map((pair) => {
@@ -651,7 +704,9 @@ async function main(): Promise<void> {
         return { pair: pair.key, sku: pair.sku, net: pair.net, expected };
       });
       const newEvents = [...after.events.entries()].reduce((sum, [type, n]) => sum + n - (before.events.get(type) ?? 0), 0);
-      const byType = Object.fromEntries([...after.events.entries()].map(([type, n]) => [type, n - (before.events.get(type) ?? 0)]).filter(([, n]) => n));
+      const byType = Object.fromEntries(
+        [...after.events.entries()].map(([type, n]) => [type, n - (before.events.get(type) ?? 0)]).filter(([, n]) => n),
+      );
       const mutationsOk = summary.operations
         .filter((row) => !(READS as readonly string[]).includes(row.operation))
         .reduce((sum, row) => sum + row.succeeded, 0);
@@ -667,9 +722,23 @@ async function main(): Promise<void> {
         cpu,
         heavy: summary.heavyRow ? { ...summary.heavyRow, label: expensive.chosen.label, sizes: expensive.chosen.sizes } : undefined,
         checks: {
-          conservation: { ok: !perProduct.length && !perLotGroup.length && after.nonPositiveLots === 0, perProduct, perLotGroup: perLotGroup.slice(0, 20), nonPositiveLots: after.nonPositiveLots, lotsBefore: before.lots, lotsAfter: after.lots },
-          transfers: { ok: !transferMismatches.length, pairs: pairRows.filter((row) => row.pair === BENCH || row.net !== 0).slice(0, 5), mismatches: transferMismatches },
-          tokens: { ok: tokenCheck.every((t) => t.uses <= t.maxUses && t.devices <= t.maxUses && t.uses === t.successesSeen && t.devices === t.uses), rows: tokenCheck },
+          conservation: {
+            ok: !perProduct.length && !perLotGroup.length && after.nonPositiveLots === 0,
+            perProduct,
+            perLotGroup: perLotGroup.slice(0, 20),
+            nonPositiveLots: after.nonPositiveLots,
+            lotsBefore: before.lots,
+            lotsAfter: after.lots,
+          },
+          transfers: {
+            ok: !transferMismatches.length,
+            pairs: pairRows.filter((row) => row.pair === BENCH || row.net !== 0).slice(0, 5),
+            mismatches: transferMismatches,
+          },
+          tokens: {
+            ok: tokenCheck.every((t) => t.uses <= t.maxUses && t.devices <= t.maxUses && t.uses === t.successesSeen && t.devices === t.uses),
+            rows: tokenCheck,
+          },
           events: { ok: newEvents === mutationsOk, successfulMutations: mutationsOk, newEvents, byType },
           serverLog: log,
         },
@@ -682,7 +751,10 @@ async function main(): Promise<void> {
           `transfers ${result.checks.transfers.ok ? "ok" : "FAILED"}, tokens ${result.checks.tokens.ok ? "ok" : "FAILED"}, events ${result.checks.events.ok ? "ok" : "MISMATCH"}, ` +
           `internal errors in the log ${log.internalErrors}, deadlocks ${log.deadlocks}`,
       );
-      if (result.heavy) console.log(`  heavy client: ${result.heavy.requests} answers, statuses ${JSON.stringify(result.heavy.statuses)}, p50 ${result.heavy.p50} ms`);
+      if (result.heavy)
+        console.log(
+          `  heavy client: ${result.heavy.requests} answers, statuses ${JSON.stringify(result.heavy.statuses)}, p50 ${result.heavy.p50} ms`,
+        );
     }
 
     const [p1, p2] = phases;
@@ -693,10 +765,21 @@ async function main(): Promise<void> {
       node: process.version,
       database: database.version,
       dataSet: { scale: SCALE, lots: Number(facts.lots), devices: Number(facts.devices), virtualAccounts: Number(facts.vas) },
-      settings: { seconds: SECONDS, clients: actors.length, tokenGroup: TOKEN_GROUP, tokenMaxUses: TOKEN_MAX_USES, weights: WEIGHTS, rateLimitBudget: BUDGET ?? "the server's default" },
-      expensive: { chosen: expensive.chosen.label, sizes: expensive.chosen.sizes, candidates: expensive.candidates.map(({ label, ms: t, cost, sizes }) => ({ label, ms: t, cost, sizes })) },
+      settings: {
+        seconds: SECONDS,
+        clients: actors.length,
+        tokenGroup: TOKEN_GROUP,
+        tokenMaxUses: TOKEN_MAX_USES,
+        weights: WEIGHTS,
+        rateLimitBudget: BUDGET ?? "the server's default",
+      },
+      expensive: {
+        chosen: expensive.chosen.label,
+        sizes: expensive.chosen.sizes,
+        candidates: expensive.candidates.map(({ label, ms: t, cost, sizes }) => ({ label, ms: t, cost, sizes })),
+      },
       phases,
-      othersP99Ratio: round1(p2.others.p99 / Math.max(p1.others.p99, 0.001) * 100) / 100,
+      othersP99Ratio: round1((p2.others.p99 / Math.max(p1.others.p99, 0.001)) * 100) / 100,
       withinTwice: p2.others.p99 <= 2 * p1.others.p99,
       totalSeconds: Math.round((Date.now() - started) / 1000),
     };
@@ -704,7 +787,9 @@ async function main(): Promise<void> {
     const file = path.join(RESULTS_DIR, `load-mariadb-scale${SCALE}.json`);
     fs.writeFileSync(file, `${JSON.stringify(run, null, 2)}\n`);
     writeSection("load", render(run));
-    console.log(`\n${render(run)}\nsaved ${path.relative(process.cwd(), file)}; bench/results.md "Load" section rewritten; ${run.totalSeconds} s in all`);
+    console.log(
+      `\n${render(run)}\nsaved ${path.relative(process.cwd(), file)}; bench/results.md "Load" section rewritten; ${run.totalSeconds} s in all`,
+    );
     const failed = phases.some((p) => p.serverErrors || !p.checks.conservation.ok || !p.checks.transfers.ok || !p.checks.tokens.ok);
     if (failed) process.exitCode = 2;
   } finally {
@@ -758,7 +843,10 @@ function render(run: any): string {
         `; one event per successful mutation ${c.events.ok ? "✓" : `✗ (${c.events.newEvents} events for ${c.events.successfulMutations} mutations)`}` +
         `; internal errors in the server log ${c.serverLog.internalErrors}; deadlocks ${c.serverLog.deadlocks} and lock-wait timeouts ${c.serverLog.lockWaitTimeouts} logged (and retried, R33); slow statements logged ${c.serverLog.slowStatements}.`,
     );
-    if (p.heavy) lines.push(`  The heavy client: ${p.heavy.requests} answers, statuses ${codes(p.heavy.statuses)}${Object.keys(p.heavy.codes).length ? `, codes ${codes(p.heavy.codes)}` : ""}, p50 ${ms(p.heavy.p50)} ms, p99 ${ms(p.heavy.p99)} ms.`);
+    if (p.heavy)
+      lines.push(
+        `  The heavy client: ${p.heavy.requests} answers, statuses ${codes(p.heavy.statuses)}${Object.keys(p.heavy.codes).length ? `, codes ${codes(p.heavy.codes)}` : ""}, p50 ${ms(p.heavy.p50)} ms, p99 ${ms(p.heavy.p99)} ms.`,
+      );
   }
   if (p2) {
     lines.push(

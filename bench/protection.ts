@@ -16,7 +16,21 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { signToken } from "../src/auth/identity";
-import { autocannonRun, benchDatabase, Client, errorCodes, machine, Measure, median, ms, referenceOperations, RESULTS_DIR, round1, startServer, writeSection } from "./support";
+import {
+  autocannonRun,
+  benchDatabase,
+  Client,
+  errorCodes,
+  machine,
+  Measure,
+  median,
+  ms,
+  referenceOperations,
+  RESULTS_DIR,
+  round1,
+  startServer,
+  writeSection,
+} from "./support";
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number) => (args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : fallback);
@@ -64,21 +78,27 @@ async function main(): Promise<void> {
     });
 
     // One answer of each from each side: no errors, and whether the protections show (R30's cost report).
-    const observed: Record<Side, { costReported: boolean; logBytesPerRequest?: number }> = { on: { costReported: false }, off: { costReported: false } };
+    const observed: Record<Side, { costReported: boolean; logBytesPerRequest?: number }> = {
+      on: { costReported: false },
+      off: { costReported: false },
+    };
     for (const side of ["on", "off"] as Side[]) {
       const client = new Client(PORTS[side]);
       for (const key of Object.keys(PLAN) as Key[]) {
         const answer = await client.graphql(requests[key].query, {}, requests[key].token);
-        if (answer.status !== 200 || errorCodes(answer).length) throw new Error(`${side} ${key}: ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`);
+        if (answer.status !== 200 || errorCodes(answer).length)
+          throw new Error(`${side} ${key}: ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`);
         if (answer.body.extensions?.cost) observed[side].costReported = true;
       }
       client.close();
     }
     console.log(`protections on: cost reported ${observed.on.costReported}; off: cost reported ${observed.off.costReported}`);
-    if (observed.off.costReported) console.warn("  ⚠  the unprotected server still reports a cost: is createApp's withoutProtection option there yet?");
+    if (observed.off.costReported)
+      console.warn("  ⚠  the unprotected server still reports a cost: is createApp's withoutProtection option there yet?");
 
     console.log("warm-up…");
-    for (const side of ["on", "off"] as Side[]) for (const key of Object.keys(PLAN) as Key[]) await autocannonRun(target(side, key), PLAN[key].warmup, CONNECTIONS);
+    for (const side of ["on", "off"] as Side[])
+      for (const key of Object.keys(PLAN) as Key[]) await autocannonRun(target(side, key), PLAN[key].warmup, CONNECTIONS);
 
     const logStart = { on: fs.statSync(on.logFile).size, off: fs.statSync(off.logFile).size };
     const sent = { on: 0, off: 0 };
@@ -99,7 +119,8 @@ async function main(): Promise<void> {
           `Dashboard p50 VA user ${measures.dashboardVaUser.on.p50} vs ${measures.dashboardVaUser.off.p50} ms, admin ${measures.dashboardAdmin.on.p50} vs ${measures.dashboardAdmin.off.p50} ms`,
       );
     }
-    for (const side of ["on", "off"] as Side[]) observed[side].logBytesPerRequest = round1((fs.statSync(servers[side === "on" ? 0 : 1].logFile).size - logStart[side]) / sent[side]);
+    for (const side of ["on", "off"] as Side[])
+      observed[side].logBytesPerRequest = round1((fs.statSync(servers[side === "on" ? 0 : 1].logFile).size - logStart[side]) / sent[side]);
 
     const side = (key: Key, s: Side, metric: keyof Measure) => median(rounds.map((r) => r[key][s][metric]));
     const figures = {
@@ -134,7 +155,9 @@ async function main(): Promise<void> {
     fs.writeFileSync(file, `${JSON.stringify(run, null, 2)}\n`);
     const markdown = render(run);
     writeSection("protection", markdown);
-    console.log(`\n${markdown}\nsaved ${path.relative(process.cwd(), file)}; bench/results.md "Protection is cheap" rewritten; ${run.totalSeconds} s in all`);
+    console.log(
+      `\n${markdown}\nsaved ${path.relative(process.cwd(), file)}; bench/results.md "Protection is cheap" rewritten; ${run.totalSeconds} s in all`,
+    );
   } finally {
     await Promise.all(servers.map((server) => server.stop()));
     await database.drop();

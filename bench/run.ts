@@ -215,7 +215,11 @@ async function main(): Promise<void> {
                 const last = await cursorBefore(token, operation.query, 100);
                 return [
                   { label: "Entitlements (page 1)", after: null },
-                  { label: `Entitlements (page ${last.page})`, after: last.after, note: last.page < 100 ? `only ${last.page} pages in scope` : undefined },
+                  {
+                    label: `Entitlements (page ${last.page})`,
+                    after: last.after,
+                    note: last.page < 100 ? `only ${last.page} pages in scope` : undefined,
+                  },
                 ];
               })()
             : [{ label: operation.name, after: null }];
@@ -226,7 +230,14 @@ async function main(): Promise<void> {
             const started = Date.now();
             await graphql(PORTS.api, token, operation.query, variables);
             const single = Date.now() - started;
-            rows.push({ operation: page.label, viewer, api: { p50: single, p99: single, rps: 0 }, statements: sample.extensions?.sqlStatements ?? -1, floor: null, note: page.note });
+            rows.push({
+              operation: page.label,
+              viewer,
+              api: { p50: single, p99: single, rps: 0 },
+              statements: sample.extensions?.sqlStatements ?? -1,
+              floor: null,
+              note: page.note,
+            });
             console.log(`${viewer} ${page.label}: one request ${single} ms, ${sample.extensions?.sqlStatements} statements`);
             continue;
           }
@@ -238,7 +249,9 @@ async function main(): Promise<void> {
             method: "GET",
           });
           rows.push({ operation: page.label, viewer, api, statements: sample.extensions?.sqlStatements ?? -1, floor, note: page.note });
-          console.log(`${viewer} ${page.label}: p50 ${api.p50} ms (floor ${floor.p50}), ${api.rps} req/s, ${sample.extensions?.sqlStatements} statements`);
+          console.log(
+            `${viewer} ${page.label}: p50 ${api.p50} ms (floor ${floor.p50}), ${api.rps} req/s, ${sample.extensions?.sqlStatements} statements`,
+          );
         }
       }
     }
@@ -258,7 +271,8 @@ async function main(): Promise<void> {
       await loadRun(api, 0, LIGHT.warmup);
       await loadRun(bare, 0, LIGHT.warmup);
       const rounds: { api: Measure; bare: Measure }[] = [];
-      for (let round = 0; round < LIGHT.rounds; round++) rounds.push({ api: await loadRun(api, 0, LIGHT.requests), bare: await loadRun(bare, 0, LIGHT.requests) });
+      for (let round = 0; round < LIGHT.rounds; round++)
+        rounds.push({ api: await loadRun(api, 0, LIGHT.requests), bare: await loadRun(bare, 0, LIGHT.requests) });
       lightResult = {
         api: median(rounds.map((r) => r.api)),
         bare: median(rounds.map((r) => r.bare)),
@@ -291,7 +305,12 @@ async function main(): Promise<void> {
     const run: Run = {
       database: databaseUrl.startsWith("sqlite:") ? "sqlite" : "mariadb",
       databaseVersion: facts.version,
-      scale: { lots: facts.lots, devices: facts.devices, virtualAccounts: facts.virtualAccounts, label: Math.max(1, Math.round(facts.lots / 100_000)) },
+      scale: {
+        lots: facts.lots,
+        devices: facts.devices,
+        virtualAccounts: facts.virtualAccounts,
+        label: Math.max(1, Math.round(facts.lots / 100_000)),
+      },
       machine: `${cpus.length} × ${cpus[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}`,
       node: process.version,
       date: new Date().toISOString(),
@@ -302,7 +321,10 @@ async function main(): Promise<void> {
       export: exported,
     };
     fs.mkdirSync(RESULTS_DIR, { recursive: true });
-    fs.writeFileSync(path.join(RESULTS_DIR, `${run.database}-scale${run.scale.label}${quick ? "-quick" : ""}.json`), `${JSON.stringify(run, null, 2)}\n`);
+    fs.writeFileSync(
+      path.join(RESULTS_DIR, `${run.database}-scale${run.scale.label}${quick ? "-quick" : ""}.json`),
+      `${JSON.stringify(run, null, 2)}\n`,
+    );
     const markdown = render();
     writeSection("bench", markdown);
     console.log(`\n${markdown}`);
@@ -374,8 +396,12 @@ function render(): string {
       ...(run.light
         ? [
             `- Light throughput: ${run.light.api.rps} req/s against a bare Apollo Server's ${run.light.bare.rps} req/s: **${Math.round((100 * run.light.api.rps) / run.light.bare.rps)}%** (target ≥ 50%)` +
-              (run.light.rounds ? `; each the median of ${run.light.rounds} alternating rounds of ${run.light.requests} requests after ${run.light.warmup} to warm up, at ${run.settings.connections} connections` : "") +
-              (run.light.perRound ? ` (rounds: ${run.light.perRound.map((r) => `${r.api} vs ${r.bare}, ${Math.round((100 * r.api) / r.bare)}%`).join("; ")}).` : "."),
+              (run.light.rounds
+                ? `; each the median of ${run.light.rounds} alternating rounds of ${run.light.requests} requests after ${run.light.warmup} to warm up, at ${run.settings.connections} connections`
+                : "") +
+              (run.light.perRound
+                ? ` (rounds: ${run.light.perRound.map((r) => `${r.api} vs ${r.bare}, ${Math.round((100 * r.api) / r.bare)}%`).join("; ")}).`
+                : "."),
           ]
         : []),
       ...(run.export
@@ -384,7 +410,9 @@ function render(): string {
           ]
         : []),
       ...(run.authorization
-        ? [`- Authorization: Dashboard p50 ${ms(run.authorization.withShield.p50)} ms with the shield, ${ms(run.authorization.withoutShield.p50)} ms without: **${Math.round((100 * (run.authorization.withShield.p50 - run.authorization.withoutShield.p50)) / run.authorization.withShield.p50)}%** of p50 (target ≤ 15%).`]
+        ? [
+            `- Authorization: Dashboard p50 ${ms(run.authorization.withShield.p50)} ms with the shield, ${ms(run.authorization.withoutShield.p50)} ms without: **${Math.round((100 * (run.authorization.withShield.p50 - run.authorization.withoutShield.p50)) / run.authorization.withShield.p50)}%** of p50 (target ≤ 15%).`,
+          ]
         : []),
       "",
     );

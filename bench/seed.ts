@@ -72,14 +72,50 @@ type TableName = (typeof TABLES_CHILDREN_FIRST)[number];
 const COLUMNS = {
   products: ["id", "sku", "sku_key", "name", "model", "smart_enabled", "created_at", "updated_at"],
   users: ["id", "email", "name", "created_at"],
-  smart_accounts: ["id", "name", "domain", "type", "status", "awaiting_domain_approval", "domain_parent_id", "requested_by_id", "created_at", "activated_at"],
+  smart_accounts: [
+    "id",
+    "name",
+    "domain",
+    "type",
+    "status",
+    "awaiting_domain_approval",
+    "domain_parent_id",
+    "requested_by_id",
+    "created_at",
+    "activated_at",
+  ],
   virtual_accounts: ["id", "smart_account_id", "parent_id", "name", "sibling_key", "description", "is_default", "depth", "path", "created_at"],
   role_assignments: ["id", "user_id", "smart_account_id", "virtual_account_id", "scope_key", "role", "granted_by_id", "created_at"],
   orders: ["id", "number", "status", "smart_account_id", "placed_by_id", "assigned_from_id", "created_at", "fulfilled_at"],
   order_lines: ["id", "order_id", "product_id", "kind", "quantity", "term_months", "starts_at", "ends_at", "virtual_account_id", "pak"],
-  licenses: ["id", "smart_account_id", "virtual_account_id", "product_id", "order_id", "order_line_id", "kind", "quantity", "starts_at", "ends_at", "pak", "split_from_id", "created_at"],
+  licenses: [
+    "id",
+    "smart_account_id",
+    "virtual_account_id",
+    "product_id",
+    "order_id",
+    "order_line_id",
+    "kind",
+    "quantity",
+    "starts_at",
+    "ends_at",
+    "pak",
+    "split_from_id",
+    "created_at",
+  ],
   license_tags: ["license_id", "tag"],
-  product_instances: ["id", "smart_account_id", "virtual_account_id", "pid", "serial_number", "hostname", "credential_hash", "registration_token_id", "registered_at", "last_reported_at"],
+  product_instances: [
+    "id",
+    "smart_account_id",
+    "virtual_account_id",
+    "pid",
+    "serial_number",
+    "hostname",
+    "credential_hash",
+    "registration_token_id",
+    "registered_at",
+    "last_reported_at",
+  ],
   license_usages: ["product_instance_id", "product_id", "count"],
   events: ["id", "type", "message", "actor_id", "smart_account_id", "virtual_account_id", "created_at"],
 } satisfies Partial<Record<TableName, string[]>>;
@@ -335,7 +371,18 @@ class Seeder {
     for (let i = 1; i <= PLAN.smallAccounts; i++) {
       const id = this.writer.take("smart_accounts");
       smallIds.push(id);
-      rows.push([id, `Small Customer ${pad(i, 3)}`, smallDomain(i), SmartAccountType.CUSTOMER, SmartAccountStatus.ACTIVE, 0, null, null, created, created]);
+      rows.push([
+        id,
+        `Small Customer ${pad(i, 3)}`,
+        smallDomain(i),
+        SmartAccountType.CUSTOMER,
+        SmartAccountStatus.ACTIVE,
+        0,
+        null,
+        null,
+        created,
+        created,
+      ]);
     }
     await this.writer.insert("smart_accounts", rows);
     return { benchId, smallIds };
@@ -479,7 +526,13 @@ class Seeder {
       }
     }
     small.forEach((account, i) => {
-      grants.push({ email: `admin@${smallDomain(i + 1)}`, name: `Admin of small ${pad(i + 1, 3)}`, accountId: account.id, role: Role.SMART_ACCOUNT_ADMIN, vaId: null });
+      grants.push({
+        email: `admin@${smallDomain(i + 1)}`,
+        name: `Admin of small ${pad(i + 1, 3)}`,
+        accountId: account.id,
+        role: Role.SMART_ACCOUNT_ADMIN,
+        vaId: null,
+      });
       if (i < PLAN.adminAlsoInSmall) grants.push({ ...grants[0], accountId: account.id });
     });
 
@@ -579,7 +632,8 @@ class Seeder {
     const { random } = this;
     const pool = this.headroom.get(vaId) ?? new Map<number, number>();
     const held = [...pool.entries()].filter(([, left]) => left > 0).map(([productId]) => productId);
-    const products = held.length >= PLAN.usagesPerDevice ? random.sample(held, PLAN.usagesPerDevice) : random.sample(this.smartProductIds, PLAN.usagesPerDevice);
+    const products =
+      held.length >= PLAN.usagesPerDevice ? random.sample(held, PLAN.usagesPerDevice) : random.sample(this.smartProductIds, PLAN.usagesPerDevice);
     return products.map((productId) => {
       const left = pool.get(productId) ?? 0;
       const count = random.chance(0.01) ? left + random.int(1, 5) : Math.max(1, Math.min(random.int(1, 5), left));
@@ -610,7 +664,18 @@ class Seeder {
           if (lastReportedAt < registeredAt) lastReportedAt = registeredAt + Math.floor(random.next() * (this.now - registeredAt));
         }
         const hostname = `${pid.split("-")[0].toLowerCase()}-${pad(id, 7)}.${BENCH_DOMAIN}`;
-        devices.push([id, account.id, random.pick(account.vaIds), pid, `BENCH${id}`, hostname, hashSecret(secret), null, sqlDate(registeredAt), sqlDate(lastReportedAt)]);
+        devices.push([
+          id,
+          account.id,
+          random.pick(account.vaIds),
+          pid,
+          `BENCH${id}`,
+          hostname,
+          hashSecret(secret),
+          null,
+          sqlDate(registeredAt),
+          sqlDate(lastReportedAt),
+        ]);
         usages.push(...this.usageOf(id, Number(devices[devices.length - 1][2])));
       }
       await writer.insert("product_instances", devices);
@@ -699,7 +764,9 @@ async function main(): Promise<void> {
   try {
     const [existing] = await runner.query("SELECT id FROM smart_accounts WHERE domain = ?", [BENCH_DOMAIN]);
     if (existing && !options.reset) {
-      throw new Error(`${BENCH_DOMAIN} is already in this database (Smart Account ${existing.id}); run with --reset to empty every table and seed again.`);
+      throw new Error(
+        `${BENCH_DOMAIN} is already in this database (Smart Account ${existing.id}); run with --reset to empty every table and seed again.`,
+      );
     }
     if (options.reset) {
       const resetStarted = Date.now();

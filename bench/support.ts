@@ -62,7 +62,9 @@ export async function benchDatabase(url: string, options: { scale: number; reuse
   const admin = await mysql.createConnection(serverUrl.href);
   try {
     const [[{ v }]] = (await admin.query("SELECT VERSION() v")) as unknown as [{ v: string }[]];
-    const [found] = (await admin.query("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", [name])) as unknown as [unknown[]];
+    const [found] = (await admin.query("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", [name])) as unknown as [
+      unknown[],
+    ];
     const created = found.length === 0;
     if (!created && !options.reuse) {
       throw new Error(`database ${name} exists already: drop it, name another in DATABASE_URL, or pass --reuse to run on it as it is`);
@@ -234,7 +236,10 @@ export function percentile(values: number[], p: number): number {
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux); null elsewhere. */
 export function cpuSeconds(pid: number | undefined): number | null {
   try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /, "").split(" ");
+    const fields = fs
+      .readFileSync(`/proc/${pid}/stat`, "utf8")
+      .replace(/^.*\) /, "")
+      .split(" ");
     return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
   } catch {
     return null;
@@ -252,7 +257,11 @@ export interface Measure {
 }
 
 /** A fixed number of requests through autocannon, timed from the first request to the last response. */
-export async function autocannonRun(request: { url: string; headers: Record<string, string>; body: string }, requests: number, connections: number): Promise<Measure> {
+export async function autocannonRun(
+  request: { url: string; headers: Record<string, string>; body: string },
+  requests: number,
+  connections: number,
+): Promise<Measure> {
   const options = { ...request, method: "POST" as const, connections, amount: requests };
   const { result, seconds } = await new Promise<{ result: autocannon.Result; seconds: number }>((resolve, reject) => {
     const started = performance.now();

@@ -76,12 +76,16 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   const fault = databaseFault(original ?? error);
   if (fault) return { message: fault.message, path: formatted.path, locations: formatted.locations, extensions: { code: fault.code } };
   const code = formatted.extensions?.code as string | undefined;
-  if ((code === "GRAPHQL_PARSE_FAILED" && TOO_MANY_TOKENS.test(formatted.message)) || (code === "GRAPHQL_VALIDATION_FAILED" && formatted.message === VALIDATION_ABORTED)) {
+  if (
+    (code === "GRAPHQL_PARSE_FAILED" && TOO_MANY_TOKENS.test(formatted.message)) ||
+    (code === "GRAPHQL_VALIDATION_FAILED" && formatted.message === VALIDATION_ABORTED)
+  ) {
     return { message: formatted.message.replace(/^Syntax Error: /, ""), extensions: { code: "QUERY_TOO_COMPLEX" } };
   }
   // Apollo's parse/validation errors wrap graphql-js's own error (no path: nothing was executed yet).
   const preExecution = !original || (original instanceof GraphQLError && !formatted.path);
-  if (code && PASS_THROUGH.has(code) && preExecution) return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } };
+  if (code && PASS_THROUGH.has(code) && preExecution)
+    return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } };
   if (code === "BAD_USER_INPUT") return { message: formatted.message, locations: formatted.locations, extensions: { code } };
   return { message: "Internal server error", path: formatted.path, locations: formatted.locations, extensions: { code: "INTERNAL_SERVER_ERROR" } };
 }
@@ -151,7 +155,10 @@ export async function createApp(options: {
           const unexpected = errors.filter((error) => !isExpected(error));
           if (log) log.code = (errors[0]?.extensions?.code as string | undefined) ?? (unexpected.length ? "INTERNAL_SERVER_ERROR" : undefined);
           for (const error of unexpected) {
-            target.error({ operation: operationName ?? undefined, path: error.path, err: loggableError(error.originalError ?? error) }, "internal error");
+            target.error(
+              { operation: operationName ?? undefined, path: error.path, err: loggableError(error.originalError ?? error) },
+              "internal error",
+            );
           }
         },
       };
@@ -172,9 +179,7 @@ export async function createApp(options: {
       ApolloServerPluginCacheControlDisabled(),
       // The explorer is our own (src/http/explorer.ts), served from this process: never Apollo's CDN page.
       ApolloServerPluginLandingPageDisabled(),
-      ...(protect
-        ? [...armor.plugins, operationGuard({ schema, limits: config.limits, rateLimits, introspection: config.introspection })]
-        : []),
+      ...(protect ? [...armor.plugins, operationGuard({ schema, limits: config.limits, rateLimits, introspection: config.introspection })] : []),
       errorLogging,
       ...(config.exposeQueryStats ? [statsPlugin] : []),
     ],
@@ -185,7 +190,10 @@ export async function createApp(options: {
     res.json({ status: "ok" });
   });
   let stopping = false;
-  app.get("/readyz", readiness(db, () => stopping));
+  app.get(
+    "/readyz",
+    readiness(db, () => stopping),
+  );
 
   const allowOrigins = corsFor(config.corsOrigins, config.production);
   app.use(["/graphql", "/exports"], allowOrigins);
@@ -309,7 +317,11 @@ async function demoTokens(config: Config): Promise<{ email: string; role: string
     DEMO_ROLES.map(async ({ email, role }) => ({
       email,
       role,
-      token: await signToken(config.jwt.secret as string, { email }, { expiresIn: lifetime, issuer: config.jwt.issuer, audience: config.jwt.audience }),
+      token: await signToken(
+        config.jwt.secret as string,
+        { email },
+        { expiresIn: lifetime, issuer: config.jwt.issuer, audience: config.jwt.audience },
+      ),
     })),
   );
 }

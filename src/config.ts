@@ -64,13 +64,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (production && secret) {
     if (Buffer.byteLength(secret, "utf8") < MIN_PRODUCTION_SECRET_BYTES) {
-      throw new Error(`NODE_ENV=production needs a JWT_SECRET of at least ${MIN_PRODUCTION_SECRET_BYTES} bytes (e.g. openssl rand -hex 32): refusing to start.`);
+      throw new Error(
+        `NODE_ENV=production needs a JWT_SECRET of at least ${MIN_PRODUCTION_SECRET_BYTES} bytes (e.g. openssl rand -hex 32): refusing to start.`,
+      );
     }
     if (SHIPPED_SECRETS.has(secret)) throw new Error("JWT_SECRET is a default that ships in the repository: refusing to start in production.");
   }
   const corsOrigins = env.CORS_ORIGINS?.trim() ?? "";
   if (production && corsOrigins.split(",").some((origin) => origin.trim() === "*")) {
-    throw new Error("CORS_ORIGINS=* would let any web page call the API with its users' credentials: list the origins (refusing to start in production).");
+    throw new Error(
+      "CORS_ORIGINS=* would let any web page call the API with its users' credentials: list the origins (refusing to start in production).",
+    );
   }
   const port = Number(env.PORT ?? 4000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number (got "${env.PORT}")`);

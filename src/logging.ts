@@ -16,7 +16,21 @@ export function createLogger(options: { level: string; destination?: pino.Destin
       base: undefined,
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: {
-        paths: ["authorization", "*.authorization", "headers.authorization", "token", "*.token", "credential", "*.credential", "secret", "*.secret", "variables", "*.variables", "parameters", "*.parameters"],
+        paths: [
+          "authorization",
+          "*.authorization",
+          "headers.authorization",
+          "token",
+          "*.token",
+          "credential",
+          "*.credential",
+          "secret",
+          "*.secret",
+          "variables",
+          "*.variables",
+          "parameters",
+          "*.parameters",
+        ],
         censor: "[redacted]",
       },
     },
@@ -82,7 +96,10 @@ export function requestLogging(logger: Logger) {
 
 /** A driver's message with every quoted value cut out, so no SQL parameter value reaches a log line. */
 export const withoutValues = (message: string): string =>
-  message.replace(/'(?:[^'\\]|\\.)*'/g, "'…'").replace(/"(?:[^"\\]|\\.)*"/g, '"…"').slice(0, 500);
+  message
+    .replace(/'(?:[^'\\]|\\.)*'/g, "'…'")
+    .replace(/"(?:[^"\\]|\\.)*"/g, '"…"')
+    .slice(0, 500);
 
 /** What an unexpected error may show in a log: its kind, code and stack, never its payload or parameters. */
 export function loggableError(error: unknown): Record<string, unknown> {

@@ -9,7 +9,9 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel });
   if (usesDevSecret(config)) {
-    logger.warn("JWT_SECRET is not set: using the built-in DEVELOPMENT secret, so anyone can mint tokens for this server. Set JWT_SECRET (or JWT_JWKS_URL) before exposing it; NODE_ENV=production refuses to start without one.");
+    logger.warn(
+      "JWT_SECRET is not set: using the built-in DEVELOPMENT secret, so anyone can mint tokens for this server. Set JWT_SECRET (or JWT_JWKS_URL) before exposing it; NODE_ENV=production refuses to start without one.",
+    );
   }
   const db = await openDatabase(config.databaseUrl, config.database);
   if (config.seedDemo && (await seedDemoIfEmpty(db))) logger.info("Seeded the demo data set (see README: Demo users).");
@@ -28,10 +30,13 @@ async function main(): Promise<void> {
     shuttingDown = true;
     logger.info(`${signal}: draining for up to ${config.shutdownGraceMs} ms, then closing the database pools`);
     // Whatever hangs (a pool on a database that never answers), the process still ends.
-    setTimeout(() => {
-      logger.error(`${signal}: shutdown did not complete in time; exiting`);
-      process.exit(1);
-    }, config.shutdownReadinessDelayMs + config.shutdownGraceMs + 5000).unref();
+    setTimeout(
+      () => {
+        logger.error(`${signal}: shutdown did not complete in time; exiting`);
+        process.exit(1);
+      },
+      config.shutdownReadinessDelayMs + config.shutdownGraceMs + 5000,
+    ).unref();
     void (async () => {
       await app.stop({ readinessDelayMs: config.shutdownReadinessDelayMs });
       await db.close();

@@ -24,8 +24,7 @@ export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;
 
 /** Cursors are opaque: base64url of `[kind, ...sortKey]`; a cursor of another kind is refused (R5). */
-export const encodeCursor = (kind: string, key: unknown[]): string =>
-  Buffer.from(JSON.stringify([kind, ...key])).toString("base64url");
+export const encodeCursor = (kind: string, key: unknown[]): string => Buffer.from(JSON.stringify([kind, ...key])).toString("base64url");
 
 export function decodeCursor(kind: string, cursor: string, arity: number): unknown[] {
   try {
@@ -50,13 +49,7 @@ export function pageRequest(kind: string, args: PageArgs, arity = 1): PageReques
 }
 
 /** Builds the connection from up to `first + 1` rows of one partition. */
-export function toConnection<T>(
-  kind: string,
-  request: PageRequest,
-  rows: T[],
-  totalCount: number,
-  keyOf: (row: T) => unknown[],
-): Connection<T> {
+export function toConnection<T>(kind: string, request: PageRequest, rows: T[], totalCount: number, keyOf: (row: T) => unknown[]): Connection<T> {
   const hasNextPage = rows.length > request.first;
   const nodes = hasNextPage ? rows.slice(0, request.first) : rows;
   const cursorOf = (node: T) => encodeCursor(kind, keyOf(node));

@@ -72,7 +72,11 @@ describe("Access (src/auth/access.ts), without a server", () => {
       for (const capability of rows) {
         for (const role of SEVEN_ROLES) {
           const value = cellOf(ROW_OF[capability], role);
-          const expected = covers(value, "out of scope") ? { all: true, paths: [] } : covers(value, "in scope") ? { all: false, paths: [US] } : { all: false, paths: [] };
+          const expected = covers(value, "out of scope")
+            ? { all: true, paths: [] }
+            : covers(value, "in scope")
+              ? { all: false, paths: [US] }
+              : { all: false, paths: [] };
           const reach = access([grant(role, ACCOUNT, isSa(role) ? null : US)]).reach(capability, ACCOUNT);
           if (JSON.stringify(reach) !== JSON.stringify(expected)) mismatches.push(`${capability} / ${role} ("${value}"): ${JSON.stringify(reach)}`);
         }
@@ -81,7 +85,9 @@ describe("Access (src/auth/access.ts), without a server", () => {
     });
 
     it("§5 every capability stands for an implemented row, and every implemented row but placing orders (a scope, R15) has one", () => {
-      const implemented = SECTION_5.filter((row) => !row.pending && row.scope === null).map((row) => row.id).sort();
+      const implemented = SECTION_5.filter((row) => !row.pending && row.scope === null)
+        .map((row) => row.id)
+        .sort();
       expect(Object.keys(CAPABILITIES).sort()).toEqual(Object.keys(ROW_OF).sort());
       expect(Object.values(ROW_OF).sort()).toEqual(implemented);
     });
@@ -175,7 +181,10 @@ describe("Access (src/auth/access.ts), without a server", () => {
     });
 
     it("§5 any role in an account lets the viewer see the account itself; grants are listed per account", () => {
-      const viewer = access([grant(Role.VIRTUAL_ACCOUNT_VIEWER, ACCOUNT, PARIS), grant(Role.SMART_ACCOUNT_APPROVER, OTHER_ACCOUNT)], ["orders:write"]);
+      const viewer = access(
+        [grant(Role.VIRTUAL_ACCOUNT_VIEWER, ACCOUNT, PARIS), grant(Role.SMART_ACCOUNT_APPROVER, OTHER_ACCOUNT)],
+        ["orders:write"],
+      );
       expect(viewer.authenticated).toBe(true);
       expect(viewer.canSeeAccount(ACCOUNT)).toBe(true);
       expect(viewer.canSeeAccount(OTHER_ACCOUNT)).toBe(true);
@@ -220,12 +229,19 @@ describe("Access (src/auth/access.ts), without a server", () => {
     });
 
     it("subtrees: one path LIKE per minimal root, the root's path followed by %", () => {
-      const viewer = access([grant(Role.VIRTUAL_ACCOUNT_USER, ACCOUNT, US), grant(Role.VIRTUAL_ACCOUNT_VIEWER, ACCOUNT, PARIS), grant(Role.VIRTUAL_ACCOUNT_VIEWER, ACCOUNT, FINANCE)]);
+      const viewer = access([
+        grant(Role.VIRTUAL_ACCOUNT_USER, ACCOUNT, US),
+        grant(Role.VIRTUAL_ACCOUNT_VIEWER, ACCOUNT, PARIS),
+        grant(Role.VIRTUAL_ACCOUNT_VIEWER, ACCOUNT, FINANCE),
+      ]);
       expect(viewer.sqlScope("licenses:read")).toEqual({
         sql: "(va.path LIKE :scope_licenses_read_p0 OR va.path LIKE :scope_licenses_read_p1)",
         params: { scope_licenses_read_p0: `${US}%`, scope_licenses_read_p1: `${PARIS}%` },
       });
-      expect(viewer.sqlScope("licenses:manage")).toEqual({ sql: "(va.path LIKE :scope_licenses_manage_p0)", params: { scope_licenses_manage_p0: `${US}%` } });
+      expect(viewer.sqlScope("licenses:manage")).toEqual({
+        sql: "(va.path LIKE :scope_licenses_manage_p0)",
+        params: { scope_licenses_manage_p0: `${US}%` },
+      });
     });
 
     it("nowhere: always a real predicate, 1 = 0 (the approver's licenses, anonymous, a scope without a role)", () => {
@@ -256,7 +272,12 @@ describe("Access (src/auth/access.ts), without a server", () => {
         sql: "(l.smart_account_id IN (:...rows_licenses_read_accounts))",
         params: { rows_licenses_read_accounts: [ACCOUNT] },
       });
-      expect(access([grant(Role.VIRTUAL_ACCOUNT_USER, ACCOUNT, US), grant(Role.VIRTUAL_ACCOUNT_USER, ACCOUNT, EMEA)]).sqlScopeOfRows("licenses:read", columns)).toEqual({
+      expect(
+        access([grant(Role.VIRTUAL_ACCOUNT_USER, ACCOUNT, US), grant(Role.VIRTUAL_ACCOUNT_USER, ACCOUNT, EMEA)]).sqlScopeOfRows(
+          "licenses:read",
+          columns,
+        ),
+      ).toEqual({
         sql: "(l.virtual_account_id IN (SELECT sv.id FROM virtual_accounts sv WHERE sv.path LIKE :rows_licenses_read_p0 OR sv.path LIKE :rows_licenses_read_p1))",
         params: { rows_licenses_read_p0: `${US}%`, rows_licenses_read_p1: `${EMEA}%` },
       });

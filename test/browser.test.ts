@@ -27,7 +27,10 @@ suite("§6 a browser calls the API", () => {
     server = await startTestServer({ env: { JWT_SECRET: DEV_JWT_SECRET } });
     await seedDemoIfEmpty(server.db);
     const { chromium } = await import("playwright-core");
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    });
     // Signed with the key this server was started with (the harness's own token() uses the suite's key).
     const token = await signToken(DEV_JWT_SECRET, { email: "admin@acme.com" }, { expiresIn: "1h" });
     // A frontend on another port: one page that queries the API and renders the answer.
@@ -80,7 +83,9 @@ suite("§6 a browser calls the API", () => {
       await tab.goto(server.url);
       await tab.waitForSelector(".graphiql-container", { timeout: 20_000 });
       await tab.click(".graphiql-execute-button");
-      await tab.waitForFunction(() => (globalThis as any).document.querySelector(".result-window")?.textContent?.includes("acme.com"), null, { timeout: 20_000 });
+      await tab.waitForFunction(() => (globalThis as any).document.querySelector(".result-window")?.textContent?.includes("acme.com"), null, {
+        timeout: 20_000,
+      });
       expect(await tab.locator(".result-window").textContent()).toContain("admin@acme.com");
       expect(elsewhere).toEqual([]);
     } finally {

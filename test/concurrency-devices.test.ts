@@ -50,7 +50,9 @@ describe("R24 concurrent registrations against one token", () => {
     const succeeded = results.filter((result) => !result.errors);
     const failed = results.filter((result) => result.errors);
     const outcomes = failed.map((result) => ({ count: result.errors!.length, ...result.errors![0].extensions, data: result.data }));
-    expect(outcomes).toEqual(Array.from({ length: CALLS - MAX_USES }, () => ({ count: 1, code: "UNAUTHENTICATED", reason: "EXHAUSTED", data: null })));
+    expect(outcomes).toEqual(
+      Array.from({ length: CALLS - MAX_USES }, () => ({ count: 1, code: "UNAUTHENTICATED", reason: "EXHAUSTED", data: null })),
+    );
     expect(succeeded).toHaveLength(MAX_USES);
     const serials = succeeded.map((result) => result.data.registerProductInstance.productInstance.serialNumber).sort();
     expect(new Set(succeeded.map((result) => result.data.registerProductInstance.credential)).size).toBe(MAX_USES);
@@ -78,7 +80,9 @@ describe("R24 concurrent registrations against one token", () => {
     const transaction = jest.spyOn(server.db.dataSource, "transaction");
     try {
       const results: GqlResult[] = await Promise.all(
-        tokens.map(({ secret }, i) => server.gql(REGISTER, { input: { token: secret, pid: "C9300-24T", serialNumber: `GAP-${String(i).padStart(2, "0")}` } })),
+        tokens.map(({ secret }, i) =>
+          server.gql(REGISTER, { input: { token: secret, pid: "C9300-24T", serialNumber: `GAP-${String(i).padStart(2, "0")}` } }),
+        ),
       );
       expect(results.map((result) => result.errors ?? null)).toEqual(tokens.map(() => null));
       // One transaction per registration: a deadlock would have run one again (R33's retry).
@@ -100,7 +104,13 @@ describe("R24 concurrent registrations against one token", () => {
     expect(await countRows(server, "product_instances", "serial_number = ?", ["SAME-ONE"])).toBe(1);
     for (const { token } of tokens) expect((await server.db.manager.findOneByOrFail(RegistrationToken, { id: token.id })).uses).toBe(1);
     expect(await countRows(server, "events", "smart_account_id = ?", [acme.id])).toBe(events + CALLS);
-    expect(await countRows(server, "events", "smart_account_id = ? AND type = ? AND message LIKE ?", [acme.id, "PRODUCT_INSTANCE_REGISTERED", "%SAME-ONE%"])).toBe(1);
+    expect(
+      await countRows(server, "events", "smart_account_id = ? AND type = ? AND message LIKE ?", [
+        acme.id,
+        "PRODUCT_INSTANCE_REGISTERED",
+        "%SAME-ONE%",
+      ]),
+    ).toBe(1);
   });
 
   it("R24 parallel registrations of one new device with tokens of two Smart Accounts → the first account keeps it; the other's → CONFLICT, their tokens unused", async () => {
@@ -109,11 +119,16 @@ describe("R24 concurrent registrations against one token", () => {
     const theirs = await tokensIn(rival, rival.defaultVirtualAccount, CALLS / 2);
     const all = [...ours, ...theirs].map((entry, i) => ({ ...entry, account: i < ours.length ? acme.id : rival.id }));
     const eventsOf = (accountId: number) => countRows(server, "events", "smart_account_id = ?", [accountId]);
-    const eventsBefore = new Map([[acme.id, await eventsOf(acme.id)], [rival.id, await eventsOf(rival.id)]]);
+    const eventsBefore = new Map([
+      [acme.id, await eventsOf(acme.id)],
+      [rival.id, await eventsOf(rival.id)],
+    ]);
     const results: GqlResult[] = await Promise.all(
       all.map(({ secret }) => server.gql(REGISTER, { input: { token: secret, pid: "C9300-48P", serialNumber: "CONTESTED" } })),
     );
-    const [device] = await server.db.dataSource.query("SELECT smart_account_id AS account FROM product_instances WHERE serial_number = ?", ["CONTESTED"]);
+    const [device] = await server.db.dataSource.query("SELECT smart_account_id AS account FROM product_instances WHERE serial_number = ?", [
+      "CONTESTED",
+    ]);
     const winner = Number(device.account);
     for (const [i, { token, account }] of all.entries()) {
       const uses = (await server.db.manager.findOneByOrFail(RegistrationToken, { id: token.id })).uses;

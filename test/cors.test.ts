@@ -5,7 +5,11 @@ import { startTestServer, TestServer } from "./support/harness";
 const preflight = (server: TestServer, origin: string) =>
   fetch(server.url, {
     method: "OPTIONS",
-    headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "authorization, content-type, apollo-require-preflight" },
+    headers: {
+      origin,
+      "access-control-request-method": "POST",
+      "access-control-request-headers": "authorization, content-type, apollo-require-preflight",
+    },
   });
 
 describe("§6 CORS in development (no CORS_ORIGINS)", () => {
@@ -30,7 +34,11 @@ describe("§6 CORS in development (no CORS_ORIGINS)", () => {
   it("§6 the answer to a cross-origin POST names the origin and exposes the request id", async () => {
     const response = await fetch(server.url, {
       method: "POST",
-      headers: { origin: "http://localhost:5173", "content-type": "application/json", authorization: `Bearer ${await server.token("cors@acme.com")}` },
+      headers: {
+        origin: "http://localhost:5173",
+        "content-type": "application/json",
+        authorization: `Bearer ${await server.token("cors@acme.com")}`,
+      },
       body: JSON.stringify({ query: "{ viewer { user { email } } }" }),
     });
     expect(response.status).toBe(200);

@@ -53,7 +53,7 @@ describe("R34 CSV safety and export request errors", () => {
       expect(csvField("-1")).toBe("'-1");
       expect(csvField("@SUM(A1)")).toBe("'@SUM(A1)");
       expect(csvField("\tx")).toBe("'\tx");
-      expect(csvField("\rx")).toBe("\"'\rx\"");
+      expect(csvField("\rx")).toBe('"\'\rx"');
       expect(csvField(FORMULA)).toBe(`"'=HYPERLINK(""http://x"",""y"")"`);
       expect(csvField(["-2+3", "plain"])).toBe("'-2+3;plain");
       expect(csvField("a=b")).toBe("a=b");
@@ -89,7 +89,10 @@ describe("R34 CSV safety and export request errors", () => {
     it("R34 NDJSON is unchanged", async () => {
       const licenses = await get(server, "/exports/licenses?domain=acme.com&format=ndjson", admin);
       expect(licenses.status).toBe(200);
-      const rows = licenses.body.trim().split("\n").map((line) => JSON.parse(line));
+      const rows = licenses.body
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line));
       expect(rows.map((row) => row.virtualAccountName).sort()).toEqual(["+1 Sales", FORMULA].sort());
       expect(rows.find((row) => row.virtualAccountName === FORMULA).tags).toEqual(["-2+3", "@home", "plain"]);
       const devices = await get(server, "/exports/product-instances?domain=acme.com&format=ndjson", admin);

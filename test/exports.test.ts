@@ -63,7 +63,7 @@ describe("streamed exports for reporting tools (issue #6)", () => {
     // near ten minutes; server.close() closes the idle connections.
     server = await startTestServer({ env: { HTTP_KEEP_ALIVE_TIMEOUT_MS: "600000" } });
     const acme = await server.build.account("acme.com");
-    const [us, finance] = await acme.chain("US", "Finance, \"Tax\" & Audit");
+    const [us, finance] = await acme.chain("US", 'Finance, "Tax" & Audit');
     const [emea] = await acme.chain("EMEA");
     usId = gid("VirtualAccount", us.id);
     financeId = gid("VirtualAccount", finance.id);
@@ -151,7 +151,10 @@ describe("streamed exports for reporting tools (issue #6)", () => {
     const byAccept = await get(server, "/exports/licenses?domain=acme.com", "admin@acme.com", "application/x-ndjson");
     expect(byParam.type).toMatch(/^application\/x-ndjson/);
     expect(byAccept.body).toBe(byParam.body);
-    const lines = byParam.body.trimEnd().split("\n").map((line) => JSON.parse(line));
+    const lines = byParam.body
+      .trimEnd()
+      .split("\n")
+      .map((line) => JSON.parse(line));
     expect(lines).toHaveLength(5);
     expect(lines.find((line) => line.quantity === 4).tags).toContain('say "hi"');
   });
@@ -178,7 +181,9 @@ describe("streamed exports for reporting tools (issue #6)", () => {
     expect(sku).toHaveLength(2);
     const usOnly = records((await get(server, `/exports/licenses?domain=acme.com&virtualAccountId=${usId}`, "admin@acme.com")).body);
     expect(usOnly).toHaveLength(1);
-    const usTree = records((await get(server, `/exports/licenses?domain=acme.com&virtualAccountId=${usId}&includeDescendants=true`, "admin@acme.com")).body);
+    const usTree = records(
+      (await get(server, `/exports/licenses?domain=acme.com&virtualAccountId=${usId}&includeDescendants=true`, "admin@acme.com")).body,
+    );
     expect(usTree).toHaveLength(4);
   });
 
@@ -197,7 +202,8 @@ describe("streamed exports for reporting tools (issue #6)", () => {
     const LOTS = 6 * BATCH_SIZE + 345;
     let big: Awaited<ReturnType<TestServer["build"]["account"]>>;
     /** The statements that read a batch of lots (each batch's deferred join). */
-    const batchQueries = (spy: jest.SpyInstance) => spy.mock.calls.filter(([sql]) => String(sql).includes("FROM (SELECT l.id FROM licenses l")).length;
+    const batchQueries = (spy: jest.SpyInstance) =>
+      spy.mock.calls.filter(([sql]) => String(sql).includes("FROM (SELECT l.id FROM licenses l")).length;
 
     beforeAll(async () => {
       big = await server.build.account("big.example.com");
@@ -206,7 +212,8 @@ describe("streamed exports for reporting tools (issue #6)", () => {
       for (let from = 0; from < LOTS; from += 3000) {
         const rows = Array.from(
           { length: Math.min(3000, LOTS - from) },
-          (_, i) => `(${big.id}, ${va.id}, (SELECT id FROM products WHERE sku = 'C9300-NW-A'), 'SMART', ${from + i + 1}, '2026-01-01 00:00:00.000', '2026-01-01 00:00:00.000')`,
+          (_, i) =>
+            `(${big.id}, ${va.id}, (SELECT id FROM products WHERE sku = 'C9300-NW-A'), 'SMART', ${from + i + 1}, '2026-01-01 00:00:00.000', '2026-01-01 00:00:00.000')`,
         );
         await server.db.dataSource.query(
           `INSERT INTO licenses (smart_account_id, virtual_account_id, product_id, kind, quantity, starts_at, created_at) VALUES ${rows.join(", ")}`,
@@ -219,7 +226,10 @@ describe("streamed exports for reporting tools (issue #6)", () => {
     it("streams every row in keyset batches, each exactly once and in id order", async () => {
       const spy = jest.spyOn(server.db.dataSource, "query");
       const whole = await get(server, "/exports/licenses?domain=big.example.com&format=ndjson", "admin@big.example.com");
-      const quantities = whole.body.trimEnd().split("\n").map((line) => JSON.parse(line).quantity);
+      const quantities = whole.body
+        .trimEnd()
+        .split("\n")
+        .map((line) => JSON.parse(line).quantity);
       expect(quantities).toEqual(Array.from({ length: LOTS }, (_, i) => i + 1));
       expect(batchQueries(spy)).toBe(Math.ceil(LOTS / BATCH_SIZE));
     });
@@ -294,7 +304,10 @@ describe("streamed exports for reporting tools (issue #6)", () => {
     it("a failure after the first byte ends an NDJSON export with a trailing error line", async () => {
       failSecondBatch();
       const response = await get(server, "/exports/licenses?domain=big.example.com&format=ndjson", "admin@big.example.com");
-      const lines = response.body.trimEnd().split("\n").map((line) => JSON.parse(line));
+      const lines = response.body
+        .trimEnd()
+        .split("\n")
+        .map((line) => JSON.parse(line));
       expect(lines).toHaveLength(BATCH_SIZE + 1);
       expect(lines[BATCH_SIZE]).toEqual({ error: { code: "INTERNAL_SERVER_ERROR", message: "export truncated by a server error" } });
     });

@@ -42,7 +42,9 @@ function spawnServer(databaseUrl: string, env: Record<string, string> = {}): Pro
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 45_000);
     const read = (chunk: Buffer) => {
@@ -101,10 +103,16 @@ suite("R33 the server process", () => {
       await account.license(westVa, SKU, 1000);
       productId = lot.productId;
       // A large account for a long export: 2^15 more one-license lots, doubled statement by statement.
-      const columns = "smart_account_id, virtual_account_id, product_id, order_id, order_line_id, kind, quantity, starts_at, ends_at, pak, split_from_id, created_at";
-      await db.dataSource.query(`INSERT INTO licenses (${columns}) SELECT smart_account_id, ?, product_id, order_id, order_line_id, kind, 1, starts_at, ends_at, pak, split_from_id, created_at FROM licenses WHERE id = ?`, [west, lot.id]);
+      const columns =
+        "smart_account_id, virtual_account_id, product_id, order_id, order_line_id, kind, quantity, starts_at, ends_at, pak, split_from_id, created_at";
+      await db.dataSource.query(
+        `INSERT INTO licenses (${columns}) SELECT smart_account_id, ?, product_id, order_id, order_line_id, kind, 1, starts_at, ends_at, pak, split_from_id, created_at FROM licenses WHERE id = ?`,
+        [west, lot.id],
+      );
       for (let i = 0; i < 15; i++) {
-        await db.dataSource.query(`INSERT INTO licenses (${columns}) SELECT ${columns} FROM licenses WHERE virtual_account_id = ? AND quantity = 1`, [west]);
+        await db.dataSource.query(`INSERT INTO licenses (${columns}) SELECT ${columns} FROM licenses WHERE virtual_account_id = ? AND quantity = 1`, [
+          west,
+        ]);
       }
     } finally {
       await db.close();
@@ -121,7 +129,8 @@ suite("R33 the server process", () => {
 
   afterAll(async () => {
     if (!server) return;
-    for (const spawned of [drained, killed]) if (spawned && spawned.child.exitCode === null && spawned.child.signalCode === null) spawned.child.kill("SIGKILL");
+    for (const spawned of [drained, killed])
+      if (spawned && spawned.child.exitCode === null && spawned.child.signalCode === null) spawned.child.kill("SIGKILL");
     const admin = await mysql.createConnection(server.toString());
     await admin.query(`DROP DATABASE IF EXISTS \`${name}\``);
     await admin.end();
@@ -139,7 +148,12 @@ suite("R33 the server process", () => {
     let response!: http.IncomingMessage;
     const complete = new Promise<number | undefined>((resolve, reject) => {
       const request = http.get(
-        { host: "127.0.0.1", port: drained.port, path: "/exports/licenses?domain=process.test&format=ndjson", headers: { authorization: `Bearer ${token}` } },
+        {
+          host: "127.0.0.1",
+          port: drained.port,
+          path: "/exports/licenses?domain=process.test&format=ndjson",
+          headers: { authorization: `Bearer ${token}` },
+        },
         (res) => {
           response = res;
           res.setEncoding("utf8");
@@ -180,14 +194,19 @@ suite("R33 the server process", () => {
       fetch(`http://127.0.0.1:${killed.port}/graphql`, {
         method: "POST",
         headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-        body: JSON.stringify({ query: TRANSFER, variables: { from: gid("VirtualAccount", from), to: gid("VirtualAccount", to), sku: SKU, quantity: 3 } }),
+        body: JSON.stringify({
+          query: TRANSFER,
+          variables: { from: gid("VirtualAccount", from), to: gid("VirtualAccount", to), sku: SKU, quantity: 3 },
+        }),
       }).then(
         async (response) => (((await response.json()) as { errors?: unknown[] }).errors ? "failed" : "done"),
         () => "cut",
       );
     const totalBefore = Number((await query("SELECT SUM(quantity) AS n FROM licenses WHERE product_id = ?", [productId]))[0].n);
     let answered = 0;
-    const burst = Array.from({ length: 120 }, (_, i) => transfer(i % 2 ? east : west, i % 2 ? west : east).then((outcome) => ((answered += 1), outcome)));
+    const burst = Array.from({ length: 120 }, (_, i) =>
+      transfer(i % 2 ? east : west, i % 2 ? west : east).then((outcome) => ((answered += 1), outcome)),
+    );
     while (answered < 5) await new Promise((resolve) => setTimeout(resolve, 5));
     // Kill while a transfer has written but not committed: a transaction of this database with modified rows.
     const watcher = await mysql.createConnection(databaseUrl);

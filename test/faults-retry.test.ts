@@ -134,7 +134,10 @@ suite("R33 write transactions are retried as a whole", () => {
 
   it("R33 retries are bounded: a transaction that deadlocks every time fails with SERVICE_UNAVAILABLE after DB_TRANSACTION_RETRIES retries", async () => {
     let attempts = 0;
-    const deadlock = Object.assign(new Error("Deadlock found when trying to get lock; try restarting transaction"), { errno: 1213, code: "ER_LOCK_DEADLOCK" });
+    const deadlock = Object.assign(new Error("Deadlock found when trying to get lock; try restarting transaction"), {
+      errno: 1213,
+      code: "ER_LOCK_DEADLOCK",
+    });
     await expect(
       server.db.transaction(async () => {
         attempts += 1;

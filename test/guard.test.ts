@@ -26,8 +26,7 @@ function access(...grants: [Role, number, string | null][]): Access {
   );
 }
 
-const va = (id: number, smartAccountId: number, path: string) =>
-  Object.assign(new VirtualAccount(), { id, smartAccountId, path, name: `VA ${id}` });
+const va = (id: number, smartAccountId: number, path: string) => Object.assign(new VirtualAccount(), { id, smartAccountId, path, name: `VA ${id}` });
 
 const account = (id: number, extra: Partial<SmartAccount> = {}) =>
   Object.assign(new SmartAccount(), {
@@ -124,8 +123,12 @@ describe("the one visibility (src/auth/guard.ts VISIBILITY)", () => {
   it("R4 a user shows to themself, where their roles may be read, and where their access requests are decided", () => {
     const none = { roles: [], accessRequests: [] };
     expect(userVisible(access(), 1, none)).toBe(true);
-    expect(userVisible(access([Role.SMART_ACCOUNT_USER, 1, null]), 2, { roles: [{ smartAccountId: 1, path: null }], accessRequests: [] })).toBe(false);
-    expect(userVisible(access([Role.VIRTUAL_ACCOUNT_ADMIN, 1, "/5/"]), 2, { roles: [{ smartAccountId: 1, path: "/5/9/" }], accessRequests: [] })).toBe(true);
+    expect(userVisible(access([Role.SMART_ACCOUNT_USER, 1, null]), 2, { roles: [{ smartAccountId: 1, path: null }], accessRequests: [] })).toBe(
+      false,
+    );
+    expect(
+      userVisible(access([Role.VIRTUAL_ACCOUNT_ADMIN, 1, "/5/"]), 2, { roles: [{ smartAccountId: 1, path: "/5/9/" }], accessRequests: [] }),
+    ).toBe(true);
     expect(userVisible(access([Role.SMART_ACCOUNT_ADMIN, 1, null]), 2, { roles: [], accessRequests: [1] })).toBe(true);
     expect(userVisible(access([Role.SMART_ACCOUNT_ADMIN, 1, null]), 2, { roles: [], accessRequests: [3] })).toBe(false);
   });

@@ -19,10 +19,7 @@ describe("migrations", () => {
   it("index every foreign key column", async () => {
     const missing: string[] = [];
     for (const metadata of server.db.dataSource.entityMetadatas) {
-      const leading = new Set([
-        ...metadata.indices.map((index) => index.columns[0]?.databaseName),
-        metadata.primaryColumns[0]?.databaseName,
-      ]);
+      const leading = new Set([...metadata.indices.map((index) => index.columns[0]?.databaseName), metadata.primaryColumns[0]?.databaseName]);
       for (const key of metadata.foreignKeys) {
         if (!leading.has(key.columnNames[0])) missing.push(`${metadata.tableName}.${key.columnNames[0]}`);
       }
@@ -34,7 +31,10 @@ describe("migrations", () => {
     const db = () => server.db.dataSource;
     const keys = async (): Promise<Record<string, string>> =>
       Object.fromEntries(
-        ((await db().query("SELECT sku, sku_key FROM products ORDER BY id")) as { sku: string; sku_key: string }[]).map((row) => [row.sku, row.sku_key]),
+        ((await db().query("SELECT sku, sku_key FROM products ORDER BY id")) as { sku: string; sku_key: string }[]).map((row) => [
+          row.sku,
+          row.sku_key,
+        ]),
       );
     const insertProduct = (sku: string) =>
       db().query("INSERT INTO products (sku, name, model, smart_enabled, created_at, updated_at) VALUES (?, ?, 'PERPETUAL', 1, ?, ?)", [
@@ -53,7 +53,11 @@ describe("migrations", () => {
       }
     };
     /** Whether a statement fails (better-sqlite3's errors may come from another realm than jest's `rejects.toThrow` knows). */
-    const fails = (statement: Promise<unknown>): Promise<boolean> => statement.then(() => false, () => true);
+    const fails = (statement: Promise<unknown>): Promise<boolean> =>
+      statement.then(
+        () => false,
+        () => true,
+      );
     const revert = async () => {
       await db().undoLastMigration({ transaction: "each" });
       expect(await hasKeyColumn()).toBe(false);
@@ -75,7 +79,9 @@ describe("migrations", () => {
       expect(after["  Mixed-Case-9 "]).toBe("mixed-case-9");
       expect(after[decomposed]).toBe("caf\u00e9-1");
       for (const [sku, key] of Object.entries(after)) expect(key).toBe(skuKey(sku));
-      const [row] = (await db().query("SELECT p.sku FROM licenses l JOIN products p ON p.id = l.product_id WHERE l.id = ?", [lot.id])) as { sku: string }[];
+      const [row] = (await db().query("SELECT p.sku FROM licenses l JOIN products p ON p.id = l.product_id WHERE l.id = ?", [lot.id])) as {
+        sku: string;
+      }[];
       expect(row.sku).toBe("ASAv10-THREAT-1Y");
       expect(await pendingSchemaChanges()).toEqual([]);
       // The key is unique: a second product with the same key is refused by the database itself.

@@ -53,7 +53,9 @@ for (const executor of ["graphql-jit", "graphql-js"] as const) {
       const byVariable = await server.gql(`query TooMany($ids: [ID!]!) { nodes(ids: $ids) { id } }`, { ids: ids(501) }, admin);
       expectTooComplex(byVariable);
       expect(byVariable.errors![0].extensions.cost).toEqual({ requested: 501, limit: 500 });
-      const literal = `query TooManyLiteral { nodes(ids: [${ids(501).map((id) => JSON.stringify(id)).join(", ")}]) { id } }`;
+      const literal = `query TooManyLiteral { nodes(ids: [${ids(501)
+        .map((id) => JSON.stringify(id))
+        .join(", ")}]) { id } }`;
       expectTooComplex(await server.gql(literal, {}, admin));
     });
 
@@ -72,7 +74,7 @@ for (const executor of ["graphql-jit", "graphql-js"] as const) {
     });
 
     it("R30 the cost is priced from the operation and its variables: first × what a connection selects", async () => {
-      const query = "query Page($n: Int) { smartAccount(domain: \"limits.test\") { licenses(first: $n) { nodes { id product { sku } } } } }";
+      const query = 'query Page($n: Int) { smartAccount(domain: "limits.test") { licenses(first: $n) { nodes { id product { sku } } } } }';
       const cost = async (n: number) => {
         const response = await fetch(server.url, {
           method: "POST",
@@ -152,7 +154,7 @@ for (const executor of ["graphql-jit", "graphql-js"] as const) {
     });
 
     it("R1 an anonymous operation other than the device mutations is UNAUTHENTICATED before it runs (no statement)", async () => {
-      for (const query of [operation("Dashboard"), operation("Light"), "mutation { requestAccess(input: { domain: \"limits.test\" }) { id } }"]) {
+      for (const query of [operation("Dashboard"), operation("Light"), 'mutation { requestAccess(input: { domain: "limits.test" }) { id } }']) {
         const result = await server.gql(query, {});
         expect({ query, status: result.status }).toEqual({ query, status: 401 });
         // Refused before execution: the answer has no data at all (not even a null field), so nothing was compiled or run.
@@ -161,12 +163,15 @@ for (const executor of ["graphql-jit", "graphql-js"] as const) {
         expect(result.statements).toBe(0);
       }
       // The device mutations still reach their resolvers, which answer with their own reason (R24).
-      const device = await server.gql('mutation { registerProductInstance(input: { token: "sat_unknown", pid: "C9300", serialNumber: "X1" }) { credential } }', {});
+      const device = await server.gql(
+        'mutation { registerProductInstance(input: { token: "sat_unknown", pid: "C9300", serialNumber: "X1" }) { credential } }',
+        {},
+      );
       expect(device.errors![0].extensions).toMatchObject({ code: "UNAUTHENTICATED", reason: "UNKNOWN" });
     });
 
     it("R3 a variable that does not fit its type → BAD_USER_INPUT naming the variable", async () => {
-      const query = "query Page($n: Int) { smartAccount(domain: \"limits.test\") { licenses(first: $n) { totalCount } } }";
+      const query = 'query Page($n: Int) { smartAccount(domain: "limits.test") { licenses(first: $n) { totalCount } } }';
       for (const n of ["abc", 2 ** 31, 1.5, { nested: true }]) {
         const result = await server.gql(query, { n }, admin);
         expect(result.status).toBe(400);

@@ -118,19 +118,32 @@ describe("R32 logs", () => {
   afterAll(() => server.close());
 
   const post = async (body: unknown, headers: Record<string, string> = {}) => {
-    const response = await fetch(server.url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+    const response = await fetch(server.url, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: JSON.stringify(body),
+    });
     return { response, body: (await response.json()) as any };
   };
 
   it("R32 one JSON line per request with its id (taken from x-request-id or made, and echoed), status, duration, operation and principal", async () => {
     const token = await server.token("logs@acme.com");
-    const { response } = await post({ query: "query WhoAmI { viewer { user { email } } }" }, { authorization: `Bearer ${token}`, "x-request-id": "req-from-client-1" });
+    const { response } = await post(
+      { query: "query WhoAmI { viewer { user { email } } }" },
+      { authorization: `Bearer ${token}`, "x-request-id": "req-from-client-1" },
+    );
     expect(response.headers.get("x-request-id")).toBe("req-from-client-1");
     const made = await post({ query: "query Other { __typename }" }, { authorization: `Bearer ${token}` });
     expect(made.response.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
     await new Promise((resolve) => setTimeout(resolve, 50));
     const entry = lines.map((line) => JSON.parse(line)).find((line) => line.reqId === "req-from-client-1" && line.msg === "request");
-    expect(entry).toMatchObject({ method: "POST", status: 200, operation: "WhoAmI", principal: expect.stringMatching(/^user:\d+$/), ms: expect.any(Number) });
+    expect(entry).toMatchObject({
+      method: "POST",
+      status: 200,
+      operation: "WhoAmI",
+      principal: expect.stringMatching(/^user:\d+$/),
+      ms: expect.any(Number),
+    });
     expect(lines.every((line) => typeof JSON.parse(line) === "object")).toBe(true);
   });
 
@@ -145,7 +158,10 @@ describe("R32 logs", () => {
     const report = "mutation Report($input: ReportUsageInput!) { reportUsage(input: $input) { id } }";
 
     // A registration with one unexpected input field (failed validation of its variables).
-    expect((await post({ query: register, variables: { input: { token: secret, pid: "C9300-24T", serialNumber: "X2", unexpected: 1 } } })).body.errors[0].extensions.code).toBe("BAD_USER_INPUT");
+    expect(
+      (await post({ query: register, variables: { input: { token: secret, pid: "C9300-24T", serialNumber: "X2", unexpected: 1 } } })).body.errors[0]
+        .extensions.code,
+    ).toBe("BAD_USER_INPUT");
     // A usage report missing a field.
     expect((await post({ query: report, variables: { input: { credential } } })).body.errors[0].extensions.code).toBe("BAD_USER_INPUT");
     // A wrong credential that looks like a right one; a bearer token on a refused operation.
@@ -155,14 +171,20 @@ describe("R32 logs", () => {
     // A statement that fails, with a parameter.
     await server.db.dataSource.query("SELECT * FROM no_such_table WHERE secret = ?", [sqlSecret]).catch(() => undefined);
     // A duplicate key names its value in the driver's message.
-    await expect(server.db.dataSource.query("INSERT INTO users (email, name, created_at) VALUES (?, ?, ?)", ["admin@logs.test", sqlSecret, new Date()])).rejects.toThrow();
+    await expect(
+      server.db.dataSource.query("INSERT INTO users (email, name, created_at) VALUES (?, ?, ?)", ["admin@logs.test", sqlSecret, new Date()]),
+    ).rejects.toThrow();
     // Request lines are written when the response has finished: wait until the last one is there.
-    for (let i = 0; i < 50 && lines.filter((line) => line.includes('"msg":"request"')).length < 6; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+    for (let i = 0; i < 50 && lines.filter((line) => line.includes('"msg":"request"')).length < 6; i += 1)
+      await new Promise((resolve) => setTimeout(resolve, 20));
 
     const log = lines.join("\n");
     expect(log).toMatch(/statement failed/);
     const secrets = { secret, credential, bearer, sqlSecret, email: "admin@logs.test" };
     const leaked = Object.entries(secrets).filter(([, value]) => log.includes(value));
-    expect({ leaked: leaked.map(([name]) => name), lines: leaked.length ? lines.filter((line) => leaked.some(([, value]) => line.includes(value))) : [] }).toEqual({ leaked: [], lines: [] });
+    expect({
+      leaked: leaked.map(([name]) => name),
+      lines: leaked.length ? lines.filter((line) => leaked.some(([, value]) => line.includes(value))) : [],
+    }).toEqual({ leaked: [], lines: [] });
   });
 });

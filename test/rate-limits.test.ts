@@ -101,7 +101,12 @@ describe("R31 rate limits shared through Redis (REDIS_URL)", () => {
       return;
     }
     // Two copies of the service with one Redis, each key prefix fresh for this run.
-    const env = { REDIS_URL, REDIS_KEY_PREFIX: `sag-test-${randomBytes(6).toString("hex")}`, RATE_LIMIT_COST_PER_MINUTE: String(LIGHT_COST * 4), RATE_LIMIT_SECRET_FAILURES: "10" };
+    const env = {
+      REDIS_URL,
+      REDIS_KEY_PREFIX: `sag-test-${randomBytes(6).toString("hex")}`,
+      RATE_LIMIT_COST_PER_MINUTE: String(LIGHT_COST * 4),
+      RATE_LIMIT_SECRET_FAILURES: "10",
+    };
     const first = await startTestServer({ env });
     servers = [first, await startTestServer({ env })];
   });

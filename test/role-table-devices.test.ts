@@ -101,16 +101,33 @@ describe("§5 role table: devices and registration tokens", () => {
       const onVa = objectField(v, "seeLicenses", "tree", cell.target);
       expectFields(result, [
         { path: ["smartAccount"], outcome: objectRead(v, "account", "account"), read: (a) => a.name, expected: "dev.test" },
-        { path: ["smartAccount", "productInstances"], outcome: accountField(v, "seeLicenses"), read: listed, expected: [visible.length, visible.map((f) => `${f.at}:${f.device.serialNumber}`).sort()] },
+        {
+          path: ["smartAccount", "productInstances"],
+          outcome: accountField(v, "seeLicenses"),
+          read: listed,
+          expected: [visible.length, visible.map((f) => `${f.at}:${f.device.serialNumber}`).sort()],
+        },
         { path: ["va"], outcome: objectRead(v, "tree", cell.target), read: (node) => node.name, expected: target.name },
-        { path: ["va", "productInstances"], outcome: onVa, expected: { totalCount: 1, nodes: [{ serialNumber: own.device.serialNumber, usage: [{ count: own.count }] }] } },
+        {
+          path: ["va", "productInstances"],
+          outcome: onVa,
+          expected: { totalCount: 1, nodes: [{ serialNumber: own.device.serialNumber, usage: [{ count: own.count }] }] },
+        },
         { path: ["va", "registrationTokens"], outcome: onVa, expected: { totalCount: 1, nodes: [{ description: own.description }] } },
         {
           path: ["device"],
           outcome: objectRead(v, "seeLicenses", cell.target),
-          expected: { serialNumber: own.device.serialNumber, virtualAccount: { name: target.name }, usage: [{ product: { sku: SKU }, count: own.count }] },
+          expected: {
+            serialNumber: own.device.serialNumber,
+            virtualAccount: { name: target.name },
+            usage: [{ product: { sku: SKU }, count: own.count }],
+          },
         },
-        { path: ["token"], outcome: objectRead(v, "seeLicenses", cell.target), expected: { description: own.description, virtualAccount: { name: target.name } } },
+        {
+          path: ["token"],
+          outcome: objectRead(v, "seeLicenses", cell.target),
+          expected: { description: own.description, virtualAccount: { name: target.name } },
+        },
       ]);
     });
   });
@@ -149,7 +166,11 @@ describe("§5 role table: devices and registration tokens", () => {
       const { world, actor } = await freshWorld(cell);
       const target = cell.inScope ? world.finance : world.paris;
       const { token } = await world.account.token(target);
-      const result = await server.gql(`mutation($id: ID!) { revokeRegistrationToken(id: $id) { id revokedAt } }`, { id: gid("RegistrationToken", token.id) }, actor);
+      const result = await server.gql(
+        `mutation($id: ID!) { revokeRegistrationToken(id: $id) { id revokedAt } }`,
+        { id: gid("RegistrationToken", token.id) },
+        actor,
+      );
       await expectOutcome(result, cell.expected, world.account.id, "REGISTRATION_TOKEN_REVOKED");
       const row = await manager().findOneByOrFail(RegistrationToken, { id: token.id });
       if (cell.expected === "allowed") {

@@ -93,7 +93,8 @@ describe("§5 role table: licenses and orders", () => {
       return sorted([...sums].map(([sku, purchased]) => `${sku}:${purchased}`));
     };
     const alertLabels = (lots: typeof LOTS) => sorted(lots.filter((lot) => lot.expiring).map((lot) => `LICENSES_EXPIRING:${lot.at}:${lot.quantity}`));
-    const readLots = (c: { nodes: { quantity: number; virtualAccount: { name: string } }[] }) => sorted(c.nodes.map((n) => `${n.virtualAccount.name}:${n.quantity}`));
+    const readLots = (c: { nodes: { quantity: number; virtualAccount: { name: string } }[] }) =>
+      sorted(c.nodes.map((n) => `${n.virtualAccount.name}:${n.quantity}`));
     const readPools = (list: { purchased: number; product: { sku: string } }[]) => sorted(list.map((p) => `${p.product.sku}:${p.purchased}`));
     const readAlerts = (list: { type: string; quantity: number; virtualAccount: { name: string } }[]) =>
       sorted(list.map((a) => `${a.type}:${a.virtualAccount.name}:${a.quantity}`));
@@ -127,7 +128,12 @@ describe("§5 role table: licenses and orders", () => {
       const onVa = objectField(v, "seeLicenses", "tree", cell.target);
       expectFields(result, [
         { path: ["smartAccount"], outcome: objectRead(v, "account", "account"), read: (a) => a.name, expected: "lic.test" },
-        { path: ["smartAccount", "licenses"], outcome: accountField(v, "seeLicenses"), read: (c) => [readLots(c), c.totalCount], expected: [lotLabels(visible), visible.length] },
+        {
+          path: ["smartAccount", "licenses"],
+          outcome: accountField(v, "seeLicenses"),
+          read: (c) => [readLots(c), c.totalCount],
+          expected: [lotLabels(visible), visible.length],
+        },
         { path: ["smartAccount", "licensePools"], outcome: accountField(v, "seeLicenses"), read: readPools, expected: poolLabels(visible) },
         { path: ["smartAccount", "alerts"], outcome: accountField(v, "seeLicenses"), read: readAlerts, expected: alertLabels(visible) },
         { path: ["va"], outcome: objectRead(v, "tree", cell.target), read: (node) => node.name, expected: target.name },
@@ -290,7 +296,10 @@ describe("§5 role table: licenses and orders", () => {
       const orders = await manager().countBy(Order, { smartAccountId: world.account.id });
       const lots = await lotsOf(world.account.id);
       if (expected === "allowed") {
-        expect(result.data.placeOrder).toMatchObject({ status: "FULFILLED", lines: [{ quantity: 4, virtualAccount: seesLine ? { name: into.name } : null }] });
+        expect(result.data.placeOrder).toMatchObject({
+          status: "FULFILLED",
+          lines: [{ quantity: 4, virtualAccount: seesLine ? { name: into.name } : null }],
+        });
         expect(orders).toBe(1);
         // R16: delivered into the line's Virtual Account of the active account.
         expect(lots.map(({ id: _id, ...rest }) => rest)).toEqual([{ virtualAccountId: into.id, kind: LicenseKind.SMART, quantity: 4 }]);

@@ -16,16 +16,7 @@
  * path while the rest of the response stands. A failed mutation changes nothing and writes no event (R3,
  * R29); a successful one writes exactly one.
  */
-import {
-  AccessRequest,
-  AccessRequestStatus,
-  Event,
-  Role,
-  RoleAssignment,
-  SmartAccount,
-  SmartAccountStatus,
-  VirtualAccount,
-} from "../entities";
+import { AccessRequest, AccessRequestStatus, Event, Role, RoleAssignment, SmartAccount, SmartAccountStatus, VirtualAccount } from "../entities";
 import { startTestServer, TestServer } from "./support/harness";
 import { gid } from "./support/ids";
 import { accountField, objectField, objectRead, Target, visibleItems } from "./support/section5";
@@ -68,7 +59,11 @@ describe("§5 role table", () => {
 
     /** Every role assignment of the account: the seven roles' holders (VA roles on US), and one member each of Finance and Paris. */
     const ASSIGNMENTS: { email: string; at: string | null; target: Target }[] = [
-      ...SEVEN_ROLES.map((role) => ({ email: `${slug(role)}@read.test`, at: isSa(role) ? null : "US", target: (isSa(role) ? "account" : "in scope") as Target })),
+      ...SEVEN_ROLES.map((role) => ({
+        email: `${slug(role)}@read.test`,
+        at: isSa(role) ? null : "US",
+        target: (isSa(role) ? "account" : "in scope") as Target,
+      })),
       { email: "finance-member@read.test", at: "Finance", target: "in scope" },
       { email: "paris-member@read.test", at: "Paris", target: "out of scope" },
     ];
@@ -133,8 +128,18 @@ describe("§5 role table", () => {
       const tops = visible.filter((item) => !item.parent || !visibleNames.includes(item.parent));
       expectFields(result, [
         { path: ["smartAccount"], outcome: objectRead(cell.viewer, "account", "account"), ...account },
-        { path: ["smartAccount", "allVirtualAccounts"], outcome: accountField(cell.viewer, "tree"), read: (c) => [names(c), c.totalCount], expected: [sorted(visibleNames), visible.length] },
-        { path: ["smartAccount", "virtualAccounts"], outcome: accountField(cell.viewer, "tree"), read: names, expected: sorted(tops.map((item) => item.name)) },
+        {
+          path: ["smartAccount", "allVirtualAccounts"],
+          outcome: accountField(cell.viewer, "tree"),
+          read: (c) => [names(c), c.totalCount],
+          expected: [sorted(visibleNames), visible.length],
+        },
+        {
+          path: ["smartAccount", "virtualAccounts"],
+          outcome: accountField(cell.viewer, "tree"),
+          read: names,
+          expected: sorted(tops.map((item) => item.name)),
+        },
         { path: ["node"], outcome: objectRead(cell.viewer, "tree", cell.target), expected: { name: target.name } },
       ]);
     });
@@ -156,7 +161,12 @@ describe("§5 role table", () => {
       const visible = visibleItems(cell.viewer, "seeRoles", ASSIGNMENTS);
       expectFields(result, [
         { path: ["smartAccount"], outcome: objectRead(cell.viewer, "account", "account"), ...account },
-        { path: ["smartAccount", "roleAssignments"], outcome: accountField(cell.viewer, "seeRoles"), read: listed, expected: sorted(visible.map((a) => `${a.email}@${a.at ?? "account"}`)) },
+        {
+          path: ["smartAccount", "roleAssignments"],
+          outcome: accountField(cell.viewer, "seeRoles"),
+          read: listed,
+          expected: sorted(visible.map((a) => `${a.email}@${a.at ?? "account"}`)),
+        },
         { path: ["node"], outcome: objectRead(cell.viewer, "tree", cell.target), read: (node) => node.name, expected: target.name },
         {
           path: ["node", "roleAssignments"],
@@ -196,7 +206,12 @@ describe("§5 role table", () => {
       const result = await server.gql(EVENTS_QUERY, { domain: read.domain, id: va(target) }, actorIn(read, cell));
       expectFields(result, [
         { path: ["smartAccount"], outcome: objectRead(cell.viewer, "account", "account"), ...account },
-        { path: ["smartAccount", "events"], outcome: accountField(cell.viewer, "events"), read: types, expected: sorted(visibleItems(cell.viewer, "events", EVENTS).map((e) => e.type)) },
+        {
+          path: ["smartAccount", "events"],
+          outcome: accountField(cell.viewer, "events"),
+          read: types,
+          expected: sorted(visibleItems(cell.viewer, "events", EVENTS).map((e) => e.type)),
+        },
         { path: ["node"], outcome: objectRead(cell.viewer, "tree", cell.target), read: (node) => node.name, expected: target.name },
         {
           path: ["node", "events"],
@@ -233,11 +248,7 @@ describe("§5 role table", () => {
   describe("activate it (R10)", () => {
     section5.mutation("activate", async (cell) => {
       const { world, actor } = await freshWorld(cell, { status: SmartAccountStatus.PENDING });
-      const result = await server.gql(
-        `mutation($id: ID!) { activateSmartAccount(smartAccountId: $id) { status } }`,
-        { id: sa(world) },
-        actor,
-      );
+      const result = await server.gql(`mutation($id: ID!) { activateSmartAccount(smartAccountId: $id) { status } }`, { id: sa(world) }, actor);
       await expectOutcome(result, cell.expected, world.account.id);
       const stored = await manager().findOneByOrFail(SmartAccount, { id: world.account.id });
       const admins = await manager().countBy(RoleAssignment, { smartAccountId: world.account.id, role: Role.SMART_ACCOUNT_ADMIN });

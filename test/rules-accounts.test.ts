@@ -47,7 +47,11 @@ describe("rules R7–R11: Smart Accounts", () => {
       const result = await request({ domain: "r7-approver.com", approverEmail: "jane@r7-approver.com" }, "partner@partner-r7.com");
       expect(result.errors).toBeUndefined();
       expect(await rolesOf("jane@r7-approver.com", "r7-approver.com")).toEqual([Role.SMART_ACCOUNT_APPROVER]);
-      const node = await server.gql(`query($id: ID!) { node(id: $id) { ... on SmartAccount { status } } }`, { id: result.data.requestSmartAccount.id }, "jane@r7-approver.com");
+      const node = await server.gql(
+        `query($id: ID!) { node(id: $id) { ... on SmartAccount { status } } }`,
+        { id: result.data.requestSmartAccount.id },
+        "jane@r7-approver.com",
+      );
       expect(node.data.node).toEqual({ status: "PENDING" });
     });
 
@@ -55,9 +59,15 @@ describe("rules R7–R11: Smart Accounts", () => {
       const result = await request({ domain: "r7-customer.com", approverEmail: "ceo@r7-customer.com" }, "reseller@partner-r7b.com");
       expect(result.errors).toBeUndefined();
       expect(await rolesOf("reseller@partner-r7b.com", "r7-customer.com")).toBeNull();
-      const node = await server.gql(`query($id: ID!) { node(id: $id) { id } }`, { id: result.data.requestSmartAccount.id }, "reseller@partner-r7b.com");
+      const node = await server.gql(
+        `query($id: ID!) { node(id: $id) { id } }`,
+        { id: result.data.requestSmartAccount.id },
+        "reseller@partner-r7b.com",
+      );
       expect(node.data.node).toBeNull();
-      expect(await countRows(server, "role_assignments", "smart_account_id = (SELECT id FROM smart_accounts WHERE domain = ?)", ["r7-customer.com"])).toBe(1);
+      expect(
+        await countRows(server, "role_assignments", "smart_account_id = (SELECT id FROM smart_accounts WHERE domain = ?)", ["r7-customer.com"]),
+      ).toBe(1);
 
       const own = await request({ domain: "r7-self.com", approverEmail: "me@r7-self.com" }, "me@r7-self.com");
       expect(own.errors).toBeUndefined();
@@ -114,7 +124,10 @@ describe("rules R7–R11: Smart Accounts", () => {
       }
       expect(await snapshot(server)).toEqual(before);
       const long = `${"a".repeat(63)}.${"b".repeat(63)}.r8-ok-long.com`;
-      const ok = await request({ name: "Long", domain: long, type: SmartAccountType.PARTNER_HOLDING, approverEmail: "x@r8-ok-long.com" }, "anyone@nowhere.org");
+      const ok = await request(
+        { name: "Long", domain: long, type: SmartAccountType.PARTNER_HOLDING, approverEmail: "x@r8-ok-long.com" },
+        "anyone@nowhere.org",
+      );
       expect(ok.errors).toBeUndefined();
       expect(ok.data.requestSmartAccount.type).toBe("PARTNER_HOLDING");
       const dashed = await request({ domain: "my-co9.r8-ok.org", approverEmail: "x@r8-ok.org" }, "anyone@nowhere.org");
@@ -332,7 +345,10 @@ describe("rules R7–R11: Smart Accounts", () => {
       expect(account.defaultVirtualAccount).toMatchObject({ name: "Default", isDefault: true, depth: 1, parent: null });
       expect(account.allVirtualAccounts.totalCount).toBe(1);
       expect(account.allVirtualAccounts.nodes[0].id).toBe(account.defaultVirtualAccount.id);
-      const limited = await request({ type: SmartAccountType.LIMITED_USE, domain: "li@r11-mail.com", approverEmail: "li@r11-mail.com" }, "li@r11-mail.com");
+      const limited = await request(
+        { type: SmartAccountType.LIMITED_USE, domain: "li@r11-mail.com", approverEmail: "li@r11-mail.com" },
+        "li@r11-mail.com",
+      );
       expect(limited.errors).toBeUndefined();
       const lim = await server.gql(`{ smartAccount(domain: "li@r11-mail.com") { defaultVirtualAccount { name isDefault } } }`, {}, "li@r11-mail.com");
       expect(lim.data.smartAccount.defaultVirtualAccount).toEqual({ name: "Default", isDefault: true });

@@ -263,7 +263,9 @@ describe("rules R23–R28: registration tokens and product instances", () => {
       // Both devices are in the token's Virtual Account.
       const listed = await server.gql(VA_DEVICES, { id: vaId(us) }, admin);
       expect(listed.data.node.productInstances.nodes.map((node: { serialNumber: string }) => node.serialNumber)).toEqual(["FOC24A001", "FOC24A002"]);
-      expect(listed.data.node.productInstances.nodes.every((node: { virtualAccount: { id: string } }) => node.virtualAccount.id === vaId(us))).toBe(true);
+      expect(listed.data.node.productInstances.nodes.every((node: { virtualAccount: { id: string } }) => node.virtualAccount.id === vaId(us))).toBe(
+        true,
+      );
     });
 
     describe("R24 refused tokens → UNAUTHENTICATED with a reason, nothing written", () => {
@@ -479,7 +481,14 @@ describe("rules R23–R28: registration tokens and product instances", () => {
       expect(await eventCount(server)).toBe(++events);
 
       // Bounds 0 and 1,000,000 are accepted; an empty report clears the usage.
-      expect((await report(credential, [{ sku: NW, count: 0 }, { sku: SEC, count: 1_000_000 }])).errors).toBeUndefined();
+      expect(
+        (
+          await report(credential, [
+            { sku: NW, count: 0 },
+            { sku: SEC, count: 1_000_000 },
+          ])
+        ).errors,
+      ).toBeUndefined();
       expect(await usageOf(device.id)).toEqual({ [NW]: 0, [SEC]: 1_000_000 });
       expect((await report(credential, [])).errors).toBeUndefined();
       expect(await usageOf(device.id)).toEqual({});
@@ -497,11 +506,36 @@ describe("rules R23–R28: registration tokens and product instances", () => {
       server.clock.advanceDays(1);
       const events = await eventCount(server);
       const cases: [{ sku: string; count: number }[], string][] = [
-        [[{ sku: NW, count: 1 }, { sku: "NO-SUCH-SKU", count: 1 }], "input.usage[1].sku"],
+        [
+          [
+            { sku: NW, count: 1 },
+            { sku: "NO-SUCH-SKU", count: 1 },
+          ],
+          "input.usage[1].sku",
+        ],
         [[{ sku: NW, count: -1 }], "input.usage[0].count"],
-        [[{ sku: NW, count: 1 }, { sku: SEC, count: 1_000_001 }], "input.usage[1].count"],
-        [[{ sku: NW, count: 1 }, { sku: SEC, count: 2 }, { sku: NW, count: 3 }], "input.usage[2].sku"],
-        [[{ sku: SEC, count: 1 }, { sku: SEC.toLowerCase(), count: 3 }], "input.usage[1].sku"],
+        [
+          [
+            { sku: NW, count: 1 },
+            { sku: SEC, count: 1_000_001 },
+          ],
+          "input.usage[1].count",
+        ],
+        [
+          [
+            { sku: NW, count: 1 },
+            { sku: SEC, count: 2 },
+            { sku: NW, count: 3 },
+          ],
+          "input.usage[2].sku",
+        ],
+        [
+          [
+            { sku: SEC, count: 1 },
+            { sku: SEC.toLowerCase(), count: 3 },
+          ],
+          "input.usage[1].sku",
+        ],
       ];
       for (const [usage, field] of cases) {
         expectBadInput(await report(credential, usage), field);
@@ -515,7 +549,10 @@ describe("rules R23–R28: registration tokens and product instances", () => {
       const { built } = await account("r25-case.com");
       const { device, credential } = await built.device(built.defaultVirtualAccount, "ASAv10", "R25-CASE");
       for (const sku of ["ASAv10-THREAT-1Y", "asav10-threat-1y", "ASAV10-THREAT-1Y"]) {
-        const result = await report(credential, [{ sku, count: 2 }, { sku: NW.toLowerCase(), count: 1 }]);
+        const result = await report(credential, [
+          { sku, count: 2 },
+          { sku: NW.toLowerCase(), count: 1 },
+        ]);
         expect({ sku, errors: result.errors }).toEqual({ sku, errors: undefined });
         expect(await usageOf(device.id)).toEqual({ "ASAv10-THREAT-1Y": 2, [NW]: 1 });
       }
@@ -528,7 +565,14 @@ describe("rules R23–R28: registration tokens and product instances", () => {
       const { credential } = await built.device(va, "C9300-48P", "FOC-OVER-1");
       const result = await report(credential, [{ sku: NW, count: 5 }]);
       expect(result.errors).toBeUndefined();
-      expect(await poolOf(va, NW, admin)).toEqual({ product: { sku: NW }, purchased: 2, inUse: 5, available: 0, shortage: 3, status: "OUT_OF_COMPLIANCE" });
+      expect(await poolOf(va, NW, admin)).toEqual({
+        product: { sku: NW },
+        purchased: 2,
+        inUse: 5,
+        available: 0,
+        shortage: 3,
+        status: "OUT_OF_COMPLIANCE",
+      });
     });
 
     it("R25 a bad credential → UNAUTHENTICATED with reason UNKNOWN, nothing written", async () => {
@@ -562,8 +606,22 @@ describe("rules R23–R28: registration tokens and product instances", () => {
       expect(await eventCount(server)).toBe(events + 1);
       expect(await lastEventType(server)).toBe("PRODUCT_INSTANCE_TRANSFERRED");
 
-      expect(await poolOf(east, NW, admin)).toEqual({ product: { sku: NW }, purchased: 5, inUse: 0, available: 5, shortage: 0, status: "AUTHORIZED" });
-      expect(await poolOf(west, NW, admin)).toEqual({ product: { sku: NW }, purchased: 1, inUse: 3, available: 0, shortage: 2, status: "OUT_OF_COMPLIANCE" });
+      expect(await poolOf(east, NW, admin)).toEqual({
+        product: { sku: NW },
+        purchased: 5,
+        inUse: 0,
+        available: 5,
+        shortage: 0,
+        status: "AUTHORIZED",
+      });
+      expect(await poolOf(west, NW, admin)).toEqual({
+        product: { sku: NW },
+        purchased: 1,
+        inUse: 3,
+        available: 0,
+        shortage: 2,
+        status: "OUT_OF_COMPLIANCE",
+      });
       expect(await usageOf(device.id)).toEqual({ [NW]: 3 });
       expect((await deviceRow(device.id))!.virtualAccountId).toBe(west.id);
 
@@ -579,7 +637,11 @@ describe("rules R23–R28: registration tokens and product instances", () => {
       await holding.grant(admin, Role.SMART_ACCOUNT_ADMIN);
       const { device } = await built.device(built.defaultVirtualAccount, "C9300-48P", "FOC-R26-H", { usage: [{ sku: NW, count: 1 }] });
       const events = await eventCount(server);
-      const result = await server.gql(TRANSFER_DEVICE, { input: { id: deviceId(device.id), toVirtualAccountId: vaId(holding.defaultVirtualAccount) } }, admin);
+      const result = await server.gql(
+        TRANSFER_DEVICE,
+        { input: { id: deviceId(device.id), toVirtualAccountId: vaId(holding.defaultVirtualAccount) } },
+        admin,
+      );
       expectBadInput(result, "input.toVirtualAccountId");
       expect(await eventCount(server)).toBe(events);
       expect(await deviceRow(device.id)).toMatchObject({ virtualAccountId: built.defaultVirtualAccount.id, smartAccountId: built.id });
@@ -590,7 +652,11 @@ describe("rules R23–R28: registration tokens and product instances", () => {
       const other = await server.build.account("r26-cross-b.com");
       await other.grant(admin, Role.SMART_ACCOUNT_USER);
       const { device } = await built.device(built.defaultVirtualAccount, "C9300-48P", "FOC-R26-X", { usage: [{ sku: SEC, count: 2 }] });
-      const result = await server.gql(TRANSFER_DEVICE, { input: { id: deviceId(device.id), toVirtualAccountId: vaId(other.defaultVirtualAccount) } }, admin);
+      const result = await server.gql(
+        TRANSFER_DEVICE,
+        { input: { id: deviceId(device.id), toVirtualAccountId: vaId(other.defaultVirtualAccount) } },
+        admin,
+      );
       expect(result.errors).toBeUndefined();
       expect(await deviceRow(device.id)).toMatchObject({ virtualAccountId: other.defaultVirtualAccount.id, smartAccountId: other.id });
       expect(await poolOf(other.defaultVirtualAccount, SEC, admin)).toMatchObject({ inUse: 2, shortage: 2 });
@@ -610,7 +676,11 @@ describe("rules R23–R28: registration tokens and product instances", () => {
         await built.grant(mover, role, us);
         await other.built.grant(mover, Role.SMART_ACCOUNT_ADMIN);
         const events = await eventCount(server);
-        const result = await server.gql(TRANSFER_DEVICE, { input: { id: deviceId(device.id), toVirtualAccountId: vaId(other.built.defaultVirtualAccount) } }, mover);
+        const result = await server.gql(
+          TRANSFER_DEVICE,
+          { input: { id: deviceId(device.id), toVirtualAccountId: vaId(other.built.defaultVirtualAccount) } },
+          mover,
+        );
         expect({ role, code: codeOf(result), data: result.data }).toEqual({ role, code: "FORBIDDEN", data: null });
         expect(await deviceRow(device.id)).toMatchObject({ smartAccountId: built.id, virtualAccountId: us.id });
         expect(await usageOf(device.id)).toEqual({ [SEC]: 2 });
@@ -641,10 +711,21 @@ describe("rules R23–R28: registration tokens and product instances", () => {
 
       expect(await deviceRow(device.id)).toBeNull();
       expect(await countRows(server, "license_usages", "product_instance_id = ?", [device.id])).toBe(0);
-      expect(await poolOf(va, DNA, admin)).toEqual({ product: { sku: DNA }, purchased: 4, inUse: 1, available: 3, shortage: 0, status: "AUTHORIZED" });
+      expect(await poolOf(va, DNA, admin)).toEqual({
+        product: { sku: DNA },
+        purchased: 4,
+        inUse: 1,
+        available: 3,
+        shortage: 0,
+        status: "AUTHORIZED",
+      });
       const node = await server.gql(DEVICE_NODE, { id: deviceId(device.id) }, admin);
       expect(node.data.node).toBeNull();
-      const rows = await server.gql(`query($id: ID!) { node(id: $id) { ... on License { quantity startsAt endsAt } } }`, { id: gid("License", lot.id) }, admin);
+      const rows = await server.gql(
+        `query($id: ID!) { node(id: $id) { ... on License { quantity startsAt endsAt } } }`,
+        { id: gid("License", lot.id) },
+        admin,
+      );
       expect(rows.data.node).toEqual({ quantity: 4, startsAt: days(-100).toISOString(), endsAt: days(400).toISOString() });
       // Its credential is gone with it.
       expectUnauthenticated(await report(credential, []), "UNKNOWN");
@@ -715,8 +796,18 @@ describe("rules R23–R28: registration tokens and product instances", () => {
       const [us, finance] = await built.chain("US", "Finance");
       await built.license(us, NW, 10);
       await built.license(us, SEC, 2);
-      await built.device(us, "C9300-48P", "R27-1", { usage: [{ sku: NW, count: 4 }, { sku: SEC, count: 2 }] });
-      await built.device(us, "C9300-48P", "R27-2", { usage: [{ sku: NW, count: 3 }, { sku: SEC, count: 1 }] });
+      await built.device(us, "C9300-48P", "R27-1", {
+        usage: [
+          { sku: NW, count: 4 },
+          { sku: SEC, count: 2 },
+        ],
+      });
+      await built.device(us, "C9300-48P", "R27-2", {
+        usage: [
+          { sku: NW, count: 3 },
+          { sku: SEC, count: 1 },
+        ],
+      });
       await built.device(finance, "C9300-48P", "R27-3", { usage: [{ sku: DNA, count: 6 }] });
       const pools = await poolsOf(us, admin);
       const bySku = Object.fromEntries(pools.map((pool) => [pool.product.sku, pool]));
@@ -734,7 +825,12 @@ describe("rules R23–R28: registration tokens and product instances", () => {
       const va = built.defaultVirtualAccount;
       await built.license(va, NW, 3);
       await built.license(va, SEC, 5);
-      await built.device(va, "C9300-48P", "R28-S1", { usage: [{ sku: NW, count: 5 }, { sku: SEC, count: 5 }] });
+      await built.device(va, "C9300-48P", "R28-S1", {
+        usage: [
+          { sku: NW, count: 5 },
+          { sku: SEC, count: 5 },
+        ],
+      });
       const result = await server.gql(VA_ALERTS, { id: vaId(va) }, admin);
       expect(result.errors).toBeUndefined();
       expect(result.data.node.alerts).toEqual([
@@ -770,7 +866,9 @@ describe("rules R23–R28: registration tokens and product instances", () => {
       // A report clears the alert for that device.
       server.clock.set(START);
       const credentialDevice = await built.device(va, "C9300-48P", "REPORTS", { registeredAt: days(-40), lastReportedAt: days(-35) });
-      expect((await alerts()).map((alert: { productInstance: { id: string } }) => alert.productInstance.id)).toContain(deviceId(credentialDevice.device.id));
+      expect((await alerts()).map((alert: { productInstance: { id: string } }) => alert.productInstance.id)).toContain(
+        deviceId(credentialDevice.device.id),
+      );
       expect((await report(credentialDevice.credential, [])).errors).toBeUndefined();
       expect((await alerts()).map((alert: { productInstance: { id: string } }) => alert.productInstance.id)).not.toContain(
         deviceId(credentialDevice.device.id),
@@ -830,9 +928,10 @@ describe("rules R23–R28: registration tokens and product instances", () => {
       const { built, admin } = await account("r29-devices.com");
       const [east, west] = [await built.virtualAccount("East"), await built.virtualAccount("West")];
       const eventsOf = async () =>
-        (await server.db.dataSource.query("SELECT type, smart_account_id, virtual_account_id, actor_id FROM events WHERE smart_account_id = ? ORDER BY id", [
-          built.id,
-        ])) as { type: string; smart_account_id: unknown; virtual_account_id: unknown; actor_id: unknown }[];
+        (await server.db.dataSource.query(
+          "SELECT type, smart_account_id, virtual_account_id, actor_id FROM events WHERE smart_account_id = ? ORDER BY id",
+          [built.id],
+        )) as { type: string; smart_account_id: unknown; virtual_account_id: unknown; actor_id: unknown }[];
       const expectEvents = async (types: string[]) => expect((await eventsOf()).map((event) => event.type)).toEqual(types);
       const steps: string[] = [];
       const ok = async (result: GqlResult, type: string) => {
@@ -862,7 +961,10 @@ describe("rules R23–R28: registration tokens and product instances", () => {
       const westToken = await built.token(west);
       await ok(await register(westToken.secret, "C9300-48P", "R29-1"), "PRODUCT_INSTANCE_REREGISTERED");
 
-      await ok(await server.gql(TRANSFER_DEVICE, { input: { id: productInstance.id, toVirtualAccountId: vaId(east) } }, admin), "PRODUCT_INSTANCE_TRANSFERRED");
+      await ok(
+        await server.gql(TRANSFER_DEVICE, { input: { id: productInstance.id, toVirtualAccountId: vaId(east) } }, admin),
+        "PRODUCT_INSTANCE_TRANSFERRED",
+      );
       await fails(await server.gql(TRANSFER_DEVICE, { input: { id: productInstance.id, toVirtualAccountId: vaId(east) } }, admin));
 
       await ok(await server.gql(REVOKE_TOKEN, { id: token.id }, admin), "REGISTRATION_TOKEN_REVOKED");

@@ -195,15 +195,21 @@ describe("R4, R9: one visibility, payloads after the write", () => {
         orders.push((await main.order([{ sku: "R4-NODES-SKU", quantity: 1 }], { placedBy: viewer })).order);
       }
       for (let i = 0; i < 10; i++) {
-        const created = await server.gql(`mutation($input: CreateVirtualAccountInput!) { createVirtualAccount(input: $input) { id } }`, {
-          input: { smartAccountId: gid("SmartAccount", main.id), name: `Made ${i}`, parentId: gid("VirtualAccount", vas[i].id) },
-        }, viewer);
+        const created = await server.gql(
+          `mutation($input: CreateVirtualAccountInput!) { createVirtualAccount(input: $input) { id } }`,
+          {
+            input: { smartAccountId: gid("SmartAccount", main.id), name: `Made ${i}`, parentId: gid("VirtualAccount", vas[i].id) },
+          },
+          viewer,
+        );
         expect(created.errors).toBeUndefined();
         const asked = await server.gql(`mutation { requestAccess(input: { domain: "r4-nodes.com" }) { id } }`, {}, `asker${i}@r4-asking.com`);
         expect(asked.errors).toBeUndefined();
       }
       const events: { id: number }[] = await server.db.dataSource.query("SELECT id FROM events WHERE smart_account_id = ? ORDER BY id", [main.id]);
-      const requests: { id: number }[] = await server.db.dataSource.query("SELECT id FROM access_requests WHERE smart_account_id = ? ORDER BY id", [main.id]);
+      const requests: { id: number }[] = await server.db.dataSource.query("SELECT id FROM access_requests WHERE smart_account_id = ? ORDER BY id", [
+        main.id,
+      ]);
       const users: { id: number }[] = await server.db.dataSource.query("SELECT id FROM users WHERE email LIKE ? ORDER BY id", ["user%@r4-nodes.com"]);
       const products: { id: number }[] = await server.db.dataSource.query("SELECT id FROM products ORDER BY id LIMIT 10");
       ids = {

@@ -73,7 +73,9 @@ describe("rules R1, R3, R5, R6: identity, errors, ids and paging, input", () => 
       const verify = createTokenVerifier({ secret: TEST_SECRET, jwksUrl: null, issuer: null, audience: null, maxTtlSeconds: 86400 });
       const issued = nowSeconds();
       const token = await sign({ email: "Brief@acme.com" }, { exp: issued + 5 });
-      jest.useFakeTimers({ doNotFake: ["nextTick", "queueMicrotask", "setImmediate", "setTimeout", "setInterval", "clearTimeout", "clearInterval", "clearImmediate"] });
+      jest.useFakeTimers({
+        doNotFake: ["nextTick", "queueMicrotask", "setImmediate", "setTimeout", "setInterval", "clearTimeout", "clearInterval", "clearImmediate"],
+      });
       try {
         jest.setSystemTime(issued * 1000);
         expect((await verify(token)).email).toBe("brief@acme.com");
@@ -274,7 +276,11 @@ describe("rules R1, R3, R5, R6: identity, errors, ids and paging, input", () => 
         );
         expect(codeOf(result)).toBe("BAD_USER_INPUT");
         expect(result.errors![0].extensions.field).toBe("first");
-        const viewerList = await server.gql(`query($first: Int) { viewer { smartAccounts(first: $first) { totalCount } } }`, { first }, "admin@acme.com");
+        const viewerList = await server.gql(
+          `query($first: Int) { viewer { smartAccounts(first: $first) { totalCount } } }`,
+          { first },
+          "admin@acme.com",
+        );
         expect(codeOf(viewerList)).toBe("BAD_USER_INPUT");
         expect(viewerList.errors![0].extensions.field).toBe("first");
       }

@@ -18,9 +18,9 @@ const SET_TAGS = `mutation($input: SetLicenseTagsInput!) { setLicenseTags(input:
 
 /** Control and invisible format characters (Cc, Cf) a name must refuse, by what they are. */
 const INVISIBLE: Record<string, string> = {
-  "NUL": "\u0000",
+  NUL: "\u0000",
   "ESC sequence": "\u001b[31m",
-  "DEL": "\u007f",
+  DEL: "\u007f",
   "C1 control": "\u0085",
   "zero-width space": "\u200b",
   "zero-width joiner": "\u200d",
@@ -29,11 +29,10 @@ const INVISIBLE: Record<string, string> = {
   "word joiner": "\u2060",
   "soft hyphen": "\u00ad",
   "line break": "\n",
-  "tab": "\t",
+  tab: "\t",
 };
 /** The same minus what free text keeps: line breaks and tabs. */
 const INVISIBLE_IN_TEXT = Object.fromEntries(Object.entries(INVISIBLE).filter(([what]) => what !== "line break" && what !== "tab"));
-
 
 // These suites try every refused character one request at a time (hundreds of requests per test): on a busy
 // machine a test may take minutes, which is a slow test, not a failing one.
@@ -70,26 +69,49 @@ describe("rules R6, R15, R21: input hygiene", () => {
       const first = await server.gql(CREATE_VA, { input: { smartAccountId: accountId, name: "Finance" } }, admin);
       expect(first.errors).toBeUndefined();
       for (const lookalike of ["Finance\u200b", "\u200bFinance", "Fin\u200cance", "Finance\u202e", "Finance\ufeff\u200b"]) {
-        await refused(() => server.gql(CREATE_VA, { input: { smartAccountId: accountId, name: lookalike } }, admin), "input.name", JSON.stringify(lookalike));
+        await refused(
+          () => server.gql(CREATE_VA, { input: { smartAccountId: accountId, name: lookalike } }, admin),
+          "input.name",
+          JSON.stringify(lookalike),
+        );
       }
       // renaming a sibling into the look-alike is refused alike
       const other = await server.gql(CREATE_VA, { input: { smartAccountId: accountId, name: "Sales" } }, admin);
-      await refused(() => server.gql(UPDATE_VA, { input: { id: other.data.createVirtualAccount.id, name: "Finance\u200b" } }, admin), "input.name", "rename");
+      await refused(
+        () => server.gql(UPDATE_VA, { input: { id: other.data.createVirtualAccount.id, name: "Finance\u200b" } }, admin),
+        "input.name",
+        "rename",
+      );
     });
 
     it("R6 every control and format character is refused in every name input, naming the field", async () => {
       for (const [what, char] of Object.entries(INVISIBLE)) {
         const name = `Bad${char}Name`;
-        await refused(() => server.gql(CREATE_VA, { input: { smartAccountId: accountId, name } }, admin), "input.name", `createVirtualAccount ${what}`);
+        await refused(
+          () => server.gql(CREATE_VA, { input: { smartAccountId: accountId, name } }, admin),
+          "input.name",
+          `createVirtualAccount ${what}`,
+        );
         await refused(() => server.gql(UPDATE_VA, { input: { id: defaultVaId, name } }, admin), "input.name", `updateVirtualAccount ${what}`);
         await refused(() => server.gql(UPDATE_SA, { input: { smartAccountId: accountId, name } }, admin), "input.name", `updateSmartAccount ${what}`);
         await refused(
-          () => server.gql(REQUEST_SA, { input: { name, domain: "bad-name.com", type: "CUSTOMER", approverEmail: "boss@bad-name.com" } }, "someone@bad-name.com"),
+          () =>
+            server.gql(
+              REQUEST_SA,
+              { input: { name, domain: "bad-name.com", type: "CUSTOMER", approverEmail: "boss@bad-name.com" } },
+              "someone@bad-name.com",
+            ),
           "input.name",
           `requestSmartAccount ${what}`,
         );
         await refused(
-          () => server.gql(UPSERT, { input: { sku: "R6-BAD-NAME", name, model: "PERPETUAL", smartEnabled: true } }, "catalog@shop.example", "catalog:write"),
+          () =>
+            server.gql(
+              UPSERT,
+              { input: { sku: "R6-BAD-NAME", name, model: "PERPETUAL", smartEnabled: true } },
+              "catalog@shop.example",
+              "catalog:write",
+            ),
           "input.name",
           `upsertProduct ${what}`,
         );
@@ -112,14 +134,22 @@ describe("rules R6, R15, R21: input hygiene", () => {
       const composedHundred = await server.gql(CREATE_VA, { input: { smartAccountId: accountId, name: "e\u0301".repeat(100) } }, admin);
       expect(composedHundred.errors).toBeUndefined();
       expect(composedHundred.data.createVirtualAccount.name).toBe("\u00e9".repeat(100));
-      await refused(() => server.gql(CREATE_VA, { input: { smartAccountId: accountId, name: "e\u0301".repeat(101) } }, admin), "input.name", "101 composed");
+      await refused(
+        () => server.gql(CREATE_VA, { input: { smartAccountId: accountId, name: "e\u0301".repeat(101) } }, admin),
+        "input.name",
+        "101 composed",
+      );
     });
 
     it("R6 lengths count characters, not UTF-16 units: 100 emoji are a valid name, 101 are not", async () => {
       const ok = await server.gql(CREATE_VA, { input: { smartAccountId: accountId, name: "\u{1F600}".repeat(100) } }, admin);
       expect(ok.errors).toBeUndefined();
       expect([...ok.data.createVirtualAccount.name]).toHaveLength(100);
-      await refused(() => server.gql(CREATE_VA, { input: { smartAccountId: accountId, name: "\u{1F600}".repeat(101) } }, admin), "input.name", "101 emoji");
+      await refused(
+        () => server.gql(CREATE_VA, { input: { smartAccountId: accountId, name: "\u{1F600}".repeat(101) } }, admin),
+        "input.name",
+        "101 emoji",
+      );
     });
 
     it("R6 visible non-ASCII names stay allowed (accents, CJK, RTL script without overrides)", async () => {
@@ -138,11 +168,27 @@ describe("rules R6, R15, R21: input hygiene", () => {
       expect(ok.data.createVirtualAccount.description).toBe(text);
       for (const [what, char] of Object.entries(INVISIBLE_IN_TEXT)) {
         const description = `a ${char} description`;
-        await refused(() => server.gql(CREATE_VA, { input: { smartAccountId: accountId, name: `Desc ${what}`, description } }, admin), "input.description", `create ${what}`);
-        await refused(() => server.gql(UPDATE_VA, { input: { id: ok.data.createVirtualAccount.id, description } }, admin), "input.description", `update ${what}`);
-        await refused(() => server.gql(CREATE_TOKEN, { input: { virtualAccountId: defaultVaId, description, expiresInDays: 30 } }, admin), "input.description", `token ${what}`);
+        await refused(
+          () => server.gql(CREATE_VA, { input: { smartAccountId: accountId, name: `Desc ${what}`, description } }, admin),
+          "input.description",
+          `create ${what}`,
+        );
+        await refused(
+          () => server.gql(UPDATE_VA, { input: { id: ok.data.createVirtualAccount.id, description } }, admin),
+          "input.description",
+          `update ${what}`,
+        );
+        await refused(
+          () => server.gql(CREATE_TOKEN, { input: { virtualAccountId: defaultVaId, description, expiresInDays: 30 } }, admin),
+          "input.description",
+          `token ${what}`,
+        );
       }
-      const token = await server.gql(CREATE_TOKEN, { input: { virtualAccountId: defaultVaId, description: "rack 1\nrack 2", expiresInDays: 30 } }, admin);
+      const token = await server.gql(
+        CREATE_TOKEN,
+        { input: { virtualAccountId: defaultVaId, description: "rack 1\nrack 2", expiresInDays: 30 } },
+        admin,
+      );
       expect(token.errors).toBeUndefined();
       expect(token.data.createRegistrationToken.token.description).toBe("rack 1\nrack 2");
     });
@@ -150,18 +196,34 @@ describe("rules R6, R15, R21: input hygiene", () => {
     it("R6 access-request messages keep line breaks and tabs; other control and format characters are refused", async () => {
       for (const [what, char] of Object.entries(INVISIBLE_IN_TEXT)) {
         const events = await eventCount(server);
-        const result = await server.gql(REQUEST_ACCESS, { input: { domain: "r6-hygiene.com", message: `please${char}let me in` } }, "asker@elsewhere.com");
-        expect({ what, code: codeOf(result), field: result.errors?.[0]?.extensions.field }).toEqual({ what, code: "BAD_USER_INPUT", field: "input.message" });
+        const result = await server.gql(
+          REQUEST_ACCESS,
+          { input: { domain: "r6-hygiene.com", message: `please${char}let me in` } },
+          "asker@elsewhere.com",
+        );
+        expect({ what, code: codeOf(result), field: result.errors?.[0]?.extensions.field }).toEqual({
+          what,
+          code: "BAD_USER_INPUT",
+          field: "input.message",
+        });
         expect(await eventCount(server)).toBe(events);
       }
       expect(await countRows(server, "access_requests")).toBe(0);
-      const ok = await server.gql(REQUEST_ACCESS, { input: { domain: "r6-hygiene.com", message: "Hello,\r\n\tplease let me in.\n" } }, "asker@elsewhere.com");
+      const ok = await server.gql(
+        REQUEST_ACCESS,
+        { input: { domain: "r6-hygiene.com", message: "Hello,\r\n\tplease let me in.\n" } },
+        "asker@elsewhere.com",
+      );
       expect(ok.errors).toBeUndefined();
       expect(ok.data.requestAccess.message).toBe("Hello,\r\n\tplease let me in.");
     });
 
     it("R6 description and message lengths are measured after NFC", async () => {
-      const ok = await server.gql(CREATE_VA, { input: { smartAccountId: accountId, name: "Long description", description: "e\u0301".repeat(500) } }, admin);
+      const ok = await server.gql(
+        CREATE_VA,
+        { input: { smartAccountId: accountId, name: "Long description", description: "e\u0301".repeat(500) } },
+        admin,
+      );
       expect(ok.errors).toBeUndefined();
       expect(ok.data.createVirtualAccount.description).toBe("\u00e9".repeat(500));
       await refused(
@@ -175,12 +237,32 @@ describe("rules R6, R15, R21: input hygiene", () => {
   describe("R15 lines per order", () => {
     it("R15 at most 100 lines per order: 101 → BAD_USER_INPUT naming input.lines, nothing written; 100 are placed", async () => {
       const line = { sku: "C9300-NW-A", quantity: 1 };
-      const before = { orders: await countRows(server, "orders"), lines: await countRows(server, "order_lines"), licenses: await countRows(server, "licenses"), events: await eventCount(server) };
-      const tooMany = await server.gql(PLACE, { input: { smartAccountDomain: "r6-hygiene.com", lines: Array(101).fill(line) } }, "commerce@shop.example", "orders:write");
+      const before = {
+        orders: await countRows(server, "orders"),
+        lines: await countRows(server, "order_lines"),
+        licenses: await countRows(server, "licenses"),
+        events: await eventCount(server),
+      };
+      const tooMany = await server.gql(
+        PLACE,
+        { input: { smartAccountDomain: "r6-hygiene.com", lines: Array(101).fill(line) } },
+        "commerce@shop.example",
+        "orders:write",
+      );
       expect(codeOf(tooMany)).toBe("BAD_USER_INPUT");
       expect(tooMany.errors![0].extensions.field).toBe("input.lines");
-      expect({ orders: await countRows(server, "orders"), lines: await countRows(server, "order_lines"), licenses: await countRows(server, "licenses"), events: await eventCount(server) }).toEqual(before);
-      const hundred = await server.gql(PLACE, { input: { smartAccountDomain: "r6-hygiene.com", lines: Array(100).fill(line) } }, "commerce@shop.example", "orders:write");
+      expect({
+        orders: await countRows(server, "orders"),
+        lines: await countRows(server, "order_lines"),
+        licenses: await countRows(server, "licenses"),
+        events: await eventCount(server),
+      }).toEqual(before);
+      const hundred = await server.gql(
+        PLACE,
+        { input: { smartAccountDomain: "r6-hygiene.com", lines: Array(100).fill(line) } },
+        "commerce@shop.example",
+        "orders:write",
+      );
       expect(hundred.errors).toBeUndefined();
       expect(hundred.data.placeOrder.lines).toHaveLength(100);
       expect(hundred.data.placeOrder.status).toBe("FULFILLED");
@@ -236,7 +318,11 @@ describe("rules R6, R15, R21: input hygiene", () => {
         [1, "zero\u200bwidth"],
       ] as [number, string][]) {
         const result = await setTags(["ok", bad]);
-        expect({ bad, code: codeOf(result), field: result.errors?.[0]?.extensions.field }).toEqual({ bad, code: "BAD_USER_INPUT", field: `input.tags[${index}]` });
+        expect({ bad, code: codeOf(result), field: result.errors?.[0]?.extensions.field }).toEqual({
+          bad,
+          code: "BAD_USER_INPUT",
+          field: `input.tags[${index}]`,
+        });
       }
       expect({ tags: await stored(), events: await eventCount(server) }).toEqual(before);
       const fifty = await setTags(["x".repeat(50)]);

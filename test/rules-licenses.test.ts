@@ -68,7 +68,9 @@ describe("rules R19–R22: transfers, conversion, tags and expiry", () => {
 
   /** Every lot, as stored: a failed mutation leaves this unchanged. */
   const allLots = () =>
-    server.db.dataSource.query("SELECT id, smart_account_id, virtual_account_id, product_id, kind, quantity, starts_at, ends_at FROM licenses ORDER BY id");
+    server.db.dataSource.query(
+      "SELECT id, smart_account_id, virtual_account_id, product_id, kind, quantity, starts_at, ends_at FROM licenses ORDER BY id",
+    );
 
   /** Σ quantity per product over all accounts and kinds (R19's invariant). */
   const totalsByProduct = async () =>
@@ -161,9 +163,27 @@ describe("rules R19–R22: transfers, conversion, tags and expiry", () => {
           to: eu,
           code: "FORBIDDEN",
         },
-        { who: "va-user-us-only@x.com", grants: () => a.built.grant("va-user-us-only@x.com", Role.VIRTUAL_ACCOUNT_USER, us), from: us, to: eu, code: "NOT_FOUND" },
-        { who: "sa-user-a-only@x.com", grants: () => a.built.grant("sa-user-a-only@x.com", Role.SMART_ACCOUNT_USER), from: a.defaultVa, to: b.defaultVa, code: "NOT_FOUND" },
-        { who: "sa-viewer-a@x.com", grants: () => a.built.grant("sa-viewer-a@x.com", Role.SMART_ACCOUNT_VIEWER), from: a.defaultVa, to: us, code: "FORBIDDEN" },
+        {
+          who: "va-user-us-only@x.com",
+          grants: () => a.built.grant("va-user-us-only@x.com", Role.VIRTUAL_ACCOUNT_USER, us),
+          from: us,
+          to: eu,
+          code: "NOT_FOUND",
+        },
+        {
+          who: "sa-user-a-only@x.com",
+          grants: () => a.built.grant("sa-user-a-only@x.com", Role.SMART_ACCOUNT_USER),
+          from: a.defaultVa,
+          to: b.defaultVa,
+          code: "NOT_FOUND",
+        },
+        {
+          who: "sa-viewer-a@x.com",
+          grants: () => a.built.grant("sa-viewer-a@x.com", Role.SMART_ACCOUNT_VIEWER),
+          from: a.defaultVa,
+          to: us,
+          code: "FORBIDDEN",
+        },
       ];
       for (const { who, grants, from, to, code } of cases) {
         await grants();
@@ -331,7 +351,10 @@ describe("rules R19–R22: transfers, conversion, tags and expiry", () => {
         const moved = await transfer(defaultVa, us, sku, 1, admin);
         expect({ sku, errors: moved.errors }).toEqual({ sku, errors: undefined });
       }
-      expect((await poolsIn(us, admin)).map((p) => [p.product.sku, p.purchased]).sort()).toEqual([["ASAv10-THREAT-1Y", 2], ["C9300-NW-A", 2]]);
+      expect((await poolsIn(us, admin)).map((p) => [p.product.sku, p.purchased]).sort()).toEqual([
+        ["ASAv10-THREAT-1Y", 2],
+        ["C9300-NW-A", 2],
+      ]);
     });
 
     it("R19 an unknown SKU or a bad quantity → BAD_USER_INPUT, nothing moved", async () => {
@@ -339,9 +362,18 @@ describe("rules R19–R22: transfers, conversion, tags and expiry", () => {
       const us = await built.virtualAccount("US");
       await built.license(defaultVa, "C9300-NW-A", 2);
       const before = { lots: await allLots(), events: await eventCount(server) };
-      for (const [sku, quantity, field] of [["NOPE-SKU", 1, "input.sku"], ["C9300-NW-A", 0, "input.quantity"], ["C9300-NW-A", -1, "input.quantity"]] as const) {
+      for (const [sku, quantity, field] of [
+        ["NOPE-SKU", 1, "input.sku"],
+        ["C9300-NW-A", 0, "input.quantity"],
+        ["C9300-NW-A", -1, "input.quantity"],
+      ] as const) {
         const result = await transfer(defaultVa, us, sku, quantity, admin);
-        expect({ sku, quantity, code: codeOf(result), field: result.errors?.[0].extensions.field }).toEqual({ sku, quantity, code: "BAD_USER_INPUT", field });
+        expect({ sku, quantity, code: codeOf(result), field: result.errors?.[0].extensions.field }).toEqual({
+          sku,
+          quantity,
+          code: "BAD_USER_INPUT",
+          field,
+        });
       }
       const same = await transfer(defaultVa, defaultVa, "C9300-NW-A", 1, admin);
       expect(codeOf(same)).toBe("BAD_USER_INPUT");
@@ -375,7 +407,13 @@ describe("rules R19–R22: transfers, conversion, tags and expiry", () => {
       expect(await eventCount(server)).toBe(events + 1);
       expect(await lastEventType(server)).toBe("LICENSE_CONVERTED");
       const lots = await lotsIn(us, admin);
-      expect(lots.find((l) => l.id === gid("License", classic.id))).toMatchObject({ kind: "CLASSIC", quantity: 6, startsAt: startsAt.toISOString(), endsAt: endsAt.toISOString(), pak: "PAK-AAAA-BBBB-CCCC-DDDD" });
+      expect(lots.find((l) => l.id === gid("License", classic.id))).toMatchObject({
+        kind: "CLASSIC",
+        quantity: 6,
+        startsAt: startsAt.toISOString(),
+        endsAt: endsAt.toISOString(),
+        pak: "PAK-AAAA-BBBB-CCCC-DDDD",
+      });
       expect(lots).toHaveLength(2);
       expect((await poolsIn(us, admin)).map((p) => [p.product.sku, p.purchased])).toEqual([["C9300-DNA-E-3Y", 4]]);
       expect(await totalsByProduct()).toEqual(totals);
@@ -417,7 +455,9 @@ describe("rules R19–R22: transfers, conversion, tags and expiry", () => {
       }
       // The approver cannot even see licenses: as if the lot did not exist.
       await built.grant("approver@r20-roles.com", Role.SMART_ACCOUNT_APPROVER);
-      expect(codeOf(await server.gql(CONVERT, { input: { licenseId: gid("License", classic.id), quantity: 1 } }, "approver@r20-roles.com"))).toBe("NOT_FOUND");
+      expect(codeOf(await server.gql(CONVERT, { input: { licenseId: gid("License", classic.id), quantity: 1 } }, "approver@r20-roles.com"))).toBe(
+        "NOT_FOUND",
+      );
       await built.grant("user@r20-roles.com", Role.SMART_ACCOUNT_USER);
       const ok = await server.gql(CONVERT, { input: { licenseId: gid("License", classic.id), quantity: 1 } }, "user@r20-roles.com");
       expect(ok.errors).toBeUndefined();
@@ -517,7 +557,10 @@ describe("rules R19–R22: transfers, conversion, tags and expiry", () => {
       const term = await built.license(defaultVa, "C9300-DNA-A-3Y", 6, { startsAt: days(-100), endsAt: days(10) });
       await built.license(defaultVa, "C9300-DNA-A-3Y", 2, { startsAt: days(-100), endsAt: null });
       const status = async () => (await lotsIn(defaultVa, admin)).map((l) => [l.id, l.status]);
-      expect(await status()).toEqual([[gid("License", term.id), "ACTIVE"], [expect.any(String), "ACTIVE"]]);
+      expect(await status()).toEqual([
+        [gid("License", term.id), "ACTIVE"],
+        [expect.any(String), "ACTIVE"],
+      ]);
       expect((await poolsIn(defaultVa, admin))[0]).toMatchObject({ purchased: 8, available: 8 });
 
       server.clock.set(days(10));

@@ -99,7 +99,13 @@ describe("rules R2, R15–R18: catalog, orders and partner holding accounts", ()
         "catalog:write",
       );
       expect(updated.errors).toBeUndefined();
-      expect(updated.data.upsertProduct).toEqual({ id: created.data.upsertProduct.id, sku: "R2-NEW-SKU", name: "Renamed product", model: "TERM", smartEnabled: false });
+      expect(updated.data.upsertProduct).toEqual({
+        id: created.data.upsertProduct.id,
+        sku: "R2-NEW-SKU",
+        name: "Renamed product",
+        model: "TERM",
+        smartEnabled: false,
+      });
       expect(await countRows(server, "products")).toBe(products + 1);
       expect(await eventCount(server)).toBe(events + 2);
       expect(await lastEventType(server)).toBe("PRODUCT_UPDATED");
@@ -118,7 +124,11 @@ describe("rules R2, R15–R18: catalog, orders and partner holding accounts", ()
     });
 
     it("R2 upsertProduct finds the product by its SKU's key: isr4k-sec updates ISR4K-SEC, and every write keeps the key", async () => {
-      const [seeded] = (await server.db.dataSource.query("SELECT id, name, sku_key FROM products WHERE sku = ?", ["ISR4K-SEC"])) as { id: number; name: string; sku_key: string }[];
+      const [seeded] = (await server.db.dataSource.query("SELECT id, name, sku_key FROM products WHERE sku = ?", ["ISR4K-SEC"])) as {
+        id: number;
+        name: string;
+        sku_key: string;
+      }[];
       expect(seeded.sku_key).toBe("isr4k-sec");
       const products = await countRows(server, "products");
       const upsert = (sku: string, name: string) =>
@@ -126,7 +136,13 @@ describe("rules R2, R15–R18: catalog, orders and partner holding accounts", ()
 
       const lower = await upsert("  isr4k-sec ", "Security license for ISR 4000 (renamed)");
       expect(lower.errors).toBeUndefined();
-      expect(lower.data.upsertProduct).toEqual({ id: gid("Product", seeded.id), sku: "ISR4K-SEC", name: "Security license for ISR 4000 (renamed)", model: "PERPETUAL", smartEnabled: true });
+      expect(lower.data.upsertProduct).toEqual({
+        id: gid("Product", seeded.id),
+        sku: "ISR4K-SEC",
+        name: "Security license for ISR 4000 (renamed)",
+        model: "PERPETUAL",
+        smartEnabled: true,
+      });
       expect(await lastEventType(server)).toBe("PRODUCT_UPDATED");
       expect(await countRows(server, "products")).toBe(products);
       expect(await countRows(server, "products", "sku_key = ?", ["isr4k-sec"])).toBe(1);
@@ -138,7 +154,15 @@ describe("rules R2, R15–R18: catalog, orders and partner holding accounts", ()
       expect(created.data.upsertProduct.sku).toBe("R2-KEY-TEST");
       expect(await server.db.dataSource.query("SELECT sku_key FROM products WHERE sku = ?", ["R2-KEY-TEST"])).toEqual([{ sku_key: "r2-key-test" }]);
       const { domain } = await account("r2-sku-key.com");
-      const order = await place(domain, [{ sku: " r2-key-TEST", quantity: 2 }, { sku: "isr4k-sec", quantity: 1 }], INTEGRATION, "orders:write");
+      const order = await place(
+        domain,
+        [
+          { sku: " r2-key-TEST", quantity: 2 },
+          { sku: "isr4k-sec", quantity: 1 },
+        ],
+        INTEGRATION,
+        "orders:write",
+      );
       expect(order.errors).toBeUndefined();
       expect(order.data.placeOrder.lines.map((line: { product: { sku: string } }) => line.product.sku)).toEqual(["R2-KEY-TEST", "ISR4K-SEC"]);
     });
@@ -309,14 +333,26 @@ describe("rules R2, R15–R18: catalog, orders and partner holding accounts", ()
 
     it("R15 a line's sku names the catalog product trimmed and case-insensitively, on either database", async () => {
       const { admin, domain, defaultVaId } = await account("r15-sku-case.com");
-      const result = await place(domain, [{ sku: " c9300-nw-a ", quantity: 2 }, { sku: "C9300-Dna-A-3y", quantity: 1, termMonths: 12 }], INTEGRATION, "orders:write");
+      const result = await place(
+        domain,
+        [
+          { sku: " c9300-nw-a ", quantity: 2 },
+          { sku: "C9300-Dna-A-3y", quantity: 1, termMonths: 12 },
+        ],
+        INTEGRATION,
+        "orders:write",
+      );
       expect(result.errors).toBeUndefined();
       expect(result.data.placeOrder.lines.map((l: { product: { sku: string } }) => l.product.sku)).toEqual(["C9300-NW-A", "C9300-DNA-A-3Y"]);
       expect((await licensesOf(defaultVaId, admin)).map((l) => l.product.sku)).toEqual(["C9300-NW-A", "C9300-DNA-A-3Y"]);
       // The seeded catalog has a mixed-case SKU: it is found however it is written.
       for (const sku of ["ASAv10-THREAT-1Y", "ASAV10-THREAT-1Y", "asav10-threat-1y"]) {
         const mixed = await place(domain, [{ sku, quantity: 1, termMonths: 12 }], INTEGRATION, "orders:write");
-        expect({ sku, errors: mixed.errors, product: mixed.data?.placeOrder.lines[0].product.sku }).toEqual({ sku, errors: undefined, product: "ASAv10-THREAT-1Y" });
+        expect({ sku, errors: mixed.errors, product: mixed.data?.placeOrder.lines[0].product.sku }).toEqual({
+          sku,
+          errors: undefined,
+          product: "ASAv10-THREAT-1Y",
+        });
       }
     });
 
@@ -338,7 +374,15 @@ describe("rules R2, R15–R18: catalog, orders and partner holding accounts", ()
       const { built, admin, domain } = await account("r15-placer.com");
       const us = await built.virtualAccount("US");
       const usId = gid("VirtualAccount", us.id);
-      const result = await place(domain, [{ sku: "C9300-NW-A", quantity: 4, virtualAccountId: usId }, { sku: "ISR4K-SEC", quantity: 1 }], INTEGRATION, "orders:write");
+      const result = await place(
+        domain,
+        [
+          { sku: "C9300-NW-A", quantity: 4, virtualAccountId: usId },
+          { sku: "ISR4K-SEC", quantity: 1 },
+        ],
+        INTEGRATION,
+        "orders:write",
+      );
       expect(result.errors).toBeUndefined();
       const order = result.data.placeOrder;
       expect(order.lines).toEqual([
@@ -382,9 +426,13 @@ describe("rules R2, R15–R18: catalog, orders and partner holding accounts", ()
       expect(result.errors).toBeUndefined();
       expect(result.data.placeOrder.status).toBe("FULFILLED");
       const orderId = result.data.placeOrder.id;
-      expect((await licensesOf(gid("VirtualAccount", finance.id), admin)).map((l) => [l.product.sku, l.quantity, l.order?.id])).toEqual([["C9300-NW-A", 7, orderId]]);
+      expect((await licensesOf(gid("VirtualAccount", finance.id), admin)).map((l) => [l.product.sku, l.quantity, l.order?.id])).toEqual([
+        ["C9300-NW-A", 7, orderId],
+      ]);
       expect((await licensesOf(defaultVaId, admin)).map((l) => [l.product.sku, l.quantity, l.order?.id])).toEqual([["C9300-NW-A", 3, orderId]]);
-      expect((await licensesOf(gid("VirtualAccount", us.id), admin)).map((l) => [l.product.sku, l.quantity, l.order?.id])).toEqual([["C9300-DNA-A-3Y", 2, orderId]]);
+      expect((await licensesOf(gid("VirtualAccount", us.id), admin)).map((l) => [l.product.sku, l.quantity, l.order?.id])).toEqual([
+        ["C9300-DNA-A-3Y", 2, orderId],
+      ]);
       expect(await countRows(server, "licenses", "smart_account_id = ?", [built.id])).toBe(3);
     });
 
@@ -480,7 +528,13 @@ describe("rules R2, R15–R18: catalog, orders and partner holding accounts", ()
   });
 
   describe("R17, R18 partner holding accounts and assignOrder", () => {
-    async function holdingWithOrder(prefix: string, lines = [{ sku: "C9300-DNA-A-3Y", quantity: 10, termMonths: 36 }, { sku: "C9300-NW-A", quantity: 5 }]) {
+    async function holdingWithOrder(
+      prefix: string,
+      lines = [
+        { sku: "C9300-DNA-A-3Y", quantity: 10, termMonths: 36 },
+        { sku: "C9300-NW-A", quantity: 5 },
+      ],
+    ) {
       const holding = await account(`${prefix}-hold.com`, { type: SmartAccountType.PARTNER_HOLDING });
       const partner = `partner@${prefix}-hold.com`;
       await holding.built.grant(partner, Role.SMART_ACCOUNT_USER);
@@ -498,7 +552,11 @@ describe("rules R2, R15–R18: catalog, orders and partner holding accounts", ()
       const { order, licenses } = await holding.built.order([{ sku: "C9300-DNA-A-3Y", quantity: 7, termMonths: 12 }], { bookedAt: booked });
       expect(licenses).toHaveLength(0);
       const customer = await account("r18-undelivered-cust.com");
-      const result = await server.gql(ASSIGN, { input: { orderId: gid("Order", order.id), smartAccountDomain: "r18-undelivered-cust.com" } }, partner);
+      const result = await server.gql(
+        ASSIGN,
+        { input: { orderId: gid("Order", order.id), smartAccountDomain: "r18-undelivered-cust.com" } },
+        partner,
+      );
       expect(result.errors).toBeUndefined();
       expect(result.data.assignOrder).toMatchObject({ status: "FULFILLED", lines: [{ quantity: 7 }] });
       const lots = await server.db.dataSource.query("SELECT quantity, smart_account_id, starts_at FROM licenses WHERE order_id = ?", [order.id]);
@@ -525,14 +583,23 @@ describe("rules R2, R15–R18: catalog, orders and partner holding accounts", ()
       const lots = await licensesOf(customer.defaultVaId, customer.admin);
       expect(lots.map((l) => l.id).sort()).toEqual(licenses.map((l) => gid("License", l.id)).sort());
       expect(await licensesOf(holding.defaultVaId, holding.admin)).toEqual([]);
-      expect(await server.db.dataSource.query("SELECT id, quantity, starts_at, ends_at FROM licenses WHERE order_id = ? ORDER BY id", [order.id])).toEqual(datesBefore);
+      expect(
+        await server.db.dataSource.query("SELECT id, quantity, starts_at, ends_at FROM licenses WHERE order_id = ? ORDER BY id", [order.id]),
+      ).toEqual(datesBefore);
       expect(await countRows(server, "licenses", "order_id = ? AND smart_account_id = ?", [order.id, customer.built.id])).toBe(2);
 
       // The order is now the customer's: their admin lists it with its lines in their default Virtual Account.
       const orders = await server.gql(ACCOUNT_ORDERS, { domain: customer.domain }, customer.admin);
       expect(orders.errors).toBeUndefined();
       expect(orders.data.smartAccount.orders.nodes).toEqual([
-        expect.objectContaining({ id: orderId, status: "FULFILLED", lines: [expect.objectContaining({ virtualAccount: { id: customer.defaultVaId, name: "Default" } }), expect.objectContaining({ virtualAccount: { id: customer.defaultVaId, name: "Default" } })] }),
+        expect.objectContaining({
+          id: orderId,
+          status: "FULFILLED",
+          lines: [
+            expect.objectContaining({ virtualAccount: { id: customer.defaultVaId, name: "Default" } }),
+            expect.objectContaining({ virtualAccount: { id: customer.defaultVaId, name: "Default" } }),
+          ],
+        }),
       ]);
       const holdingOrders = await server.gql(ACCOUNT_ORDERS, { domain: holding.domain }, holding.admin);
       expect(holdingOrders.data.smartAccount.orders.totalCount).toBe(0);
@@ -559,15 +626,29 @@ describe("rules R2, R15–R18: catalog, orders and partner holding accounts", ()
       const reserve = await holding.built.virtualAccount("Reserve");
       const transfer = `mutation($input: TransferLicensesInput!) { transferLicenses(input: $input) { quantity } }`;
       // 3 leave the holding account, 2 move within it.
-      for (const [to, quantity] of [[elsewhere.defaultVaId, 3], [gid("VirtualAccount", reserve.id), 2]] as const) {
-        const moved = await server.gql(transfer, { input: { fromVirtualAccountId: holding.defaultVaId, toVirtualAccountId: to, sku: "C9300-NW-A", quantity } }, partner);
+      for (const [to, quantity] of [
+        [elsewhere.defaultVaId, 3],
+        [gid("VirtualAccount", reserve.id), 2],
+      ] as const) {
+        const moved = await server.gql(
+          transfer,
+          { input: { fromVirtualAccountId: holding.defaultVaId, toVirtualAccountId: to, sku: "C9300-NW-A", quantity } },
+          partner,
+        );
         expect(moved.errors).toBeUndefined();
       }
       const customer = await account("r18-left-cust.com");
       const result = await server.gql(ASSIGN, { input: { orderId, smartAccountDomain: customer.domain } }, partner);
       expect(result.errors).toBeUndefined();
       const sum = async (accountId: number) =>
-        Number((await server.db.dataSource.query("SELECT COALESCE(SUM(quantity), 0) AS n FROM licenses WHERE order_id = ? AND smart_account_id = ?", [order.id, accountId]))[0].n);
+        Number(
+          (
+            await server.db.dataSource.query("SELECT COALESCE(SUM(quantity), 0) AS n FROM licenses WHERE order_id = ? AND smart_account_id = ?", [
+              order.id,
+              accountId,
+            ])
+          )[0].n,
+        );
       expect(await sum(customer.built.id)).toBe(7);
       expect(await sum(elsewhere.built.id)).toBe(3);
       expect(await sum(holding.built.id)).toBe(0);
@@ -628,7 +709,11 @@ describe("rules R2, R15–R18: catalog, orders and partner holding accounts", ()
       const { partner, orderId, holding } = await holdingWithOrder("r18-wrongva");
       const customer = await account("r18-wrongva-cust.com");
       const before = await written();
-      const result = await server.gql(ASSIGN, { input: { orderId, smartAccountDomain: customer.domain, virtualAccountId: holding.defaultVaId } }, partner);
+      const result = await server.gql(
+        ASSIGN,
+        { input: { orderId, smartAccountDomain: customer.domain, virtualAccountId: holding.defaultVaId } },
+        partner,
+      );
       expect(codeOf(result)).toBe("BAD_USER_INPUT");
       expect(result.errors![0].extensions.field).toBe("input.virtualAccountId");
       expect(await written()).toEqual(before);
@@ -686,16 +771,32 @@ describe("rules R2, R15–R18: catalog, orders and partner holding accounts", ()
     it("SmartAccount.orders lists the account's orders newest first, filtered by status, for SA roles that see orders", async () => {
       const { built, admin, domain } = await account("orders-list.com");
       const first = await built.order([{ sku: "C9300-NW-A", quantity: 1 }]);
-      const second = await built.order([{ sku: "C9300-DNA-A-3Y", quantity: 2, termMonths: 12, kind: LicenseKind.SMART }, { sku: "ISR4K-SEC", quantity: 3 }]);
+      const second = await built.order([
+        { sku: "C9300-DNA-A-3Y", quantity: 2, termMonths: 12, kind: LicenseKind.SMART },
+        { sku: "ISR4K-SEC", quantity: 3 },
+      ]);
       // A pending order, as one assigned into a pending account would be.
       await server.db.dataSource.query("UPDATE orders SET status = 'PENDING' WHERE id = ?", [first.order.id]);
       const all = await server.gql(ACCOUNT_ORDERS, { domain }, admin);
       expect(all.errors).toBeUndefined();
       expect(all.data.smartAccount.orders.totalCount).toBe(2);
-      expect(all.data.smartAccount.orders.nodes.map((o: { id: string }) => o.id)).toEqual([gid("Order", second.order.id), gid("Order", first.order.id)]);
+      expect(all.data.smartAccount.orders.nodes.map((o: { id: string }) => o.id)).toEqual([
+        gid("Order", second.order.id),
+        gid("Order", first.order.id),
+      ]);
       expect(all.data.smartAccount.orders.nodes[0].lines).toEqual([
-        { kind: "SMART", quantity: 2, product: { sku: "C9300-DNA-A-3Y" }, virtualAccount: { id: gid("VirtualAccount", built.defaultVirtualAccount.id), name: "Default" } },
-        { kind: "SMART", quantity: 3, product: { sku: "ISR4K-SEC" }, virtualAccount: { id: gid("VirtualAccount", built.defaultVirtualAccount.id), name: "Default" } },
+        {
+          kind: "SMART",
+          quantity: 2,
+          product: { sku: "C9300-DNA-A-3Y" },
+          virtualAccount: { id: gid("VirtualAccount", built.defaultVirtualAccount.id), name: "Default" },
+        },
+        {
+          kind: "SMART",
+          quantity: 3,
+          product: { sku: "ISR4K-SEC" },
+          virtualAccount: { id: gid("VirtualAccount", built.defaultVirtualAccount.id), name: "Default" },
+        },
       ]);
       const pending = await server.gql(ACCOUNT_ORDERS, { domain, status: "PENDING" }, admin);
       expect(pending.data.smartAccount.orders.nodes.map((o: { id: string }) => o.id)).toEqual([gid("Order", first.order.id)]);

@@ -93,7 +93,20 @@ describe("rule R27: every pool figure fits GraphQL's Int", () => {
     await refused(() => place(1001));
     // several lines that only overflow together
     await refused(() =>
-      server.gql(PLACE, { input: { smartAccountDomain: domain, lines: [{ sku: SKU, quantity: 600 }, { sku: SKU, quantity: 401 }] } }, INTEGRATION, "orders:write"),
+      server.gql(
+        PLACE,
+        {
+          input: {
+            smartAccountDomain: domain,
+            lines: [
+              { sku: SKU, quantity: 600 },
+              { sku: SKU, quantity: 401 },
+            ],
+          },
+        },
+        INTEGRATION,
+        "orders:write",
+      ),
     );
     const exact = await place(1000);
     expect(exact.errors).toBeUndefined();
@@ -126,7 +139,10 @@ describe("rule R27: every pool figure fits GraphQL's Int", () => {
     const holding = await account("r27-holding.com", { type: SmartAccountType.PARTNER_HOLDING });
     const customer = await account("r27-customer.com");
     await customer.built.license(customer.defaultVa, SKU, MAX - 1000);
-    const big = await holding.built.order([{ sku: SKU, quantity: 600 }, { sku: SKU, quantity: 401 }]);
+    const big = await holding.built.order([
+      { sku: SKU, quantity: 600 },
+      { sku: SKU, quantity: 401 },
+    ]);
     const fits = await holding.built.order([{ sku: SKU, quantity: 1000 }]);
     const assign = (orderId: number) =>
       server.gql(ASSIGN, { input: { orderId: gid("Order", orderId), smartAccountDomain: "r27-customer.com" } }, holding.admin);
@@ -161,7 +177,14 @@ describe("rule R27: every pool figure fits GraphQL's Int", () => {
     const transfer = (quantity: number) =>
       server.gql(
         TRANSFER,
-        { input: { fromVirtualAccountId: gid("VirtualAccount", source.defaultVa.id), toVirtualAccountId: gid("VirtualAccount", target.defaultVa.id), sku: SKU, quantity } },
+        {
+          input: {
+            fromVirtualAccountId: gid("VirtualAccount", source.defaultVa.id),
+            toVirtualAccountId: gid("VirtualAccount", target.defaultVa.id),
+            sku: SKU,
+            quantity,
+          },
+        },
         mover,
       );
     await refused(() => transfer(1001));
@@ -174,7 +197,14 @@ describe("rule R27: every pool figure fits GraphQL's Int", () => {
     const [eu] = await target.built.chain("EU");
     const inside = await server.gql(
       TRANSFER,
-      { input: { fromVirtualAccountId: gid("VirtualAccount", target.defaultVa.id), toVirtualAccountId: gid("VirtualAccount", eu.id), sku: SKU, quantity: 1_000_000_000 } },
+      {
+        input: {
+          fromVirtualAccountId: gid("VirtualAccount", target.defaultVa.id),
+          toVirtualAccountId: gid("VirtualAccount", eu.id),
+          sku: SKU,
+          quantity: 1_000_000_000,
+        },
+      },
       target.admin,
     );
     expect(inside.errors).toBeUndefined();
@@ -219,7 +249,11 @@ describe("rule R27: every pool figure fits GraphQL's Int", () => {
     const { device: tooBig } = await source.built.device(source.defaultVa, "C9300-24T", "R27BIG", { usage: [{ sku: SKU, count: 1001 }] });
     const { device: fits } = await source.built.device(source.defaultVa, "C9300-24T", "R27FITS", { usage: [{ sku: SKU, count: 1000 }] });
     const move = (id: number) =>
-      server.gql(TRANSFER_DEVICE, { input: { id: gid("ProductInstance", id), toVirtualAccountId: gid("VirtualAccount", target.defaultVa.id) } }, mover);
+      server.gql(
+        TRANSFER_DEVICE,
+        { input: { id: gid("ProductInstance", id), toVirtualAccountId: gid("VirtualAccount", target.defaultVa.id) } },
+        mover,
+      );
     await refused(() => move(tooBig.id));
     const ok = await move(fits.id);
     expect(ok.errors).toBeUndefined();

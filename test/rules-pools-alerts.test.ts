@@ -92,7 +92,14 @@ describe("rules R27, R28: license pools and alerts", () => {
 
   const summary = (alerts: AlertRow[]) =>
     alerts
-      .map((a) => ({ type: a.type, severity: a.severity, quantity: a.quantity, dueAt: a.dueAt, va: a.virtualAccount.id, sku: a.product?.sku ?? null }))
+      .map((a) => ({
+        type: a.type,
+        severity: a.severity,
+        quantity: a.quantity,
+        dueAt: a.dueAt,
+        va: a.virtualAccount.id,
+        sku: a.product?.sku ?? null,
+      }))
       .sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y)));
 
   describe("R27 pools", () => {
@@ -248,7 +255,14 @@ describe("rules R27, R28: license pools and alerts", () => {
       for (let read = 0; read < 3; read++) {
         const result = await server.gql(ORDERED_ALERTS, { domain, va: vaId(us) }, admin);
         expect(result.errors).toBeUndefined();
-        expect(result.data.smartAccount.alerts.map((a: AlertRow & { virtualAccount: { name: string } }) => [a.virtualAccount.name, a.type, a.severity, a.message])).toEqual(expected);
+        expect(
+          result.data.smartAccount.alerts.map((a: AlertRow & { virtualAccount: { name: string } }) => [
+            a.virtualAccount.name,
+            a.type,
+            a.severity,
+            a.message,
+          ]),
+        ).toEqual(expected);
         expect(result.data.node.alerts.map((a: AlertRow) => [a.type, a.severity, a.message])).toEqual(
           expected.filter(([va]) => va === "US").map(([, type, severity, message]) => [type, severity, message]),
         );
@@ -294,8 +308,24 @@ describe("rules R27, R28: license pools and alerts", () => {
       expect(result.errors).toBeUndefined();
       expect(summary(result.data.node.alerts)).toEqual(
         summary([
-          { type: "INSUFFICIENT_LICENSES", severity: "MAJOR", quantity: 2, dueAt: null, message: "", virtualAccount: { id: vaId(defaultVa) }, product: { sku: "C9300-NW-A" } },
-          { type: "INSUFFICIENT_LICENSES", severity: "MAJOR", quantity: 2, dueAt: null, message: "", virtualAccount: { id: vaId(defaultVa) }, product: { sku: "UC-CUCM-USR" } },
+          {
+            type: "INSUFFICIENT_LICENSES",
+            severity: "MAJOR",
+            quantity: 2,
+            dueAt: null,
+            message: "",
+            virtualAccount: { id: vaId(defaultVa) },
+            product: { sku: "C9300-NW-A" },
+          },
+          {
+            type: "INSUFFICIENT_LICENSES",
+            severity: "MAJOR",
+            quantity: 2,
+            dueAt: null,
+            message: "",
+            virtualAccount: { id: vaId(defaultVa) },
+            product: { sku: "UC-CUCM-USR" },
+          },
         ]),
       );
       for (const alert of result.data.node.alerts as AlertRow[]) expect(alert.message.length).toBeGreaterThan(0);
@@ -313,8 +343,24 @@ describe("rules R27, R28: license pools and alerts", () => {
       expect(result.errors).toBeUndefined();
       expect(summary(result.data.node.alerts)).toEqual(
         summary([
-          { type: "LICENSES_EXPIRING", severity: "MINOR", quantity: 5, dueAt: soon.toISOString(), message: "", virtualAccount: { id: vaId(defaultVa) }, product: { sku: "C9300-DNA-A-3Y" } },
-          { type: "LICENSES_EXPIRING", severity: "MINOR", quantity: 2, dueAt: edge.toISOString(), message: "", virtualAccount: { id: vaId(defaultVa) }, product: { sku: "C9300-DNA-E-3Y" } },
+          {
+            type: "LICENSES_EXPIRING",
+            severity: "MINOR",
+            quantity: 5,
+            dueAt: soon.toISOString(),
+            message: "",
+            virtualAccount: { id: vaId(defaultVa) },
+            product: { sku: "C9300-DNA-A-3Y" },
+          },
+          {
+            type: "LICENSES_EXPIRING",
+            severity: "MINOR",
+            quantity: 2,
+            dueAt: edge.toISOString(),
+            message: "",
+            virtualAccount: { id: vaId(defaultVa) },
+            product: { sku: "C9300-DNA-E-3Y" },
+          },
         ]),
       );
       // A day later the 91-day lot is within the window.
@@ -332,7 +378,15 @@ describe("rules R27, R28: license pools and alerts", () => {
       expect(result.errors).toBeUndefined();
       expect(summary(result.data.node.alerts)).toEqual(
         summary([
-          { type: "LICENSES_EXPIRED", severity: "MAJOR", quantity: 3, dueAt: ended.toISOString(), message: "", virtualAccount: { id: vaId(defaultVa) }, product: { sku: "C9300-DNA-A-3Y" } },
+          {
+            type: "LICENSES_EXPIRED",
+            severity: "MAJOR",
+            quantity: 3,
+            dueAt: ended.toISOString(),
+            message: "",
+            virtualAccount: { id: vaId(defaultVa) },
+            product: { sku: "C9300-DNA-A-3Y" },
+          },
         ]),
       );
       // 61 days on, the first lot ended 91 days ago: no alert left.

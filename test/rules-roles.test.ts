@@ -37,9 +37,18 @@ describe("rules R13, R14: roles and access requests", () => {
     it("R13 grantRole by email creates the user if new", async () => {
       const { admin, accountId } = await account("r13-new.com");
       expect(await countRows(server, "users", "email = ?", ["newbie@partner.com"])).toBe(0);
-      const result = await server.gql(GRANT, { input: { smartAccountId: accountId, email: "Newbie@Partner.com", role: Role.SMART_ACCOUNT_USER } }, admin);
+      const result = await server.gql(
+        GRANT,
+        { input: { smartAccountId: accountId, email: "Newbie@Partner.com", role: Role.SMART_ACCOUNT_USER } },
+        admin,
+      );
       expect(result.errors).toBeUndefined();
-      expect(result.data.grantRole).toMatchObject({ role: "SMART_ACCOUNT_USER", user: { email: "newbie@partner.com" }, smartAccount: { id: accountId }, virtualAccount: null });
+      expect(result.data.grantRole).toMatchObject({
+        role: "SMART_ACCOUNT_USER",
+        user: { email: "newbie@partner.com" },
+        smartAccount: { id: accountId },
+        virtualAccount: null,
+      });
       expect(await countRows(server, "users", "email = ?", ["newbie@partner.com"])).toBe(1);
       expect(await rolesOf("newbie@partner.com", "r13-new.com")).toEqual([Role.SMART_ACCOUNT_USER]);
     });
@@ -50,7 +59,14 @@ describe("rules R13, R14: roles and access requests", () => {
       for (const role of [Role.SMART_ACCOUNT_ADMIN, Role.SMART_ACCOUNT_USER, Role.SMART_ACCOUNT_VIEWER, Role.SMART_ACCOUNT_APPROVER]) {
         const result = await server.gql(
           GRANT,
-          { input: { smartAccountId: accountId, email: "x@r13-sa-va.com", role, virtualAccountId: gid("VirtualAccount", built.defaultVirtualAccount.id) } },
+          {
+            input: {
+              smartAccountId: accountId,
+              email: "x@r13-sa-va.com",
+              role,
+              virtualAccountId: gid("VirtualAccount", built.defaultVirtualAccount.id),
+            },
+          },
           admin,
         );
         expect({ role, code: codeOf(result), field: result.errors?.[0].extensions.field }).toEqual({
@@ -154,13 +170,27 @@ describe("rules R13, R14: roles and access requests", () => {
       // and may grant Virtual Account roles in Ops (VA admin) but not in Sales
       const grantOps = await server.gql(
         GRANT,
-        { input: { smartAccountId: gid("SmartAccount", built.id), email: "helper@r13-sum.com", role: Role.VIRTUAL_ACCOUNT_USER, virtualAccountId: gid("VirtualAccount", ops.id) } },
+        {
+          input: {
+            smartAccountId: gid("SmartAccount", built.id),
+            email: "helper@r13-sum.com",
+            role: Role.VIRTUAL_ACCOUNT_USER,
+            virtualAccountId: gid("VirtualAccount", ops.id),
+          },
+        },
         who,
       );
       expect(grantOps.errors).toBeUndefined();
       const grantSales = await server.gql(
         GRANT,
-        { input: { smartAccountId: gid("SmartAccount", built.id), email: "helper@r13-sum.com", role: Role.VIRTUAL_ACCOUNT_USER, virtualAccountId: gid("VirtualAccount", sales.id) } },
+        {
+          input: {
+            smartAccountId: gid("SmartAccount", built.id),
+            email: "helper@r13-sum.com",
+            role: Role.VIRTUAL_ACCOUNT_USER,
+            virtualAccountId: gid("VirtualAccount", sales.id),
+          },
+        },
         who,
       );
       expect(codeOf(grantSales)).toBe("FORBIDDEN");
@@ -284,7 +314,9 @@ describe("rules R13, R14: roles and access requests", () => {
       const before = await eventCount(server);
       const decided = await server.gql(
         DECIDE,
-        { input: { id: asked.data.requestAccess.id, approve: true, role: Role.VIRTUAL_ACCOUNT_USER, virtualAccountId: gid("VirtualAccount", us.id) } },
+        {
+          input: { id: asked.data.requestAccess.id, approve: true, role: Role.VIRTUAL_ACCOUNT_USER, virtualAccountId: gid("VirtualAccount", us.id) },
+        },
         admin,
       );
       expect(decided.errors).toBeUndefined();
@@ -326,7 +358,11 @@ describe("rules R13, R14: roles and access requests", () => {
         expect(first.errors).toBeUndefined();
         const before = await snapshot(server);
         for (const again of [true, false]) {
-          const second = await server.gql(DECIDE, { input: { id: asked.data.requestAccess.id, approve: again, role: Role.SMART_ACCOUNT_ADMIN } }, admin);
+          const second = await server.gql(
+            DECIDE,
+            { input: { id: asked.data.requestAccess.id, approve: again, role: Role.SMART_ACCOUNT_ADMIN } },
+            admin,
+          );
           expect(codeOf(second)).toBe("CONFLICT");
         }
         expect(await snapshot(server)).toEqual(before);
@@ -341,9 +377,13 @@ describe("rules R13, R14: roles and access requests", () => {
       const asked = await server.gql(REQUEST_ACCESS, { input: { domain: "r14-who.com" } }, "asker@r14-guest.com");
       const id = asked.data.requestAccess.id;
       const before = await snapshot(server);
-      expect(codeOf(await server.gql(DECIDE, { input: { id, approve: true, role: Role.SMART_ACCOUNT_ADMIN } }, "user@r14-who.com"))).toBe("NOT_FOUND");
+      expect(codeOf(await server.gql(DECIDE, { input: { id, approve: true, role: Role.SMART_ACCOUNT_ADMIN } }, "user@r14-who.com"))).toBe(
+        "NOT_FOUND",
+      );
       // the requester cannot approve their own request
-      expect(codeOf(await server.gql(DECIDE, { input: { id, approve: true, role: Role.SMART_ACCOUNT_ADMIN } }, "asker@r14-guest.com"))).toBe("FORBIDDEN");
+      expect(codeOf(await server.gql(DECIDE, { input: { id, approve: true, role: Role.SMART_ACCOUNT_ADMIN } }, "asker@r14-guest.com"))).toBe(
+        "FORBIDDEN",
+      );
       expect(await snapshot(server)).toEqual(before);
       const denied = await server.gql(DECIDE, { input: { id, approve: false } }, admin);
       expect(denied.data.decideAccessRequest.status).toBe("DENIED");
@@ -405,7 +445,11 @@ describe("rules R13, R14: roles and access requests", () => {
       const failures = [
         await server.gql(GRANT, { input: { smartAccountId: accountId, email: "not an email", role: Role.SMART_ACCOUNT_USER } }, admin),
         await server.gql(GRANT, { input: { smartAccountId: accountId, email: "brand-new@r29-refused.com", role: Role.VIRTUAL_ACCOUNT_USER } }, admin),
-        await server.gql(GRANT, { input: { smartAccountId: accountId, email: "brand-new@r29-refused.com", role: Role.SMART_ACCOUNT_USER } }, "user@r29-refused.com"),
+        await server.gql(
+          GRANT,
+          { input: { smartAccountId: accountId, email: "brand-new@r29-refused.com", role: Role.SMART_ACCOUNT_USER } },
+          "user@r29-refused.com",
+        ),
         await server.gql(REVOKE, { id: gid("RoleAssignment", user.id) }, "user@r29-refused.com"),
         await server.gql(REVOKE, { id: gid("RoleAssignment", 999999) }, admin),
       ];

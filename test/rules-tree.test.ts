@@ -97,7 +97,11 @@ describe("rule R12: the Virtual Account tree", () => {
     const { admin, accountId } = await account("r12-depth.com");
     const top = await server.gql(CREATE, { input: { smartAccountId: accountId, name: "Top" } }, admin);
     expect(top.data.createVirtualAccount).toMatchObject({ name: "Top", depth: 1, isDefault: false, parent: null });
-    const child = await server.gql(CREATE, { input: { smartAccountId: accountId, parentId: top.data.createVirtualAccount.id, name: "Child" } }, admin);
+    const child = await server.gql(
+      CREATE,
+      { input: { smartAccountId: accountId, parentId: top.data.createVirtualAccount.id, name: "Child" } },
+      admin,
+    );
     expect(child.data.createVirtualAccount).toMatchObject({ depth: 2, parent: { id: top.data.createVirtualAccount.id } });
   });
 
@@ -108,7 +112,11 @@ describe("rule R12: the Virtual Account tree", () => {
     expect(tenth.errors).toBeUndefined();
     expect(tenth.data.createVirtualAccount.depth).toBe(10);
     const before = await snapshot(server);
-    const eleventh = await server.gql(CREATE, { input: { smartAccountId: accountId, parentId: tenth.data.createVirtualAccount.id, name: "L11" } }, admin);
+    const eleventh = await server.gql(
+      CREATE,
+      { input: { smartAccountId: accountId, parentId: tenth.data.createVirtualAccount.id, name: "L11" } },
+      admin,
+    );
     expect(codeOf(eleventh)).toBe("BAD_USER_INPUT");
     expect(eleventh.errors![0].extensions.field).toBe("input.parentId");
     expect(await snapshot(server)).toEqual(before);
@@ -363,6 +371,5 @@ describe("rule R12: the Virtual Account tree", () => {
       for (const failure of failures) expect(failure.errors).toHaveLength(1);
       expect(await snapshot(server)).toEqual(before);
     });
-
   });
 });

@@ -69,25 +69,27 @@ describe("§5 the role table, as written in test/support/section5.ts", () => {
   });
 
   describe("every cell of every operation", () => {
-    it.each(operations.map(({ suite, key, operation }) => ({ suite, key, operation, title: operation.title })))("$title ($suite)", ({ operation }) => {
-      const cases = operation.kind === "mutation" ? mutationCases(operation) : readCases(operation);
-      const targets = operation.targets === "tree" ? 2 : 1;
-      const scopes = new Set(operation.rows.map((row) => ROW[row].scope).filter(Boolean)).size;
-      // Each role at each target, the outsider, with and without each scope of a scope row; and no token.
-      expect(cases).toHaveLength((COLUMNS.length * targets + 1) * (1 + scopes) + 1);
-      expect(new Set(cases.map((cell) => cell.name)).size).toBe(cases.length);
-      for (const column of COLUMNS) {
-        for (const target of operation.targets === "tree" ? ["in scope", "out of scope"] : ["account"]) {
-          expect(cases.filter((cell) => cell.who === "member" && cell.role === ROLE_OF[column] && cell.target === target)).toHaveLength(1 + scopes);
+    it.each(operations.map(({ suite, key, operation }) => ({ suite, key, operation, title: operation.title })))(
+      "$title ($suite)",
+      ({ operation }) => {
+        const cases = operation.kind === "mutation" ? mutationCases(operation) : readCases(operation);
+        const targets = operation.targets === "tree" ? 2 : 1;
+        const scopes = new Set(operation.rows.map((row) => ROW[row].scope).filter(Boolean)).size;
+        // Each role at each target, the outsider, with and without each scope of a scope row; and no token.
+        expect(cases).toHaveLength((COLUMNS.length * targets + 1) * (1 + scopes) + 1);
+        expect(new Set(cases.map((cell) => cell.name)).size).toBe(cases.length);
+        for (const column of COLUMNS) {
+          for (const target of operation.targets === "tree" ? ["in scope", "out of scope"] : ["account"]) {
+            expect(cases.filter((cell) => cell.who === "member" && cell.role === ROLE_OF[column] && cell.target === target)).toHaveLength(1 + scopes);
+          }
         }
-      }
-      expect(cases.filter((cell) => cell.who === "outsider")).toHaveLength(1 + scopes);
-      expect(cases.filter((cell) => cell.who === "anonymous")).toHaveLength(1);
-      expect(cases.every((cell) => cell.name.startsWith(`${operation.title}: `) && /§5/.test(cell.name))).toBe(true);
-    });
+        expect(cases.filter((cell) => cell.who === "outsider")).toHaveLength(1 + scopes);
+        expect(cases.filter((cell) => cell.who === "anonymous")).toHaveLength(1);
+        expect(cases.every((cell) => cell.name.startsWith(`${operation.title}: `) && /§5/.test(cell.name))).toBe(true);
+      },
+    );
   });
 });
-
 
 describe("§5 reading a cell, R4", () => {
   it("§5 account-wide values reach every target; scope values only the role's subtree; – nowhere", () => {

@@ -46,7 +46,10 @@ const VIRTUAL_ACCOUNT_FIELDS: Record<string, { row: RowId; select: string; value
   registrationTokens: { row: "seeLicenses", ...CONNECTION },
 };
 
-const selection = (fields: typeof ACCOUNT_FIELDS) => Object.entries(fields).map(([field, { select }]) => `${field} ${select}`).join(" ");
+const selection = (fields: typeof ACCOUNT_FIELDS) =>
+  Object.entries(fields)
+    .map(([field, { select }]) => `${field} ${select}`)
+    .join(" ");
 const values = (fields: typeof ACCOUNT_FIELDS) => Object.fromEntries(Object.entries(fields).map(([field, { value }]) => [field, value]));
 /** What the test reads back: the stand-in's value where readable, null where FORBIDDEN. */
 const readBack = (fields: typeof ACCOUNT_FIELDS, forbidden: string[]) =>
@@ -55,10 +58,22 @@ const readBack = (fields: typeof ACCOUNT_FIELDS, forbidden: string[]) =>
 /** The API's own schema (its SDL, without resolvers: every field reads its parent's property) behind the real rule map. */
 const schema = shieldSchema(buildSchema(printSchema(buildGraphQLSchema())));
 
-const virtualAccount = (id: number, path: string, name: string) => ({ __typename: "VirtualAccount", id, smartAccountId: 1, path, name, ...values(VIRTUAL_ACCOUNT_FIELDS) });
+const virtualAccount = (id: number, path: string, name: string) => ({
+  __typename: "VirtualAccount",
+  id,
+  smartAccountId: 1,
+  path,
+  name,
+  ...values(VIRTUAL_ACCOUNT_FIELDS),
+});
 const FINANCE_VA = virtualAccount(3, FINANCE, "Finance");
 const PARIS_VA = virtualAccount(6, PARIS, "Paris");
-const device = (serialNumber: string, va: typeof FINANCE_VA) => ({ __typename: "ProductInstance", serialNumber, virtualAccountId: va.id, virtualAccount: va });
+const device = (serialNumber: string, va: typeof FINANCE_VA) => ({
+  __typename: "ProductInstance",
+  serialNumber,
+  virtualAccountId: va.id,
+  virtualAccount: va,
+});
 const ROOT = {
   smartAccount: { id: 1, name: "acme", ...values(ACCOUNT_FIELDS) },
   nodes: [device("FIN-1", FINANCE_VA), device("PAR-1", PARIS_VA)],
@@ -103,45 +118,65 @@ async function run(source: string, viewer: Viewer, options: { node?: object; dev
 const members = SEVEN_ROLES.map((role) => ({ role, viewer: member(role) }));
 
 describe("the guard (src/auth/shield.ts), without a server", () => {
-  it.each(members)("R4 §5 SmartAccount's guarded fields as $role: readable where the row reaches anywhere in the account, else null with FORBIDDEN", async ({ viewer }) => {
-    const result = await run(`{ smartAccount(domain: "acme.test") { name ${selection(ACCOUNT_FIELDS)} } }`, viewer);
-    const forbidden = Object.keys(ACCOUNT_FIELDS).filter((field) => accountField(viewer, ACCOUNT_FIELDS[field].row) === "FORBIDDEN");
-    expect(result.errors).toEqual(forbidden.map((field) => `FORBIDDEN at smartAccount.${field}`).sort());
-    expect(result.data.smartAccount).toEqual({ name: "acme", ...readBack(ACCOUNT_FIELDS, forbidden) });
-  });
+  it.each(members)(
+    "R4 §5 SmartAccount's guarded fields as $role: readable where the row reaches anywhere in the account, else null with FORBIDDEN",
+    async ({ viewer }) => {
+      const result = await run(`{ smartAccount(domain: "acme.test") { name ${selection(ACCOUNT_FIELDS)} } }`, viewer);
+      const forbidden = Object.keys(ACCOUNT_FIELDS).filter((field) => accountField(viewer, ACCOUNT_FIELDS[field].row) === "FORBIDDEN");
+      expect(result.errors).toEqual(forbidden.map((field) => `FORBIDDEN at smartAccount.${field}`).sort());
+      expect(result.data.smartAccount).toEqual({ name: "acme", ...readBack(ACCOUNT_FIELDS, forbidden) });
+    },
+  );
 
   it.each(members.flatMap(({ role, viewer }) => (["in scope", "out of scope"] as Target[]).map((target) => ({ role, viewer, target }))))(
     "R4 §5 VirtualAccount's guarded fields as $role, $target: readable where the row covers the Virtual Account, else null with FORBIDDEN",
     async ({ viewer, target }) => {
       const node = target === "in scope" ? FINANCE_VA : PARIS_VA;
       const result = await run(`{ node(id: "x") { ... on VirtualAccount { name ${selection(VIRTUAL_ACCOUNT_FIELDS)} } } }`, viewer, { node });
-      const forbidden = Object.keys(VIRTUAL_ACCOUNT_FIELDS).filter((field) => !covers(cellOf(VIRTUAL_ACCOUNT_FIELDS[field].row, viewer.role as Role), target));
+      const forbidden = Object.keys(VIRTUAL_ACCOUNT_FIELDS).filter(
+        (field) => !covers(cellOf(VIRTUAL_ACCOUNT_FIELDS[field].row, viewer.role as Role), target),
+      );
       expect(result.errors).toEqual(forbidden.map((field) => `FORBIDDEN at node.${field}`).sort());
       expect(result.data.node).toEqual({ name: node.name, ...readBack(VIRTUAL_ACCOUNT_FIELDS, forbidden) });
     },
   );
 
-  it.each(members)("R4 §5 a device's Virtual Account as $role: only where they may see devices (the device is null otherwise)", async ({ viewer, role }) => {
-    const result = await run(`{ nodes(ids: ["a", "b"]) { ... on ProductInstance { serialNumber virtualAccount { name } } } }`, viewer);
-    const sees = (target: Target) => covers(cellOf("seeLicenses", role), target);
-    expect(result.data.nodes).toEqual([
-      sees("in scope") ? { serialNumber: "FIN-1", virtualAccount: { name: "Finance" } } : null,
-      sees("out of scope") ? { serialNumber: "PAR-1", virtualAccount: { name: "Paris" } } : null,
-    ]);
-    expect(result.errors).toEqual([...(sees("in scope") ? [] : ["FORBIDDEN at nodes.0.virtualAccount"]), ...(sees("out of scope") ? [] : ["FORBIDDEN at nodes.1.virtualAccount"])]);
-  });
+  it.each(members)(
+    "R4 §5 a device's Virtual Account as $role: only where they may see devices (the device is null otherwise)",
+    async ({ viewer, role }) => {
+      const result = await run(`{ nodes(ids: ["a", "b"]) { ... on ProductInstance { serialNumber virtualAccount { name } } } }`, viewer);
+      const sees = (target: Target) => covers(cellOf("seeLicenses", role), target);
+      expect(result.data.nodes).toEqual([
+        sees("in scope") ? { serialNumber: "FIN-1", virtualAccount: { name: "Finance" } } : null,
+        sees("out of scope") ? { serialNumber: "PAR-1", virtualAccount: { name: "Paris" } } : null,
+      ]);
+      expect(result.errors).toEqual([
+        ...(sees("in scope") ? [] : ["FORBIDDEN at nodes.0.virtualAccount"]),
+        ...(sees("out of scope") ? [] : ["FORBIDDEN at nodes.1.virtualAccount"]),
+      ]);
+    },
+  );
 
   it("R24 a device (its credential, no bearer token) reads its own instance's fields, never its Virtual Account", async () => {
     const register = (fields: string) =>
-      run(`mutation { registerProductInstance(input: { token: "t", pid: "C9300-48P", serialNumber: "FIN-1" }) { credential productInstance { ${fields} } } }`, anonymous, {
-        device: true,
-      });
-    expect(await register("serialNumber")).toEqual({ data: { registerProductInstance: { credential: "dev-secret", productInstance: { serialNumber: "FIN-1" } } }, errors: [] });
+      run(
+        `mutation { registerProductInstance(input: { token: "t", pid: "C9300-48P", serialNumber: "FIN-1" }) { credential productInstance { ${fields} } } }`,
+        anonymous,
+        {
+          device: true,
+        },
+      );
+    expect(await register("serialNumber")).toEqual({
+      data: { registerProductInstance: { credential: "dev-secret", productInstance: { serialNumber: "FIN-1" } } },
+      errors: [],
+    });
     const further = await register("serialNumber virtualAccount { name }");
     expect(further.errors).toEqual(["FORBIDDEN at registerProductInstance.productInstance.virtualAccount"]);
     expect(further.data).toBeNull();
     // Nor may it query: Query.nodes wants a bearer token.
-    expect((await run(`{ nodes(ids: ["a"]) { ... on ProductInstance { serialNumber } } }`, anonymous, { device: true })).errors).toEqual(["UNAUTHENTICATED at nodes"]);
+    expect((await run(`{ nodes(ids: ["a"]) { ... on ProductInstance { serialNumber } } }`, anonymous, { device: true })).errors).toEqual([
+      "UNAUTHENTICATED at nodes",
+    ]);
   });
 
   it("R1 without a token every query field is UNAUTHENTICATED", async () => {
@@ -153,7 +188,10 @@ describe("the guard (src/auth/shield.ts), without a server", () => {
   it("R2 upsertProduct needs the catalog:write scope; no role, and no other scope, stands in for it", async () => {
     expect((await run(UPSERT, member(Role.SMART_ACCOUNT_ADMIN))).errors).toEqual(["FORBIDDEN at upsertProduct"]);
     expect((await run(UPSERT, member(Role.SMART_ACCOUNT_ADMIN, ["orders:write"]))).errors).toEqual(["FORBIDDEN at upsertProduct"]);
-    expect(await run(UPSERT, { who: "outsider", role: null, scopes: ["catalog:write"] })).toEqual({ data: { upsertProduct: { sku: "NEW-SKU" } }, errors: [] });
+    expect(await run(UPSERT, { who: "outsider", role: null, scopes: ["catalog:write"] })).toEqual({
+      data: { upsertProduct: { sku: "NEW-SKU" } },
+      errors: [],
+    });
     expect((await run(UPSERT, anonymous)).errors).toEqual(["UNAUTHENTICATED at upsertProduct"]);
   });
 });

@@ -21,7 +21,9 @@ describe("sql`…` fragments", () => {
     const active = sql`l.kind = ${"SMART"} AND (l.ends_at IS NULL OR l.ends_at > ${"t0"})`;
     const scope = sql`l.smart_account_id = ${7}`;
     const outer = sql`SELECT l.id FROM licenses l WHERE ${scope} AND ${active} AND l.id > ${100} LIMIT ${10}`;
-    expect(outer.text).toBe("SELECT l.id FROM licenses l WHERE l.smart_account_id = ? AND l.kind = ? AND (l.ends_at IS NULL OR l.ends_at > ?) AND l.id > ? LIMIT ?");
+    expect(outer.text).toBe(
+      "SELECT l.id FROM licenses l WHERE l.smart_account_id = ? AND l.kind = ? AND (l.ends_at IS NULL OR l.ends_at > ?) AND l.id > ? LIMIT ?",
+    );
     expect(outer.values).toEqual([7, "SMART", "t0", 100, 10]);
     // A fragment nests twice (e.g. in both branches of a UNION ALL): its values are bound twice.
     const twice = sql`(${scope}) UNION ALL (${scope})`;
@@ -57,7 +59,9 @@ describe("sql`…` fragments", () => {
   });
 
   it("take identifiers raw only when they are identifiers", () => {
-    expect(sql`SELECT ${sql.raw("va.smart_account_id")} FROM ${sql.raw("virtual_accounts")} va`.text).toBe("SELECT va.smart_account_id FROM virtual_accounts va");
+    expect(sql`SELECT ${sql.raw("va.smart_account_id")} FROM ${sql.raw("virtual_accounts")} va`.text).toBe(
+      "SELECT va.smart_account_id FROM virtual_accounts va",
+    );
     for (const bad of ["va.id; DROP TABLE x", "1 = 1", "a.b.c", "", "id'", "x OR y"]) expect(() => sql.raw(bad)).toThrow(/identifier/);
   });
 

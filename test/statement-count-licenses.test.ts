@@ -54,7 +54,10 @@ describe("statement count of pools, licenses and alerts", () => {
   let server: TestServer;
   beforeAll(async () => {
     server = await startTestServer();
-    for (const [domain, width] of [["small.example.com", 2], ["large.example.com", 4]] as const) {
+    for (const [domain, width] of [
+      ["small.example.com", 2],
+      ["large.example.com", 4],
+    ] as const) {
       const account = await server.build.account(domain);
       await account.grant("admin@example.com", Role.SMART_ACCOUNT_ADMIN);
       await grow(account, width, server.clock.now());

@@ -1,12 +1,5 @@
 import { EntityManager, In } from "typeorm";
-import {
-  Role,
-  RoleAssignment,
-  SmartAccount,
-  SmartAccountStatus,
-  SmartAccountType,
-  VirtualAccount,
-} from "../../entities";
+import { Role, RoleAssignment, SmartAccount, SmartAccountStatus, SmartAccountType, VirtualAccount } from "../../entities";
 import { Clock } from "../clock";
 import { Actor, viewerOf } from "../actor";
 import { capabilityOf } from "../auth/mutations";
@@ -95,7 +88,8 @@ export class SmartAccountService {
       );
       await this.events.record(manager, {
         type: "SMART_ACCOUNT_REQUESTED",
-        message: `${viewer.email} requested ${raw.type} Smart Account ${domain} with approver ${approverEmail}` +
+        message:
+          `${viewer.email} requested ${raw.type} Smart Account ${domain} with approver ${approverEmail}` +
           (domainParent ? `; awaiting approval by the admins of ${domainParent.domain}` : ""),
         actorId: viewer.id,
         smartAccountId: account.id,

@@ -11,25 +11,22 @@ export const CAPABILITIES = {
     account: [Role.SMART_ACCOUNT_APPROVER, Role.SMART_ACCOUNT_ADMIN, Role.SMART_ACCOUNT_USER, Role.SMART_ACCOUNT_VIEWER],
     scoped: [Role.VIRTUAL_ACCOUNT_ADMIN, Role.VIRTUAL_ACCOUNT_USER, Role.VIRTUAL_ACCOUNT_VIEWER],
   },
-  "smartAccount:update": { what: "update this Smart Account",
-    account: [Role.SMART_ACCOUNT_APPROVER, Role.SMART_ACCOUNT_ADMIN], scoped: [] },
-  "smartAccount:activate": { what: "activate this Smart Account",
-    account: [Role.SMART_ACCOUNT_APPROVER], scoped: [] },
-  "virtualAccounts:write": { what: "change this Smart Account's Virtual Accounts",
-    account: [Role.SMART_ACCOUNT_ADMIN], scoped: [] },
+  "smartAccount:update": { what: "update this Smart Account", account: [Role.SMART_ACCOUNT_APPROVER, Role.SMART_ACCOUNT_ADMIN], scoped: [] },
+  "smartAccount:activate": { what: "activate this Smart Account", account: [Role.SMART_ACCOUNT_APPROVER], scoped: [] },
+  "virtualAccounts:write": { what: "change this Smart Account's Virtual Accounts", account: [Role.SMART_ACCOUNT_ADMIN], scoped: [] },
   "roles:read": {
     what: "see these role assignments",
     account: [Role.SMART_ACCOUNT_APPROVER, Role.SMART_ACCOUNT_ADMIN],
     scoped: [Role.VIRTUAL_ACCOUNT_ADMIN],
   },
-  "roles:manageAccount": { what: "grant or revoke Smart Account roles here",
-    account: [Role.SMART_ACCOUNT_ADMIN], scoped: [] },
-  "roles:manageVirtual": { what: "grant or revoke Virtual Account roles here",
-    account: [Role.SMART_ACCOUNT_ADMIN], scoped: [Role.VIRTUAL_ACCOUNT_ADMIN] },
-  "accessRequests:manage": { what: "decide this Smart Account's access requests",
-    account: [Role.SMART_ACCOUNT_ADMIN], scoped: [] },
-  "domainPrefix:approve": { what: "approve this prefixed domain",
-    account: [Role.SMART_ACCOUNT_ADMIN], scoped: [] },
+  "roles:manageAccount": { what: "grant or revoke Smart Account roles here", account: [Role.SMART_ACCOUNT_ADMIN], scoped: [] },
+  "roles:manageVirtual": {
+    what: "grant or revoke Virtual Account roles here",
+    account: [Role.SMART_ACCOUNT_ADMIN],
+    scoped: [Role.VIRTUAL_ACCOUNT_ADMIN],
+  },
+  "accessRequests:manage": { what: "decide this Smart Account's access requests", account: [Role.SMART_ACCOUNT_ADMIN], scoped: [] },
+  "domainPrefix:approve": { what: "approve this prefixed domain", account: [Role.SMART_ACCOUNT_ADMIN], scoped: [] },
   "events:read": {
     what: "see these events",
     account: [Role.SMART_ACCOUNT_APPROVER, Role.SMART_ACCOUNT_ADMIN],
@@ -45,22 +42,23 @@ export const CAPABILITIES = {
     account: [Role.SMART_ACCOUNT_ADMIN, Role.SMART_ACCOUNT_USER],
     scoped: [Role.VIRTUAL_ACCOUNT_ADMIN, Role.VIRTUAL_ACCOUNT_USER],
   },
-  "licenses:convert": { what: "convert classic licenses",
-    account: [Role.SMART_ACCOUNT_ADMIN, Role.SMART_ACCOUNT_USER], scoped: [] },
+  "licenses:convert": { what: "convert classic licenses", account: [Role.SMART_ACCOUNT_ADMIN, Role.SMART_ACCOUNT_USER], scoped: [] },
   "orders:read": {
     what: "see this Smart Account's orders",
     account: [Role.SMART_ACCOUNT_ADMIN, Role.SMART_ACCOUNT_USER, Role.SMART_ACCOUNT_VIEWER],
     scoped: [],
   },
-  "orders:assign": { what: "assign orders out of this holding account",
-    account: [Role.SMART_ACCOUNT_ADMIN, Role.SMART_ACCOUNT_USER], scoped: [] },
+  "orders:assign": { what: "assign orders out of this holding account", account: [Role.SMART_ACCOUNT_ADMIN, Role.SMART_ACCOUNT_USER], scoped: [] },
   // Placing orders is no role's (R15): only the orders:write service scope places them (ServiceScope).
   /**
    * Moving licenses or devices out of the Smart Account, on the source account (R19, R26): an
    * account-level decision, so no Virtual Account role holds it, whatever it manages in its scope.
    */
-  "licenses:moveOut": { what: "move licenses or devices out of this Smart Account",
-    account: [Role.SMART_ACCOUNT_ADMIN, Role.SMART_ACCOUNT_USER], scoped: [] },
+  "licenses:moveOut": {
+    what: "move licenses or devices out of this Smart Account",
+    account: [Role.SMART_ACCOUNT_ADMIN, Role.SMART_ACCOUNT_USER],
+    scoped: [],
+  },
 } satisfies Record<string, { what: string; account: Role[]; scoped: Role[] }>;
 
 export type Capability = keyof typeof CAPABILITIES;

@@ -40,7 +40,10 @@ const onVirtualAccount = memo((capability) =>
 const canSeeDevice = rule({ cache: "no_cache" })(async (device: ProductInstance, _args, context: RequestContext) => {
   // An anonymous caller runs only the device mutations (the operation guard refuses anything else before
   // execution): this is a device reading its own payload.
-  if (!context.access.authenticated) return new ForbiddenError("A device may read only its own instance's fields (id, PID, serial number, hostname, dates, usage), not where it sits.");
+  if (!context.access.authenticated)
+    return new ForbiddenError(
+      "A device may read only its own instance's fields (id, PID, serial number, hostname, dates, usage), not where it sits.",
+    );
   return (await context.guard.sees("ProductInstance", device, (id) => context.loaders.virtualAccount.load(id)))
     ? true
     : new ForbiddenError("You may not see this product instance.");
@@ -61,7 +64,8 @@ const hasScope = memo((scope) =>
 function mutationRules(): IRuleFieldMap {
   const rules: IRuleFieldMap = {};
   for (const [name, entry] of Object.entries(MUTATIONS) as [string, MutationRule][]) {
-    if ("device" in entry) rules[name] = allow; // R24, R25: the device's secret, checked by its service.
+    if ("device" in entry)
+      rules[name] = allow; // R24, R25: the device's secret, checked by its service.
     else if ("scope" in entry && !entry.namesAccount) rules[name] = and(isAuthenticated, hasScope(entry.scope));
     else rules[name] = isAuthenticated;
   }

@@ -16,12 +16,10 @@ export class ProductService {
     private readonly events: EventService,
   ) {}
 
-  async upsert(
-    context: Actor,
-    raw: { sku: string; name: string; model: LicenseModel; smartEnabled: boolean },
-  ): Promise<Product> {
+  async upsert(context: Actor, raw: { sku: string; name: string; model: LicenseModel; smartEnabled: boolean }): Promise<Product> {
     const viewer = viewerOf(context);
-    if (!context.access.hasScope(scopeOf("upsertProduct"))) throw new ForbiddenError("Maintaining the catalog needs a token with the catalog:write scope.");
+    if (!context.access.hasScope(scopeOf("upsertProduct")))
+      throw new ForbiddenError("Maintaining the catalog needs a token with the catalog:write scope.");
     const sku = typeof raw.sku === "string" ? raw.sku.trim().toUpperCase() : "";
     if (!SKU.test(sku)) throw new InputError("input.sku", "input.sku must be 1–64 characters of A-Z 0-9 . _ - / +.");
     // Catalog names are the commerce system's product descriptions, up to the column's 200 characters.

@@ -6,11 +6,7 @@ import { Connection, emptyConnection, PageArgs, pageRequest } from "../paging";
 import { skuKey } from "./sku";
 
 /** products(search:): the catalog, by SKU; `search` matches SKU or name, case-insensitively. */
-export async function searchProducts(
-  context: RequestContext,
-  search: string | null | undefined,
-  args: PageArgs,
-): Promise<Connection<Product>> {
+export async function searchProducts(context: RequestContext, search: string | null | undefined, args: PageArgs): Promise<Connection<Product>> {
   const request = pageRequest("Query.products", args);
   const term = search?.trim();
   // "!" escapes LIKE wildcards: a backslash in ESCAPE '\\' is itself an escape in MySQL/MariaDB string literals.

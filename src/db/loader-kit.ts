@@ -35,14 +35,19 @@ const selects = new WeakMap<EntityMetadata, string>();
 
 /** `SELECT <every column> FROM <table>` of an entity, built once. */
 function selectFrom(metadata: EntityMetadata): string {
-  return cached(selects, metadata, () => `SELECT ${metadata.columns.filter((c) => c.isSelect).map((c) => c.databaseName).join(", ")} FROM ${metadata.tableName}`);
+  return cached(
+    selects,
+    metadata,
+    () =>
+      `SELECT ${metadata.columns
+        .filter((c) => c.isSelect)
+        .map((c) => c.databaseName)
+        .join(", ")} FROM ${metadata.tableName}`,
+  );
 }
 
 /** Rows by any unique column, e.g. the default Virtual Account by Smart Account id. */
-export function byColumnLoader<T extends ObjectLiteral, K extends number | string>(
-  load: (keys: readonly K[]) => Promise<T[]>,
-  keyOf: (row: T) => K,
-) {
+export function byColumnLoader<T extends ObjectLiteral, K extends number | string>(load: (keys: readonly K[]) => Promise<T[]>, keyOf: (row: T) => K) {
   return new DataLoader<K, T | null>(async (keys) => {
     const rows = await load(keys);
     const byKey = new Map(rows.map((row) => [keyOf(row), row]));

@@ -37,7 +37,8 @@ export class CountingLogger extends AbstractLogger {
     const stats = storage.getStore();
     if (stats) stats.statements += 1;
     // The driver's message loses its quoted values (a duplicate key names the value); parameters are never passed on.
-    if (process.env.LOG_SQL_ERRORS !== "0") sqlLog().warn({ sql: oneLine(query), error: withoutValues(error instanceof Error ? error.message : String(error)) }, "statement failed");
+    if (process.env.LOG_SQL_ERRORS !== "0")
+      sqlLog().warn({ sql: oneLine(query), error: withoutValues(error instanceof Error ? error.message : String(error)) }, "statement failed");
   }
 
   logQuerySlow(time: number, query: string): void {

@@ -77,7 +77,10 @@ export class TurnQueue {
       };
       const timer =
         timeoutMs > 0
-          ? setTimeout(() => leave(new ServiceUnavailableError(`The service is busy: no turn came within ${timeoutMs} ms; try again shortly.`)), timeoutMs)
+          ? setTimeout(
+              () => leave(new ServiceUnavailableError(`The service is busy: no turn came within ${timeoutMs} ms; try again shortly.`)),
+              timeoutMs,
+            )
           : null;
       const onAbort = () => leave(new AbandonedError());
       const cleanup = () => {

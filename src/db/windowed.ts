@@ -73,7 +73,12 @@ export async function loadWindowedPages<T extends ObjectLiteral>(
     // One list (a single parent): plain keyset + LIMIT, its total from an uncorrelated scalar subquery
     // that the database evaluates once — no numbering of every row of a large account. A deferred
     // join: the page's ids come from the index alone, then only those rows are read, by primary key.
-    const keyset = request.after ? keysetCondition(keys.map((key) => ({ ...key, column: key.inner })), request.after) : sql`1 = 1`;
+    const keyset = request.after
+      ? keysetCondition(
+          keys.map((key) => ({ ...key, column: key.inner })),
+          request.after,
+        )
+      : sql`1 = 1`;
     const ownOrder = orderBy(keys.map((key) => ({ ...key, column: key.inner })));
     const totalWhere = query.totalWhere === undefined ? where : fragment(query.totalWhere);
     statement = sql`SELECT ${columns}${partitionSelect}, (SELECT COUNT(*) FROM ${from} WHERE ${totalWhere}) AS total__
@@ -174,5 +179,10 @@ export function selectColumns(dataSource: DataSource, entity: EntityTarget<Objec
 }
 
 /** `selectColumns` as text, for statements written as strings. */
-export const prefixedColumns = (dataSource: DataSource, entity: EntityTarget<ObjectLiteral>, alias: string, prefix: string, only?: string[]): string =>
-  selectColumns(dataSource, entity, alias, prefix, only).text;
+export const prefixedColumns = (
+  dataSource: DataSource,
+  entity: EntityTarget<ObjectLiteral>,
+  alias: string,
+  prefix: string,
+  only?: string[],
+): string => selectColumns(dataSource, entity, alias, prefix, only).text;

@@ -1,13 +1,5 @@
 import { EntityManager, QueryFailedError } from "typeorm";
-import {
-  LicenseUsage,
-  Product,
-  ProductInstance,
-  RegistrationToken,
-  SmartAccount,
-  SmartAccountType,
-  VirtualAccount,
-} from "../../entities";
+import { LicenseUsage, Product, ProductInstance, RegistrationToken, SmartAccount, SmartAccountType, VirtualAccount } from "../../entities";
 import { Clock } from "../clock";
 import { DeviceActor, viewerOf } from "../actor";
 import { capabilityOf, leavingCapabilityOf } from "../auth/mutations";
@@ -97,52 +89,55 @@ export class DeviceService {
     if (!wellFormed(raw.token, "sat")) throw refused("UNKNOWN", "The registration token is not known.");
     const presented = hashSecret(raw.token);
 
-    const result = await registeredMeanwhileRetried(() => context.db.transaction(async (manager) => {
-      const token = await context.db
-        .forUpdate(manager.createQueryBuilder(RegistrationToken, "t").where("t.secret_hash = :hash", { hash: presented }))
-        .getOne();
-      if (!token || !sameHash(token.secretHash, presented)) throw refused("UNKNOWN", "The registration token is not known.");
-      const now = this.clock.now();
-      if (token.revokedAt) throw refused("REVOKED", "The registration token was revoked.");
-      if (token.expiresAt.getTime() <= now.getTime()) throw refused("EXPIRED", "The registration token has expired.");
-      if (token.maxUses !== null && token.uses >= token.maxUses) throw refused("EXHAUSTED", "The registration token has no uses left.");
+    const result = await registeredMeanwhileRetried(() =>
+      context.db.transaction(async (manager) => {
+        const token = await context.db
+          .forUpdate(manager.createQueryBuilder(RegistrationToken, "t").where("t.secret_hash = :hash", { hash: presented }))
+          .getOne();
+        if (!token || !sameHash(token.secretHash, presented)) throw refused("UNKNOWN", "The registration token is not known.");
+        const now = this.clock.now();
+        if (token.revokedAt) throw refused("REVOKED", "The registration token was revoked.");
+        if (token.expiresAt.getTime() <= now.getTime()) throw refused("EXPIRED", "The registration token has expired.");
+        if (token.maxUses !== null && token.uses >= token.maxUses) throw refused("EXHAUSTED", "The registration token has no uses left.");
 
-      const existing = await this.lockRegistered(context, manager, pid, serialNumber);
-      if (existing && existing.smartAccountId !== token.smartAccountId) {
-        // Checked before the token's use is counted: a CONFLICT leaves the token as it was (R24).
-        throw new ConflictError(
-          `${pid} ${serialNumber} is registered in another Smart Account; it stays there until someone who manages it there removes or transfers it.`,
-        );
-      }
-      await manager.update(RegistrationToken, { id: token.id }, { uses: token.uses + 1 });
+        const existing = await this.lockRegistered(context, manager, pid, serialNumber);
+        if (existing && existing.smartAccountId !== token.smartAccountId) {
+          // Checked before the token's use is counted: a CONFLICT leaves the token as it was (R24).
+          throw new ConflictError(
+            `${pid} ${serialNumber} is registered in another Smart Account; it stays there until someone who manages it there removes or transfers it.`,
+          );
+        }
+        await manager.update(RegistrationToken, { id: token.id }, { uses: token.uses + 1 });
 
-      const credential = newSecret("dev");
-      const values = {
-        smartAccountId: token.smartAccountId,
-        virtualAccountId: token.virtualAccountId,
-        hostname: hostname ?? existing?.hostname ?? null,
-        credentialHash: hashSecret(credential),
-        registrationTokenId: token.id,
-        registeredAt: now,
-      };
-      let instance: ProductInstance;
-      if (existing) {
-        // Within its own Smart Account: the account's pool sums do not change (R27).
-        await manager.update(ProductInstance, { id: existing.id }, values);
-        instance = Object.assign(existing, values);
-      } else {
-        instance = await insertNewDevice(manager, { pid, serialNumber, lastReportedAt: null, ...values });
-      }
-      await this.events.record(manager, {
-        type: existing ? "PRODUCT_INSTANCE_REREGISTERED" : "PRODUCT_INSTANCE_REGISTERED",
-        message: `${pid} ${serialNumber}${hostname ? ` (${hostname})` : ""} registered with a token of Virtual Account ${token.virtualAccountId}` +
-          (existing && existing.virtualAccountId !== token.virtualAccountId ? `, moving from Virtual Account ${existing.virtualAccountId}` : ""),
-        actorId: null,
-        smartAccountId: token.smartAccountId,
-        virtualAccountId: token.virtualAccountId,
-      });
-      return { productInstance: instance, credential };
-    }));
+        const credential = newSecret("dev");
+        const values = {
+          smartAccountId: token.smartAccountId,
+          virtualAccountId: token.virtualAccountId,
+          hostname: hostname ?? existing?.hostname ?? null,
+          credentialHash: hashSecret(credential),
+          registrationTokenId: token.id,
+          registeredAt: now,
+        };
+        let instance: ProductInstance;
+        if (existing) {
+          // Within its own Smart Account: the account's pool sums do not change (R27).
+          await manager.update(ProductInstance, { id: existing.id }, values);
+          instance = Object.assign(existing, values);
+        } else {
+          instance = await insertNewDevice(manager, { pid, serialNumber, lastReportedAt: null, ...values });
+        }
+        await this.events.record(manager, {
+          type: existing ? "PRODUCT_INSTANCE_REREGISTERED" : "PRODUCT_INSTANCE_REGISTERED",
+          message:
+            `${pid} ${serialNumber}${hostname ? ` (${hostname})` : ""} registered with a token of Virtual Account ${token.virtualAccountId}` +
+            (existing && existing.virtualAccountId !== token.virtualAccountId ? `, moving from Virtual Account ${existing.virtualAccountId}` : ""),
+          actorId: null,
+          smartAccountId: token.smartAccountId,
+          virtualAccountId: token.virtualAccountId,
+        });
+        return { productInstance: instance, credential };
+      }),
+    );
     return result;
   }
 
@@ -151,7 +146,10 @@ export class DeviceService {
     return guardedBySecret(context, () => this.reportWithCredential(context, raw));
   }
 
-  private async reportWithCredential(context: DeviceActor, raw: { credential: string; usage: { sku: string; count: number }[] }): Promise<ProductInstance> {
+  private async reportWithCredential(
+    context: DeviceActor,
+    raw: { credential: string; usage: { sku: string; count: number }[] },
+  ): Promise<ProductInstance> {
     if (!wellFormed(raw.credential, "dev")) throw refused("UNKNOWN", "The device credential is not known.");
     const presented = hashSecret(raw.credential);
     if (raw.usage.length > 1000) throw new InputError("input.usage", "At most 1000 usage lines.");
@@ -169,7 +167,12 @@ export class DeviceService {
         .getOne();
       if (!device || !sameHash(device.credentialHash, presented)) throw refused("UNKNOWN", "The device credential is not known.");
       // SKUs match by their normalized key, on its index, alike on both databases.
-      const bySku = lines.length ? await productsBySku(manager, lines.map((line) => line.sku)) : new Map<string, Product>();
+      const bySku = lines.length
+        ? await productsBySku(
+            manager,
+            lines.map((line) => line.sku),
+          )
+        : new Map<string, Product>();
       const rows = lines.map((line) => {
         const product = bySku.get(skuKey(line.sku));
         if (!product) throw new InputError(`input.usage[${line.index}].sku`, `No product has the SKU "${line.sku}".`);
@@ -177,7 +180,12 @@ export class DeviceService {
       });
       await manager.delete(LicenseUsage, { productInstanceId: device.id });
       if (rows.length) await manager.insert(LicenseUsage, rows);
-      await assertPoolsFit(manager, device.smartAccountId, rows.map((row) => row.productId), this.clock.now());
+      await assertPoolsFit(
+        manager,
+        device.smartAccountId,
+        rows.map((row) => row.productId),
+        this.clock.now(),
+      );
       device.lastReportedAt = this.clock.now();
       await manager.update(ProductInstance, { id: device.id }, { lastReportedAt: device.lastReportedAt });
       await this.events.record(manager, {
@@ -272,7 +280,6 @@ export class DeviceService {
   private async usedProducts(manager: EntityManager, productInstanceId: number): Promise<number[]> {
     return (await manager.findBy(LicenseUsage, { productInstanceId })).map((usage) => usage.productId);
   }
-
 }
 
 function identifier(value: string, field: string): string {

@@ -27,7 +27,11 @@ export function deviceLoaders(context: Scope) {
 
     /** SmartAccount.productInstances: every device where the viewer may see devices. */
     smartAccountProductInstances: pagedLoader<ProductInstance>(db, (accountIds) => {
-      const scope = access.sqlScopeOfRows("licenses:read", { account: "pi.smart_account_id", virtualAccount: "pi.virtual_account_id" }, oneOf(accountIds));
+      const scope = access.sqlScopeOfRows(
+        "licenses:read",
+        { account: "pi.smart_account_id", virtualAccount: "pi.virtual_account_id" },
+        oneOf(accountIds),
+      );
       return {
         entity: ProductInstance,
         kind: "SmartAccount.productInstances",
@@ -74,6 +78,5 @@ export function deviceLoaders(context: Scope) {
       params: { vaIds },
       sort: [{ column: "t.id", property: "id", descending: true }],
     })),
-
   };
 }

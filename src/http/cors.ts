@@ -37,10 +37,10 @@ const LOCAL_ORIGIN = /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$/;
  */
 export function corsFor(origins: string[], production: boolean): RequestHandler {
   const listed = new Set(origins);
-  const allowed = (origin: string) =>
-    listed.has(origin) || (!production && (listed.has("*") || (listed.size === 0 && LOCAL_ORIGIN.test(origin))));
+  const allowed = (origin: string) => listed.has(origin) || (!production && (listed.has("*") || (listed.size === 0 && LOCAL_ORIGIN.test(origin))));
   return cors({
-    origin: (origin: string | undefined, callback: (error: Error | null, allow?: boolean) => void) => callback(null, origin !== undefined && allowed(origin)),
+    origin: (origin: string | undefined, callback: (error: Error | null, allow?: boolean) => void) =>
+      callback(null, origin !== undefined && allowed(origin)),
     methods: ["GET", "POST", "OPTIONS"],
     allowedHeaders: ALLOWED_HEADERS,
     exposedHeaders: EXPOSED_HEADERS,

@@ -66,7 +66,10 @@ export function explorerRouter(options: ExplorerOptions): express.Router {
     // Only a browser's page load: GraphQL GET requests (with ?query=) and API clients go on to Apollo.
     if (req.query.query !== undefined || req.accepts(["application/json", "text/html"]) !== "text/html") return next();
     res.setHeader("content-type", "text/html; charset=utf-8");
-    res.setHeader("content-security-policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; script-src 'self' 'unsafe-inline'; connect-src 'self'");
+    res.setHeader(
+      "content-security-policy",
+      "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; script-src 'self' 'unsafe-inline'; connect-src 'self'",
+    );
     res.send(page);
   });
   return router;

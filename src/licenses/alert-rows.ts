@@ -9,7 +9,17 @@ import { GRAPH_PRODUCT_COLUMNS, toDate } from "./pools";
 import { poolAggregate } from "./sql";
 
 /** A silent device as an alert shows it: never its credential hash. */
-const DEVICE_COLUMNS = ["id", "smart_account_id", "virtual_account_id", "pid", "serial_number", "hostname", "registration_token_id", "registered_at", "last_reported_at"];
+const DEVICE_COLUMNS = [
+  "id",
+  "smart_account_id",
+  "virtual_account_id",
+  "pid",
+  "serial_number",
+  "hostname",
+  "registration_token_id",
+  "registered_at",
+  "last_reported_at",
+];
 
 /**
  * R28 in ONE statement for any number of Virtual Accounts or accounts: shortages (the pool aggregate
@@ -62,7 +72,17 @@ export async function loadAlerts(
     const va = cached(vas, row.va__id, () => hydrate(ds, VirtualAccount, row, "va__"));
     const product = row.p__id == null ? null : cached(products, row.p__id, () => hydrate(ds, Product, row, "p__"));
     const device = row.pi__id == null ? null : hydrate(ds, ProductInstance, row, "pi__");
-    return new AlertRow(row.kind as AlertKind, va, product, device, Number(row.quantity), toDate(row.due_at), now, Number(row.held), Number(row.used));
+    return new AlertRow(
+      row.kind as AlertKind,
+      va,
+      product,
+      device,
+      Number(row.quantity),
+      toDate(row.due_at),
+      now,
+      Number(row.held),
+      Number(row.used),
+    );
   });
   return groupBy(alerts, (alert) => (scope.partition === "id" ? alert.virtualAccountId : alert.virtualAccount.smartAccountId));
 }

@@ -44,13 +44,20 @@ export class LicenseService {
 
     return context.db.transaction(async (manager) => {
       const locked = await context.db
-        .forUpdate(manager.createQueryBuilder(VirtualAccount, "va").where("va.id IN (:...ids)", { ids: [fromId, toId] }).orderBy("va.id"))
+        .forUpdate(
+          manager
+            .createQueryBuilder(VirtualAccount, "va")
+            .where("va.id IN (:...ids)", { ids: [fromId, toId] })
+            .orderBy("va.id"),
+        )
         .getMany();
       const from = locked.find((va) => va.id === fromId);
       const to = locked.find((va) => va.id === toId);
       // Both ends are seen (else NOT_FOUND) before either is judged (FORBIDDEN), as R4 orders them.
-      if (!from || !context.guard.visible("VirtualAccount", from, placeOf(from))) throw context.guard.notFound("VirtualAccount", "input.fromVirtualAccountId");
-      if (!to || !context.guard.visible("VirtualAccount", to, placeOf(to))) throw context.guard.notFound("VirtualAccount", "input.toVirtualAccountId");
+      if (!from || !context.guard.visible("VirtualAccount", from, placeOf(from)))
+        throw context.guard.notFound("VirtualAccount", "input.fromVirtualAccountId");
+      if (!to || !context.guard.visible("VirtualAccount", to, placeOf(to)))
+        throw context.guard.notFound("VirtualAccount", "input.toVirtualAccountId");
       for (const va of [from, to]) context.guard.assert(capabilityOf("transferLicenses"), placeOf(va));
       if (to.smartAccountId !== from.smartAccountId) {
         context.guard.assert(leavingCapabilityOf("transferLicenses"), { smartAccountId: from.smartAccountId });
@@ -122,7 +129,13 @@ export class LicenseService {
       if (licenseStatus(lot, now) === LicenseStatus.EXPIRED) throw new ConflictError("An expired license cannot be converted.");
       if (quantity > lot.quantity) throw new ConflictError(`The lot holds only ${lot.quantity} license${lot.quantity === 1 ? "" : "s"}.`);
       await manager.update(License, { id: lot.id }, { quantity: lot.quantity - quantity });
-      const smart = await this.split(manager, lot, quantity, { virtualAccountId: lot.virtualAccountId, smartAccountId: lot.smartAccountId, kind: LicenseKind.SMART, pak: null }, now);
+      const smart = await this.split(
+        manager,
+        lot,
+        quantity,
+        { virtualAccountId: lot.virtualAccountId, smartAccountId: lot.smartAccountId, kind: LicenseKind.SMART, pak: null },
+        now,
+      );
       await assertPoolsFit(manager, lot.smartAccountId, [lot.productId], now);
       await this.events.record(manager, {
         type: "LICENSE_CONVERTED",
@@ -154,7 +167,11 @@ export class LicenseService {
     return context.db.transaction(async (manager) => {
       const { object: lot } = await context.guard.reach(manager, "License", id, { needs: capabilityOf("setLicenseTags"), field: "input.licenseId" });
       await manager.delete(LicenseTag, { licenseId: lot.id });
-      if (tags.length) await manager.insert(LicenseTag, tags.map((tag) => ({ licenseId: lot.id, tag })));
+      if (tags.length)
+        await manager.insert(
+          LicenseTag,
+          tags.map((tag) => ({ licenseId: lot.id, tag })),
+        );
       await this.events.record(manager, {
         type: "LICENSE_TAGS_SET",
         message: `${viewer.email} set the tags of license lot ${lot.id} to [${tags.join(", ")}]`,
@@ -167,17 +184,15 @@ export class LicenseService {
   }
 
   /** A new lot split off `lot` with its dates, product, order and tags. */
-  private async split(
-    manager: EntityManager,
-    lot: License,
-    quantity: number,
-    changes: Partial<License>,
-    now: Date,
-  ): Promise<License> {
+  private async split(manager: EntityManager, lot: License, quantity: number, changes: Partial<License>, now: Date): Promise<License> {
     const { id: _id, ...rest } = lot;
     const part = await manager.save(manager.create(License, { ...rest, ...changes, quantity, splitFromId: lot.id, createdAt: now }));
     const tags = await manager.findBy(LicenseTag, { licenseId: lot.id });
-    if (tags.length) await manager.insert(LicenseTag, tags.map((tag) => ({ licenseId: part.id, tag: tag.tag })));
+    if (tags.length)
+      await manager.insert(
+        LicenseTag,
+        tags.map((tag) => ({ licenseId: part.id, tag: tag.tag })),
+      );
     return part;
   }
 }

@@ -13,12 +13,7 @@ export const MAX_POOL_FIGURE = 2_147_483_647;
  * Every Virtual Account and subtree figure is at most its account's, so this bounds them all. Past
  * 2,147,483,647 → CONFLICT, and the throw rolls the whole write back: it changes nothing.
  */
-export async function assertPoolsFit(
-  manager: EntityManager,
-  smartAccountId: number,
-  productIds: Iterable<number>,
-  now: Date,
-): Promise<void> {
+export async function assertPoolsFit(manager: EntityManager, smartAccountId: number, productIds: Iterable<number>, now: Date): Promise<void> {
   const products = [...new Set(productIds)];
   if (!products.length) return;
   // The pool aggregate over the account's Virtual Accounts, as the pools read: each lot sum comes off

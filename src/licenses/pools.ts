@@ -40,12 +40,7 @@ export const subtrees = (rootIds: readonly number[]): PoolScope => ({
  * R27 in one statement for any number of owners: the pool aggregate (src/licenses/sql.ts) with each
  * product joined in. A product appears when either side is non-zero. Rows come back keyed by owner.
  */
-export async function loadPools(
-  manager: EntityManager,
-  scope: PoolScope,
-  now: Date,
-  productId?: number,
-): Promise<Map<number, LicensePool[]>> {
+export async function loadPools(manager: EntityManager, scope: PoolScope, now: Date, productId?: number): Promise<Map<number, LicensePool[]>> {
   const aggregate = poolAggregate(scope, now, {
     products: productId === undefined ? undefined : [productId],
     having: ({ purchased, inUse }) => sql`${purchased} > 0 OR ${inUse} > 0`,

@@ -28,7 +28,9 @@ export interface UsageSummaryEntry extends LicensePool {
  */
 export async function usageSummary(context: RequestContext, account: SmartAccount): Promise<UsageSummaryEntry[]> {
   const poolsByVa = await context.loaders.visibleVirtualAccountPools.load(account.id);
-  const vas = (await context.loaders.virtualAccount.loadMany([...poolsByVa.keys()])).filter((va): va is VirtualAccount => va instanceof VirtualAccount);
+  const vas = (await context.loaders.virtualAccount.loadMany([...poolsByVa.keys()])).filter(
+    (va): va is VirtualAccount => va instanceof VirtualAccount,
+  );
   const ancestorIds = [...new Set(vas.flatMap((va) => pathIds(va.path)))];
   const visibleNames = new Map(
     (await context.loaders.virtualAccount.loadMany(ancestorIds))

@@ -44,11 +44,7 @@ export interface PoolSums {
  * rows wanted (any figure, shortages, figures past a bound). `products` limits it to those products.
  * Columns: owner_id, account_id (0 without `owners.account`), product_id, purchased, in_use, next_expiry.
  */
-export function poolAggregate(
-  owners: PoolOwners,
-  now: Date,
-  options: { having: (sums: PoolSums) => Sql; products?: readonly number[] },
-): Sql {
+export function poolAggregate(owners: PoolOwners, now: Date, options: { having: (sums: PoolSums) => Sql; products?: readonly number[] }): Sql {
   const { owner, from, where } = owners;
   const account = owners.account ?? sql`0`;
   const groupAccount = owners.account ? sql`, ${owners.account}` : sql.empty;

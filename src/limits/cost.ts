@@ -122,8 +122,7 @@ export function operationCost(
   return { ...size, nodeIds: mostIds };
 }
 
-const isConnection = (type: GraphQLCompositeType): boolean =>
-  isObjectType(type) && type.name.endsWith("Connection") && "nodes" in type.getFields();
+const isConnection = (type: GraphQLCompositeType): boolean => isObjectType(type) && type.name.endsWith("Connection") && "nodes" in type.getFields();
 
 function fieldDefinition(schema: GraphQLSchema, parent: GraphQLCompositeType, name: string): GraphQLField<unknown, unknown> | undefined {
   if (name === "__schema" && parent === schema.getQueryType()) return SchemaMetaFieldDef;

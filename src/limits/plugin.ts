@@ -98,7 +98,9 @@ export function operationGuard(options: {
           if (!operation) {
             throw refusedRequest(
               "operationName",
-              request.operationName ? `The document has no operation named "${request.operationName}".` : "The document has several operations: name one in operationName.",
+              request.operationName
+                ? `The document has no operation named "${request.operationName}".`
+                : "The document has several operations: name one in operationName.",
             );
           }
           if (operation.operation === "subscription") {
@@ -114,7 +116,10 @@ export function operationGuard(options: {
           meta.cost = { requested, limit: limits.maxCost };
           if (context.log) context.log.cost = requested;
           if (size.fields > limits.maxFields) {
-            throw new QueryTooComplexError(`This operation selects ${size.fields} fields once its fragments are expanded, over the limit of ${limits.maxFields}.`, { requested: size.fields, limit: limits.maxFields });
+            throw new QueryTooComplexError(
+              `This operation selects ${size.fields} fields once its fragments are expanded, over the limit of ${limits.maxFields}.`,
+              { requested: size.fields, limit: limits.maxFields },
+            );
           }
           if ((size.nodeIds ?? 0) > MAX_NODE_IDS) {
             throw new QueryTooComplexError(`nodes(ids:) takes at most ${MAX_NODE_IDS} ids; this operation gives ${size.nodeIds}.`, {
@@ -123,7 +128,10 @@ export function operationGuard(options: {
             });
           }
           if (requested > limits.maxCost) {
-            throw new QueryTooComplexError(`This operation costs ${requested}, over the limit of ${limits.maxCost}. Ask for smaller pages (first) or fewer nested connections.`, meta.cost);
+            throw new QueryTooComplexError(
+              `This operation costs ${requested}, over the limit of ${limits.maxCost}. Ask for smaller pages (first) or fewer nested connections.`,
+              meta.cost,
+            );
           }
           if (rateLimits) meta.rateLimit = await rateLimits.spend(context.principal, requested);
         },
@@ -145,7 +153,12 @@ function refusedRequest(field: string | undefined, message: string): InputError 
 }
 
 /** graphql-js's own coercion, so both executors refuse the same values the same way. */
-function coerceVariables(schema: GraphQLSchema, operation: OperationDefinitionNode, raw: Record<string, unknown>, maxDepth: number): Record<string, unknown> {
+function coerceVariables(
+  schema: GraphQLSchema,
+  operation: OperationDefinitionNode,
+  raw: Record<string, unknown>,
+  maxDepth: number,
+): Record<string, unknown> {
   for (const [name, value] of Object.entries(raw)) {
     if (depthOf(value, maxDepth + 1) > maxDepth) throw refusedRequest(name, `Variable "$${name}" nests deeper than ${maxDepth} levels.`);
   }

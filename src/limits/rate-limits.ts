@@ -83,7 +83,11 @@ export class RateLimits {
     const points = Math.max(1, Math.ceil(cost));
     if (points > limit) {
       // Never affordable: refuse without touching the counter.
-      throw new RateLimitedError(`This operation costs ${points}, more than the budget of ${limit} a minute.`, { limit, remaining: 0, resetAt: new Date(Date.now() + WINDOW_SECONDS * 1000).toISOString() }, WINDOW_SECONDS);
+      throw new RateLimitedError(
+        `This operation costs ${points}, more than the budget of ${limit} a minute.`,
+        { limit, remaining: 0, resetAt: new Date(Date.now() + WINDOW_SECONDS * 1000).toISOString() },
+        WINDOW_SECONDS,
+      );
     }
     try {
       const res = await this.cost.consume(principal, points);

@@ -53,9 +53,7 @@ export class OrderService {
     if (raw.lines.length > MAX_ORDER_LINES) throw new InputError("input.lines", `An order has at most ${MAX_ORDER_LINES} lines.`);
 
     return context.db.transaction(async (manager) => {
-      const account = await context.db
-        .forUpdate(manager.createQueryBuilder(SmartAccount, "sa").where("sa.domain = :domain", { domain }))
-        .getOne();
+      const account = await context.db.forUpdate(manager.createQueryBuilder(SmartAccount, "sa").where("sa.domain = :domain", { domain })).getOne();
       // Orders are facts of the commerce system: only its orders:write scope places them, into any
       // account; no role does (R15, R2). Without the scope the account is as visible as §5 says (R4).
       const integration = context.access.hasScope(scopeOf("placeOrder"));
@@ -81,7 +79,12 @@ export class OrderService {
       const saved = await manager.save(lines.map((line) => manager.create(OrderLine, { ...line, orderId: order.id })));
       if (account.status === SmartAccountStatus.ACTIVE) {
         await deliverOrder(manager, order, saved, now);
-        await assertPoolsFit(manager, account.id, saved.map((line) => line.productId), now);
+        await assertPoolsFit(
+          manager,
+          account.id,
+          saved.map((line) => line.productId),
+          now,
+        );
       }
       await this.events.record(manager, {
         type: "ORDER_PLACED",
@@ -96,10 +99,7 @@ export class OrderService {
   }
 
   /** R18: moves a holding account's order, with its licenses still there, to a customer's account. */
-  async assign(
-    context: Actor,
-    raw: { orderId: string; smartAccountDomain: string; virtualAccountId?: string | null },
-  ): Promise<Order> {
+  async assign(context: Actor, raw: { orderId: string; smartAccountDomain: string; virtualAccountId?: string | null }): Promise<Order> {
     const viewer = viewerOf(context);
     const orderId = fromGlobalId("Order", raw.orderId, "input.orderId");
     const domain = input.domainKey(raw.smartAccountDomain, "input.smartAccountDomain");
@@ -117,9 +117,10 @@ export class OrderService {
       if (customer.type === SmartAccountType.PARTNER_HOLDING) {
         throw new InputError("input.smartAccountDomain", "Orders are assigned to CUSTOMER or LIMITED_USE accounts.");
       }
-      const target = vaId === null
-        ? await manager.findOneByOrFail(VirtualAccount, { smartAccountId: customer.id, isDefault: true })
-        : await manager.findOneBy(VirtualAccount, { id: vaId, smartAccountId: customer.id });
+      const target =
+        vaId === null
+          ? await manager.findOneByOrFail(VirtualAccount, { smartAccountId: customer.id, isDefault: true })
+          : await manager.findOneBy(VirtualAccount, { id: vaId, smartAccountId: customer.id });
       if (!target) throw new InputError("input.virtualAccountId", "The Virtual Account is not one of that Smart Account's.");
 
       const moved = await manager
@@ -144,7 +145,12 @@ export class OrderService {
         await manager.update(Order, { id: orderId }, { status: order.status, fulfilledAt: order.fulfilledAt });
       }
       // The lots now count in the customer's pools, withheld or not (R27).
-      await assertPoolsFit(manager, customer.id, lines.map((line) => line.productId), this.clock.now());
+      await assertPoolsFit(
+        manager,
+        customer.id,
+        lines.map((line) => line.productId),
+        this.clock.now(),
+      );
       await this.events.record(manager, {
         type: "ORDER_ASSIGNED",
         message: `${viewer.email} assigned order ${order.number} (${moved.affected ?? 0} license lots) from ${holding.domain} to ${customer.domain}`,
@@ -157,9 +163,14 @@ export class OrderService {
 
   private async validateLines(manager: EntityManager, account: SmartAccount, lines: OrderLineInput[], now: Date) {
     // By the SKUs' keys, one statement through the key's index: case and spacing set aside on every database.
-    const products = await productsBySku(manager, lines.map((line) => (typeof line.sku === "string" ? line.sku : "")));
+    const products = await productsBySku(
+      manager,
+      lines.map((line) => (typeof line.sku === "string" ? line.sku : "")),
+    );
     const vaIds = lines
-      .map((line, index) => (line.virtualAccountId == null ? null : fromGlobalId("VirtualAccount", line.virtualAccountId, `input.lines[${index}].virtualAccountId`)))
+      .map((line, index) =>
+        line.virtualAccountId == null ? null : fromGlobalId("VirtualAccount", line.virtualAccountId, `input.lines[${index}].virtualAccountId`),
+      )
       .filter((id): id is number => id !== null);
     const ownVas = vaIds.length
       ? new Set((await manager.findBy(VirtualAccount, { id: In(vaIds), smartAccountId: account.id })).map((va) => va.id))
@@ -201,4 +212,3 @@ export class OrderService {
 
 /** "SO-2026-000042": year of booking and the order's id. */
 const orderNumber = (order: Order): string => `SO-${order.createdAt.getUTCFullYear()}-${String(order.id).padStart(6, "0")}`;
-

@@ -43,7 +43,10 @@ function runner(db: Database) {
 export function licenseExport(db: Database, access: Access, clock: Clock, scope: ExportScope, filters: ExportFilters): ExportDefinition<SqlRow> {
   const now = clock.now();
   // No join to Virtual Accounts: the database walks licenses (smart_account_id, id) in order, batch by batch.
-  const terms = [sql`l.smart_account_id = ${scope.account.id}`, scope.rows({ account: "l.smart_account_id", virtualAccount: "l.virtual_account_id" })];
+  const terms = [
+    sql`l.smart_account_id = ${scope.account.id}`,
+    scope.rows({ account: "l.smart_account_id", virtualAccount: "l.virtual_account_id" }),
+  ];
   if (filters.status !== undefined) {
     if (filters.status === LicenseStatus.ACTIVE) terms.push(lotActive(now));
     else if (filters.status === LicenseStatus.EXPIRED) terms.push(lotExpired(now));
@@ -55,7 +58,11 @@ export function licenseExport(db: Database, access: Access, clock: Clock, scope:
   // The Order rule of the one visibility, on the row's own columns: its placer, or who sees the account's orders.
   const accountWide = accountPlace(scope.account.id);
   const seesOrder = (r: Record<string, unknown>) =>
-    VISIBILITY.Order.visible(access, { placedById: r.placed_by_id === null ? null : Number(r.placed_by_id), smartAccountId: scope.account.id } as Order, accountWide);
+    VISIBILITY.Order.visible(
+      access,
+      { placedById: r.placed_by_id === null ? null : Number(r.placed_by_id), smartAccountId: scope.account.id } as Order,
+      accountWide,
+    );
   const query = runner(db);
   return {
     name: "licenses",
@@ -94,7 +101,11 @@ export function licenseExport(db: Database, access: Access, clock: Clock, scope:
       if (rows.length) {
         const ids = rows.map((row) => row.id);
         const tags = await query(sql`SELECT license_id, tag FROM license_tags WHERE ${sql.in(sql`license_id`, ids)} ORDER BY tag`);
-        const byLicense = groupBy(tags, (tag) => Number(tag.license_id), (tag) => tag.tag as string);
+        const byLicense = groupBy(
+          tags,
+          (tag) => Number(tag.license_id),
+          (tag) => tag.tag as string,
+        );
         for (const row of rows) row.tags = byLicense.get(Number(row.id)) ?? [];
       }
       return { rows, last: rows.length === BATCH_SIZE ? Number(rows[rows.length - 1].id) : null };
@@ -123,9 +134,9 @@ export function poolExport(db: Database, clock: Clock, scope: ExportScope, filte
     // Pools are aggregates, bounded by Virtual Accounts × products, not by lots: one batch.
     async batch(after) {
       if (after > 0) return { rows: [], last: null };
-      const vaIds = (await runner(db)(sql`SELECT va.id FROM virtual_accounts va WHERE va.smart_account_id = ${scope.account.id} AND ${scope.where}`)).map((row) =>
-        Number(row.id),
-      );
+      const vaIds = (
+        await runner(db)(sql`SELECT va.id FROM virtual_accounts va WHERE va.smart_account_id = ${scope.account.id} AND ${scope.where}`)
+      ).map((row) => Number(row.id));
       if (!vaIds.length) return { rows: [], last: null };
       // Each pool carries its product (SKU and name), joined in the pools' own statement.
       const pools = await db.exclusive(() => loadPools(db.manager, exactVirtualAccounts(vaIds), clock.now()));
@@ -142,9 +153,14 @@ export function poolExport(db: Database, clock: Clock, scope: ExportScope, filte
 /** `/exports/product-instances`: the contract's ProductInstance fields, usage as `SKU:count` items. */
 export function productInstanceExport(db: Database, scope: ExportScope, filters: ExportFilters): ExportDefinition<SqlRow> {
   if (filters.status !== undefined) throw new InputError("status", "status filters licenses only.");
-  const terms = [sql`pi.smart_account_id = ${scope.account.id}`, scope.rows({ account: "pi.smart_account_id", virtualAccount: "pi.virtual_account_id" })];
+  const terms = [
+    sql`pi.smart_account_id = ${scope.account.id}`,
+    scope.rows({ account: "pi.smart_account_id", virtualAccount: "pi.virtual_account_id" }),
+  ];
   if (filters.sku) {
-    terms.push(sql`EXISTS (SELECT 1 FROM license_usages fu WHERE fu.product_instance_id = pi.id AND ${isProductWithSku(sql`fu.product_id`, filters.sku)})`);
+    terms.push(
+      sql`EXISTS (SELECT 1 FROM license_usages fu WHERE fu.product_instance_id = pi.id AND ${isProductWithSku(sql`fu.product_id`, filters.sku)})`,
+    );
   }
   const where = sql.join(terms, " AND ");
   const query = runner(db);
@@ -176,11 +192,14 @@ export function productInstanceExport(db: Database, scope: ExportScope, filters:
         const usage = await query(
           sql`SELECT u.product_instance_id, p.sku, u.count FROM license_usages u JOIN products p ON p.id = u.product_id WHERE ${sql.in(sql`u.product_instance_id`, ids)} ORDER BY p.sku`,
         );
-        const byDevice = groupBy(usage, (line) => Number(line.product_instance_id), (line) => `${line.sku}:${line.count}`);
+        const byDevice = groupBy(
+          usage,
+          (line) => Number(line.product_instance_id),
+          (line) => `${line.sku}:${line.count}`,
+        );
         for (const row of rows) row.usage = byDevice.get(Number(row.id)) ?? [];
       }
       return { rows, last: rows.length === BATCH_SIZE ? Number(rows[rows.length - 1].id) : null };
     },
   };
 }
-

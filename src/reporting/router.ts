@@ -11,7 +11,14 @@ import { ExportDefinition, ExportFilters, licenseExport, poolExport, productInst
 import { CONTENT_TYPES, csvHeader, encodeRows, Format, truncationMarker } from "./formats";
 import { exportScope } from "./scope";
 
-const STATUS: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, BAD_USER_INPUT: 400, RATE_LIMITED: 429, SERVICE_UNAVAILABLE: 503 };
+const STATUS: Record<string, number> = {
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  BAD_USER_INPUT: 400,
+  RATE_LIMITED: 429,
+  SERVICE_UNAVAILABLE: 503,
+};
 
 /** `?format=` wins; else the Accept header; else CSV. */
 function formatOf(req: express.Request): Format {
@@ -62,7 +69,10 @@ const param = (req: express.Request, name: string): string | undefined => {
  */
 export function exportRouter(deps: { db: Database; clock: Clock; verify: TokenVerifier }): express.Router {
   const router = express.Router();
-  const kinds: Record<string, (scope: Awaited<ReturnType<typeof exportScope>>, access: Parameters<typeof licenseExport>[1], filters: ExportFilters) => ExportDefinition<SqlRow>> = {
+  const kinds: Record<
+    string,
+    (scope: Awaited<ReturnType<typeof exportScope>>, access: Parameters<typeof licenseExport>[1], filters: ExportFilters) => ExportDefinition<SqlRow>
+  > = {
     licenses: (scope, access, filters) => licenseExport(deps.db, access, deps.clock, scope, filters),
     pools: (scope, _access, filters) => poolExport(deps.db, deps.clock, scope, filters),
     "product-instances": (scope, _access, filters) => productInstanceExport(deps.db, scope, filters),

@@ -54,7 +54,10 @@ export async function exportScope(
     guard.assert("licenses:read", virtualAccountPlace(va));
     if (params.includeDescendants === "true") {
       const under = `${va.path}%`;
-      subtree = { va: sql`va.path LIKE ${under}`, rows: (column) => sql`${column} IN (SELECT sub.id FROM virtual_accounts sub WHERE sub.path LIKE ${under})` };
+      subtree = {
+        va: sql`va.path LIKE ${under}`,
+        rows: (column) => sql`${column} IN (SELECT sub.id FROM virtual_accounts sub WHERE sub.path LIKE ${under})`,
+      };
     } else {
       subtree = { va: sql`va.id = ${va.id}`, rows: (column) => sql`${column} = ${va.id}` };
     }

@@ -30,9 +30,7 @@ export class AccessRequestService {
     const domain = input.domainKey(raw.domain, "input.domain");
     const message = input.message(raw.message, "input.message") ?? null;
     return context.db.transaction(async (manager) => {
-      const account = await context.db
-        .forUpdate(manager.createQueryBuilder(SmartAccount, "sa").where("sa.domain = :domain", { domain }))
-        .getOne();
+      const account = await context.db.forUpdate(manager.createQueryBuilder(SmartAccount, "sa").where("sa.domain = :domain", { domain })).getOne();
       if (!account) throw new NotFoundError(`A Smart Account with the domain ${domain}`);
       if (await manager.existsBy(AccessRequest, { userId: viewer.id, smartAccountId: account.id, status: AccessRequestStatus.PENDING })) {
         throw new ConflictError(`You already have a pending access request for ${domain}.`);

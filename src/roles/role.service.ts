@@ -42,7 +42,8 @@ export class RoleService {
       const { assignment, created } = await this.assign(manager, target, user, raw.role, viewer.id);
       await this.events.record(manager, {
         type: "ROLE_GRANTED",
-        message: `${viewer.email} granted ${raw.role} to ${email}${target.virtualAccount ? ` on "${target.virtualAccount.name}"` : ""}` +
+        message:
+          `${viewer.email} granted ${raw.role} to ${email}${target.virtualAccount ? ` on "${target.virtualAccount.name}"` : ""}` +
           (created ? "" : " (already held)"),
         actorId: viewer.id,
         smartAccountId: accountId,
@@ -99,7 +100,10 @@ export class RoleService {
     fieldPrefix: string,
     mutation: "grantRole" | "decideAccessRequest",
   ): Promise<RoleTarget> {
-    const { object: account } = await context.guard.reach(manager, "SmartAccount", accountId, { field: `${fieldPrefix}.smartAccountId`, lock: false });
+    const { object: account } = await context.guard.reach(manager, "SmartAccount", accountId, {
+      field: `${fieldPrefix}.smartAccountId`,
+      lock: false,
+    });
     // A prefixed domain's parent admins see it (R9), but grant nothing in it without a role there.
     if (!context.access.canSeeAccount(accountId)) throw new ForbiddenError("You hold no role in this Smart Account.");
     if (isSmartAccountRole(role) && vaId !== null) {

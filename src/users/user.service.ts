@@ -9,13 +9,7 @@ export class UserService {
   async findOrCreate(manager: EntityManager, email: string): Promise<User> {
     const existing = await manager.findOneBy(User, { email });
     if (existing) return existing;
-    await manager
-      .createQueryBuilder()
-      .insert()
-      .into(User)
-      .values({ email, name: null, createdAt: this.clock.now() })
-      .orIgnore()
-      .execute();
+    await manager.createQueryBuilder().insert().into(User).values({ email, name: null, createdAt: this.clock.now() }).orIgnore().execute();
     return manager.findOneByOrFail(User, { email });
   }
 

@@ -47,9 +47,13 @@ export async function startOwnMariaDb(): Promise<OwnMariaDb> {
   const datadir = path.join(dir, "data");
   const asRoot = process.getuid?.() === 0;
   const user = asRoot ? ["--user=root"] : [];
-  await run("mariadb-install-db", ["--no-defaults", `--datadir=${datadir}`, "--auth-root-authentication-method=normal", "--skip-test-db", "--skip-name-resolve", ...user], {
-    timeout: 60_000,
-  });
+  await run(
+    "mariadb-install-db",
+    ["--no-defaults", `--datadir=${datadir}`, "--auth-root-authentication-method=normal", "--skip-test-db", "--skip-name-resolve", ...user],
+    {
+      timeout: 60_000,
+    },
+  );
   const port = await freePort();
   let child: ChildProcess | null = null;
   let exited: Promise<void> = Promise.resolve();

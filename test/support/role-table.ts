@@ -9,12 +9,7 @@ import { Case, OUTSIDER } from "./section5-cases";
 // The worlds and checks shared by the §5 role-table suites. Which cases exist and what each expects come
 // from test/support/section5.ts (the table) through test/support/section5-cases.ts (the registry).
 
-export const SA_ROLES = [
-  Role.SMART_ACCOUNT_APPROVER,
-  Role.SMART_ACCOUNT_ADMIN,
-  Role.SMART_ACCOUNT_USER,
-  Role.SMART_ACCOUNT_VIEWER,
-];
+export const SA_ROLES = [Role.SMART_ACCOUNT_APPROVER, Role.SMART_ACCOUNT_ADMIN, Role.SMART_ACCOUNT_USER, Role.SMART_ACCOUNT_VIEWER];
 export const VA_ROLES = [Role.VIRTUAL_ACCOUNT_ADMIN, Role.VIRTUAL_ACCOUNT_USER, Role.VIRTUAL_ACCOUNT_VIEWER];
 export const SEVEN_ROLES = [...SA_ROLES, ...VA_ROLES];
 export const isSa = (role: Role) => SA_ROLES.includes(role);

@@ -47,7 +47,13 @@ export interface ReadOperation {
 
 export type Operation = MutationOperation | ReadOperation;
 
-const mutation = (title: string, rows: RowId[], names: Sees, targets: "tree" | "account"): MutationOperation => ({ kind: "mutation", title, rows, names, targets });
+const mutation = (title: string, rows: RowId[], names: Sees, targets: "tree" | "account"): MutationOperation => ({
+  kind: "mutation",
+  title,
+  rows,
+  names,
+  targets,
+});
 const read = (title: string, rows: RowId[], targets: "tree" | "account"): ReadOperation => ({ kind: "read", title, rows, targets });
 
 // prettier-ignore
@@ -119,7 +125,10 @@ const whereOf = (target: Target) => (target === "account" ? "" : ` ${target}`);
 /** The viewers of an operation's cells: each role, the outsider, and nobody; each with a scope row's scope too. */
 function viewersOf(rows: readonly RowId[]): { viewer: Viewer; label: string; token: string; perTarget: boolean }[] {
   const scopes = [...new Set(rows.map((row) => ROW[row].scope).filter((scope): scope is string => scope !== null))];
-  const variants: { scopes: string[]; token: string }[] = [{ scopes: [], token: "" }, ...scopes.map((scope) => ({ scopes: [scope], token: `, token with the ${scope} scope` }))];
+  const variants: { scopes: string[]; token: string }[] = [
+    { scopes: [], token: "" },
+    ...scopes.map((scope) => ({ scopes: [scope], token: `, token with the ${scope} scope` })),
+  ];
   const viewers: { viewer: Viewer; label: string; token: string; perTarget: boolean }[] = [];
   for (const { scopes, token } of variants) {
     for (const column of COLUMNS) viewers.push({ viewer: member(ROLE_OF[column], scopes), label: ROLE_OF[column], token, perTarget: true });
@@ -129,7 +138,11 @@ function viewersOf(rows: readonly RowId[]): { viewer: Viewer; label: string; tok
   return viewers;
 }
 
-function casesOf<E>(operation: Operation, expected: (viewer: Viewer, target: Target) => E, label: (expected: E, viewer: Viewer) => string): Case<E>[] {
+function casesOf<E>(
+  operation: Operation,
+  expected: (viewer: Viewer, target: Target) => E,
+  label: (expected: E, viewer: Viewer) => string,
+): Case<E>[] {
   const targets: Target[] = operation.targets === "tree" ? ["in scope", "out of scope"] : ["account"];
   const cases: Case<E>[] = [];
   for (const { viewer, label: who, token, perTarget } of viewersOf(operation.rows)) {
@@ -171,7 +184,9 @@ export const readCases = (operation: ReadOperation): Case<ReadExpectation>[] =>
   );
 
 type OperationsOf<S extends SuiteId> = (typeof SUITES)[S];
-type MutationKeys<S extends SuiteId> = { [K in keyof OperationsOf<S>]: OperationsOf<S>[K] extends MutationOperation ? K : never }[keyof OperationsOf<S>];
+type MutationKeys<S extends SuiteId> = {
+  [K in keyof OperationsOf<S>]: OperationsOf<S>[K] extends MutationOperation ? K : never;
+}[keyof OperationsOf<S>];
 type ReadKeys<S extends SuiteId> = { [K in keyof OperationsOf<S>]: OperationsOf<S>[K] extends ReadOperation ? K : never }[keyof OperationsOf<S>];
 
 /**

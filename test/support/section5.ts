@@ -103,7 +103,8 @@ function parseRow(entry: (typeof TABLE)[number]): Row {
     return { id: id as RowId, capability, cells, scope: match[1], pending };
   }
   if (values.length !== COLUMNS.length) throw new Error(`§5 row "${capability}": ${values.length} cells for ${COLUMNS.length} columns`);
-  for (const value of values) if (!(CELL_VALUES as readonly string[]).includes(value)) throw new Error(`§5 row "${capability}": unknown cell "${value}"`);
+  for (const value of values)
+    if (!(CELL_VALUES as readonly string[]).includes(value)) throw new Error(`§5 row "${capability}": unknown cell "${value}"`);
   const cells = Object.fromEntries(COLUMNS.map((column, index) => [column, values[index]])) as Record<Column, CellValue>;
   return { id: id as RowId, capability, cells, scope: null, pending };
 }

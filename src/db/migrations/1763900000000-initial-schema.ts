@@ -60,11 +60,8 @@ const TABLES: TableSpec[] = [
       { name: "name", type: "varchar", length: 100, isNullable: true },
       { name: "created_at", type: "datetime", precision: 3 },
     ],
-    indices: [
-      { name: "IDX_97672ac88f789774dd47f7c8be", columnNames: ["email"], isUnique: true },
-    ],
-    foreignKeys: [
-    ],
+    indices: [{ name: "IDX_97672ac88f789774dd47f7c8be", columnNames: ["email"], isUnique: true }],
+    foreignKeys: [],
   },
   {
     name: "smart_accounts",
@@ -87,8 +84,20 @@ const TABLES: TableSpec[] = [
       { name: "IDX_defd4187beed0bdf9f3c6b33b7", columnNames: ["domain"], isUnique: true },
     ],
     foreignKeys: [
-      { name: "FK_be0dff62e3857a29a94fa3efbe8", columnNames: ["domain_parent_id"], referencedTableName: "smart_accounts", referencedColumnNames: ["id"], onDelete: "SET NULL" },
-      { name: "FK_1d9a42004e919156a158bfedc05", columnNames: ["requested_by_id"], referencedTableName: "users", referencedColumnNames: ["id"], onDelete: "SET NULL" },
+      {
+        name: "FK_be0dff62e3857a29a94fa3efbe8",
+        columnNames: ["domain_parent_id"],
+        referencedTableName: "smart_accounts",
+        referencedColumnNames: ["id"],
+        onDelete: "SET NULL",
+      },
+      {
+        name: "FK_1d9a42004e919156a158bfedc05",
+        columnNames: ["requested_by_id"],
+        referencedTableName: "users",
+        referencedColumnNames: ["id"],
+        onDelete: "SET NULL",
+      },
     ],
   },
   {
@@ -111,8 +120,20 @@ const TABLES: TableSpec[] = [
       { name: "IDX_aa3292754d50d5169840756689", columnNames: ["smart_account_id", "sibling_key"], isUnique: true },
     ],
     foreignKeys: [
-      { name: "FK_e372bffbda92a99f4e77c4a2240", columnNames: ["smart_account_id"], referencedTableName: "smart_accounts", referencedColumnNames: ["id"], onDelete: "CASCADE" },
-      { name: "FK_77e01c082d32d8e7930e775cd5a", columnNames: ["parent_id"], referencedTableName: "virtual_accounts", referencedColumnNames: ["id"], onDelete: "RESTRICT" },
+      {
+        name: "FK_e372bffbda92a99f4e77c4a2240",
+        columnNames: ["smart_account_id"],
+        referencedTableName: "smart_accounts",
+        referencedColumnNames: ["id"],
+        onDelete: "CASCADE",
+      },
+      {
+        name: "FK_77e01c082d32d8e7930e775cd5a",
+        columnNames: ["parent_id"],
+        referencedTableName: "virtual_accounts",
+        referencedColumnNames: ["id"],
+        onDelete: "RESTRICT",
+      },
     ],
   },
   {
@@ -133,9 +154,27 @@ const TABLES: TableSpec[] = [
       { name: "IDX_bd6abbeb448a7686775399cb02", columnNames: ["user_id", "smart_account_id", "role", "scope_key"], isUnique: true },
     ],
     foreignKeys: [
-      { name: "FK_d91c8ac0c10fd8c6acdcc5ee946", columnNames: ["user_id"], referencedTableName: "users", referencedColumnNames: ["id"], onDelete: "CASCADE" },
-      { name: "FK_4b760f277bd0ddabe0fe78cb41e", columnNames: ["smart_account_id"], referencedTableName: "smart_accounts", referencedColumnNames: ["id"], onDelete: "CASCADE" },
-      { name: "FK_a3e976e59215701104e0776acda", columnNames: ["virtual_account_id"], referencedTableName: "virtual_accounts", referencedColumnNames: ["id"], onDelete: "CASCADE" },
+      {
+        name: "FK_d91c8ac0c10fd8c6acdcc5ee946",
+        columnNames: ["user_id"],
+        referencedTableName: "users",
+        referencedColumnNames: ["id"],
+        onDelete: "CASCADE",
+      },
+      {
+        name: "FK_4b760f277bd0ddabe0fe78cb41e",
+        columnNames: ["smart_account_id"],
+        referencedTableName: "smart_accounts",
+        referencedColumnNames: ["id"],
+        onDelete: "CASCADE",
+      },
+      {
+        name: "FK_a3e976e59215701104e0776acda",
+        columnNames: ["virtual_account_id"],
+        referencedTableName: "virtual_accounts",
+        referencedColumnNames: ["id"],
+        onDelete: "CASCADE",
+      },
     ],
   },
   {
@@ -155,8 +194,20 @@ const TABLES: TableSpec[] = [
       { name: "IDX_390d594bf69787fb355b9c1533", columnNames: ["user_id", "id"] },
     ],
     foreignKeys: [
-      { name: "FK_2ac9d8f34e67c1f029d11a27027", columnNames: ["user_id"], referencedTableName: "users", referencedColumnNames: ["id"], onDelete: "CASCADE" },
-      { name: "FK_e54b4691f26284c306f84f97698", columnNames: ["smart_account_id"], referencedTableName: "smart_accounts", referencedColumnNames: ["id"], onDelete: "CASCADE" },
+      {
+        name: "FK_2ac9d8f34e67c1f029d11a27027",
+        columnNames: ["user_id"],
+        referencedTableName: "users",
+        referencedColumnNames: ["id"],
+        onDelete: "CASCADE",
+      },
+      {
+        name: "FK_e54b4691f26284c306f84f97698",
+        columnNames: ["smart_account_id"],
+        referencedTableName: "smart_accounts",
+        referencedColumnNames: ["id"],
+        onDelete: "CASCADE",
+      },
     ],
   },
   {
@@ -176,8 +227,20 @@ const TABLES: TableSpec[] = [
       { name: "IDX_bdd4d7e1471b92d764f561e948", columnNames: ["smart_account_id", "id"] },
     ],
     foreignKeys: [
-      { name: "FK_d1bde4e07e02555eadc160c0de2", columnNames: ["actor_id"], referencedTableName: "users", referencedColumnNames: ["id"], onDelete: "SET NULL" },
-      { name: "FK_3b7f56940e107a1e0ba588b447c", columnNames: ["smart_account_id"], referencedTableName: "smart_accounts", referencedColumnNames: ["id"], onDelete: "CASCADE" },
+      {
+        name: "FK_d1bde4e07e02555eadc160c0de2",
+        columnNames: ["actor_id"],
+        referencedTableName: "users",
+        referencedColumnNames: ["id"],
+        onDelete: "SET NULL",
+      },
+      {
+        name: "FK_3b7f56940e107a1e0ba588b447c",
+        columnNames: ["smart_account_id"],
+        referencedTableName: "smart_accounts",
+        referencedColumnNames: ["id"],
+        onDelete: "CASCADE",
+      },
     ],
   },
   {
@@ -195,8 +258,7 @@ const TABLES: TableSpec[] = [
       { name: "IDX_288bf546e4f9880e7cc08f9965", columnNames: ["name", "id"] },
       { name: "IDX_c44ac33a05b144dd0d9ddcf932", columnNames: ["sku"], isUnique: true },
     ],
-    foreignKeys: [
-    ],
+    foreignKeys: [],
   },
   {
     name: "orders",
@@ -217,9 +279,27 @@ const TABLES: TableSpec[] = [
       { name: "IDX_4e174e347d448617acdf98fef0", columnNames: ["number"], isUnique: true },
     ],
     foreignKeys: [
-      { name: "FK_a96f29688693d083d8618a02750", columnNames: ["smart_account_id"], referencedTableName: "smart_accounts", referencedColumnNames: ["id"], onDelete: "CASCADE" },
-      { name: "FK_2175d346161a3e8800db0c8f2e5", columnNames: ["placed_by_id"], referencedTableName: "users", referencedColumnNames: ["id"], onDelete: "SET NULL" },
-      { name: "FK_d3fbbaef2ce624801cab76a24ac", columnNames: ["assigned_from_id"], referencedTableName: "smart_accounts", referencedColumnNames: ["id"], onDelete: "SET NULL" },
+      {
+        name: "FK_a96f29688693d083d8618a02750",
+        columnNames: ["smart_account_id"],
+        referencedTableName: "smart_accounts",
+        referencedColumnNames: ["id"],
+        onDelete: "CASCADE",
+      },
+      {
+        name: "FK_2175d346161a3e8800db0c8f2e5",
+        columnNames: ["placed_by_id"],
+        referencedTableName: "users",
+        referencedColumnNames: ["id"],
+        onDelete: "SET NULL",
+      },
+      {
+        name: "FK_d3fbbaef2ce624801cab76a24ac",
+        columnNames: ["assigned_from_id"],
+        referencedTableName: "smart_accounts",
+        referencedColumnNames: ["id"],
+        onDelete: "SET NULL",
+      },
     ],
   },
   {
@@ -242,9 +322,27 @@ const TABLES: TableSpec[] = [
       { name: "IDX_2ccabf157134a6279f44679192", columnNames: ["order_id", "id"] },
     ],
     foreignKeys: [
-      { name: "FK_6a619803439ea92778cafc8fb54", columnNames: ["order_id"], referencedTableName: "orders", referencedColumnNames: ["id"], onDelete: "CASCADE" },
-      { name: "FK_c33a737fbeb5050911ca729aaed", columnNames: ["product_id"], referencedTableName: "products", referencedColumnNames: ["id"], onDelete: "RESTRICT" },
-      { name: "FK_2dec1c03126a903017bc5eeeecc", columnNames: ["virtual_account_id"], referencedTableName: "virtual_accounts", referencedColumnNames: ["id"], onDelete: "SET NULL" },
+      {
+        name: "FK_6a619803439ea92778cafc8fb54",
+        columnNames: ["order_id"],
+        referencedTableName: "orders",
+        referencedColumnNames: ["id"],
+        onDelete: "CASCADE",
+      },
+      {
+        name: "FK_c33a737fbeb5050911ca729aaed",
+        columnNames: ["product_id"],
+        referencedTableName: "products",
+        referencedColumnNames: ["id"],
+        onDelete: "RESTRICT",
+      },
+      {
+        name: "FK_2dec1c03126a903017bc5eeeecc",
+        columnNames: ["virtual_account_id"],
+        referencedTableName: "virtual_accounts",
+        referencedColumnNames: ["id"],
+        onDelete: "SET NULL",
+      },
     ],
   },
   {
@@ -274,11 +372,41 @@ const TABLES: TableSpec[] = [
       { name: "IDX_1ec74232be21000741175d5113", columnNames: ["virtual_account_id", "product_id", "kind"] },
     ],
     foreignKeys: [
-      { name: "FK_aad4ff1d85c3a2990d413785fc2", columnNames: ["smart_account_id"], referencedTableName: "smart_accounts", referencedColumnNames: ["id"], onDelete: "CASCADE" },
-      { name: "FK_485c483e352de03339651ab3baf", columnNames: ["virtual_account_id"], referencedTableName: "virtual_accounts", referencedColumnNames: ["id"], onDelete: "RESTRICT" },
-      { name: "FK_f485cd1b6d59b2a29bf6e4d0601", columnNames: ["product_id"], referencedTableName: "products", referencedColumnNames: ["id"], onDelete: "RESTRICT" },
-      { name: "FK_82975efc76c13dd3ac2ad9667bf", columnNames: ["order_id"], referencedTableName: "orders", referencedColumnNames: ["id"], onDelete: "SET NULL" },
-      { name: "FK_d001cb7bb7e0881b63693778205", columnNames: ["order_line_id"], referencedTableName: "order_lines", referencedColumnNames: ["id"], onDelete: "SET NULL" },
+      {
+        name: "FK_aad4ff1d85c3a2990d413785fc2",
+        columnNames: ["smart_account_id"],
+        referencedTableName: "smart_accounts",
+        referencedColumnNames: ["id"],
+        onDelete: "CASCADE",
+      },
+      {
+        name: "FK_485c483e352de03339651ab3baf",
+        columnNames: ["virtual_account_id"],
+        referencedTableName: "virtual_accounts",
+        referencedColumnNames: ["id"],
+        onDelete: "RESTRICT",
+      },
+      {
+        name: "FK_f485cd1b6d59b2a29bf6e4d0601",
+        columnNames: ["product_id"],
+        referencedTableName: "products",
+        referencedColumnNames: ["id"],
+        onDelete: "RESTRICT",
+      },
+      {
+        name: "FK_82975efc76c13dd3ac2ad9667bf",
+        columnNames: ["order_id"],
+        referencedTableName: "orders",
+        referencedColumnNames: ["id"],
+        onDelete: "SET NULL",
+      },
+      {
+        name: "FK_d001cb7bb7e0881b63693778205",
+        columnNames: ["order_line_id"],
+        referencedTableName: "order_lines",
+        referencedColumnNames: ["id"],
+        onDelete: "SET NULL",
+      },
     ],
   },
   {
@@ -287,11 +415,15 @@ const TABLES: TableSpec[] = [
       { name: "license_id", type: "int", isPrimary: true },
       { name: "tag", type: "varchar", length: 50, isPrimary: true },
     ],
-    indices: [
-      { name: "IDX_7cfbc1b39518ba823b278ae0e6", columnNames: ["tag", "license_id"] },
-    ],
+    indices: [{ name: "IDX_7cfbc1b39518ba823b278ae0e6", columnNames: ["tag", "license_id"] }],
     foreignKeys: [
-      { name: "FK_c155dc0feb0cb77eb7f5d51d343", columnNames: ["license_id"], referencedTableName: "licenses", referencedColumnNames: ["id"], onDelete: "CASCADE" },
+      {
+        name: "FK_c155dc0feb0cb77eb7f5d51d343",
+        columnNames: ["license_id"],
+        referencedTableName: "licenses",
+        referencedColumnNames: ["id"],
+        onDelete: "CASCADE",
+      },
     ],
   },
   {
@@ -317,9 +449,27 @@ const TABLES: TableSpec[] = [
       { name: "IDX_53ee1348cdf5f1edad0414dda4", columnNames: ["secret_hash"], isUnique: true },
     ],
     foreignKeys: [
-      { name: "FK_e6a24755052d6f27d5db45e18e1", columnNames: ["smart_account_id"], referencedTableName: "smart_accounts", referencedColumnNames: ["id"], onDelete: "CASCADE" },
-      { name: "FK_0413674bccc6823642b227ba30d", columnNames: ["virtual_account_id"], referencedTableName: "virtual_accounts", referencedColumnNames: ["id"], onDelete: "CASCADE" },
-      { name: "FK_9b2db9e24049e560652fbb6043b", columnNames: ["created_by_id"], referencedTableName: "users", referencedColumnNames: ["id"], onDelete: "SET NULL" },
+      {
+        name: "FK_e6a24755052d6f27d5db45e18e1",
+        columnNames: ["smart_account_id"],
+        referencedTableName: "smart_accounts",
+        referencedColumnNames: ["id"],
+        onDelete: "CASCADE",
+      },
+      {
+        name: "FK_0413674bccc6823642b227ba30d",
+        columnNames: ["virtual_account_id"],
+        referencedTableName: "virtual_accounts",
+        referencedColumnNames: ["id"],
+        onDelete: "CASCADE",
+      },
+      {
+        name: "FK_9b2db9e24049e560652fbb6043b",
+        columnNames: ["created_by_id"],
+        referencedTableName: "users",
+        referencedColumnNames: ["id"],
+        onDelete: "SET NULL",
+      },
     ],
   },
   {
@@ -344,9 +494,27 @@ const TABLES: TableSpec[] = [
       { name: "IDX_9b549efd3d6a18a9dde8707778", columnNames: ["credential_hash"], isUnique: true },
     ],
     foreignKeys: [
-      { name: "FK_8803d429c4d28eef971f4bed549", columnNames: ["smart_account_id"], referencedTableName: "smart_accounts", referencedColumnNames: ["id"], onDelete: "CASCADE" },
-      { name: "FK_801d1b0929752be3a99606c1a79", columnNames: ["virtual_account_id"], referencedTableName: "virtual_accounts", referencedColumnNames: ["id"], onDelete: "RESTRICT" },
-      { name: "FK_e005f84228bcb8e43fbb7385776", columnNames: ["registration_token_id"], referencedTableName: "registration_tokens", referencedColumnNames: ["id"], onDelete: "SET NULL" },
+      {
+        name: "FK_8803d429c4d28eef971f4bed549",
+        columnNames: ["smart_account_id"],
+        referencedTableName: "smart_accounts",
+        referencedColumnNames: ["id"],
+        onDelete: "CASCADE",
+      },
+      {
+        name: "FK_801d1b0929752be3a99606c1a79",
+        columnNames: ["virtual_account_id"],
+        referencedTableName: "virtual_accounts",
+        referencedColumnNames: ["id"],
+        onDelete: "RESTRICT",
+      },
+      {
+        name: "FK_e005f84228bcb8e43fbb7385776",
+        columnNames: ["registration_token_id"],
+        referencedTableName: "registration_tokens",
+        referencedColumnNames: ["id"],
+        onDelete: "SET NULL",
+      },
     ],
   },
   {
@@ -356,12 +524,22 @@ const TABLES: TableSpec[] = [
       { name: "product_id", type: "int", isPrimary: true },
       { name: "count", type: "int" },
     ],
-    indices: [
-      { name: "IDX_c5a669317ec3d918f2f83ec08d", columnNames: ["product_id"] },
-    ],
+    indices: [{ name: "IDX_c5a669317ec3d918f2f83ec08d", columnNames: ["product_id"] }],
     foreignKeys: [
-      { name: "FK_f4c3f2a6799a7e2c20079052a9e", columnNames: ["product_instance_id"], referencedTableName: "product_instances", referencedColumnNames: ["id"], onDelete: "CASCADE" },
-      { name: "FK_c5a669317ec3d918f2f83ec08dc", columnNames: ["product_id"], referencedTableName: "products", referencedColumnNames: ["id"], onDelete: "RESTRICT" },
+      {
+        name: "FK_f4c3f2a6799a7e2c20079052a9e",
+        columnNames: ["product_instance_id"],
+        referencedTableName: "product_instances",
+        referencedColumnNames: ["id"],
+        onDelete: "CASCADE",
+      },
+      {
+        name: "FK_c5a669317ec3d918f2f83ec08dc",
+        columnNames: ["product_id"],
+        referencedTableName: "products",
+        referencedColumnNames: ["id"],
+        onDelete: "RESTRICT",
+      },
     ],
   },
 ];

@@ -33,10 +33,14 @@ export class Catalog1763990000000 implements MigrationInterface {
     // Plain SQL with `?` placeholders and a UTC 'YYYY-MM-DD HH:MM:SS.SSS' literal: the same on both databases.
     const now = new Date().toISOString().replace("T", " ").replace("Z", "");
     for (const product of SEED_CATALOG) {
-      await queryRunner.query(
-        "INSERT INTO products (sku, name, model, smart_enabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-        [product.sku, product.name, product.model, product.smartEnabled ? 1 : 0, now, now],
-      );
+      await queryRunner.query("INSERT INTO products (sku, name, model, smart_enabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)", [
+        product.sku,
+        product.name,
+        product.model,
+        product.smartEnabled ? 1 : 0,
+        now,
+        now,
+      ]);
     }
   }
 

@@ -5,4 +5,10 @@ import { RowScopeIndexes1764100000000 } from "./1764100000000-row-scope-indexes"
 import { SkuKey1764200000000 } from "./1764200000000-sku-key";
 
 /** Every migration, in order. */
-export const MIGRATIONS = [InitialSchema1763900000000, Catalog1763990000000, PoolIndex1764000000000, RowScopeIndexes1764100000000, SkuKey1764200000000];
+export const MIGRATIONS = [
+  InitialSchema1763900000000,
+  Catalog1763990000000,
+  PoolIndex1764000000000,
+  RowScopeIndexes1764100000000,
+  SkuKey1764200000000,
+];

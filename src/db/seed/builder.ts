@@ -68,7 +68,13 @@ export class Builder {
 
   async account(
     domain: string,
-    options: { name?: string; type?: SmartAccountType; status?: SmartAccountStatus; awaitingDomainApproval?: boolean; domainParentId?: number | null } = {},
+    options: {
+      name?: string;
+      type?: SmartAccountType;
+      status?: SmartAccountStatus;
+      awaitingDomainApproval?: boolean;
+      domainParentId?: number | null;
+    } = {},
   ): Promise<AccountBuilder> {
     const status = options.status ?? SmartAccountStatus.ACTIVE;
     const account = await this.manager.save(
@@ -220,7 +226,11 @@ export class AccountBuilder {
         createdAt: this.build.clock.now(),
       }),
     );
-    if (options.tags?.length) await manager.insert(LicenseTag, options.tags.map((tag) => ({ licenseId: lot.id, tag })));
+    if (options.tags?.length)
+      await manager.insert(
+        LicenseTag,
+        options.tags.map((tag) => ({ licenseId: lot.id, tag })),
+      );
     return lot;
   }
 
