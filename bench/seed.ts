@@ -9,6 +9,8 @@
  *                       with 3 usages each, 50 users over all seven roles;
  *   small-NNN.example.com × 100, each with 3 Virtual Accounts, 10 lots, 5 devices and an admin.
  *
+ * The kept pools (license_pools) are built from the lots and usage once everything is written.
+ *
  * The builder of src/db/seed saves row by row through the entity manager, far too slow for this, so
  * this script writes multi-row INSERTs of about 1,000 rows with ids it computes itself (MAX(id)+1 of
  * each table): foreign keys are known without reading anything back. The same `?` placeholders and
@@ -23,6 +25,7 @@ import { DEFAULT_DATABASE_URL } from "../src/config";
 import { SEED_CATALOG } from "../src/db/migrations/1763990000000-catalog";
 import { openDatabase } from "../src/db/open";
 import { hashSecret } from "../src/devices/secrets";
+import { rebuildPools } from "../src/licenses/kept-pools";
 import { addMonths } from "../src/orders/fulfilment";
 
 const BENCH_DOMAIN = "bench.example.com";
@@ -52,6 +55,7 @@ const PLAN = {
 
 /** Children before parents: the order rows are deleted in (and the reverse of the order they are written in). */
 const TABLES_CHILDREN_FIRST = [
+  "license_pools",
   "license_usages",
   "product_instances",
   "registration_tokens",
@@ -783,6 +787,11 @@ async function main(): Promise<void> {
       const commitStarted = Date.now();
       await runner.commitTransaction();
       console.log(`commit in ${seconds(Date.now() - commitStarted)}`);
+      // Rows were written in bulk, past the services that keep pools: the kept pools are built once
+      // from the lots and usage, as the migration builds them.
+      const poolsStarted = Date.now();
+      await rebuildPools(runner.manager, new Date());
+      console.log(`kept pools built in ${seconds(Date.now() - poolsStarted)}`);
     } catch (error) {
       if (runner.isTransactionActive) await runner.rollbackTransaction();
       throw error;

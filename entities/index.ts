@@ -2,6 +2,7 @@ export * from "./access-request";
 export * from "./event";
 export * from "./license";
 export * from "./license-kind";
+export * from "./license-pool";
 export * from "./license-tag";
 export * from "./license-usage";
 export * from "./order";
@@ -17,6 +18,7 @@ export * from "./virtual-account";
 import { AccessRequest } from "./access-request";
 import { Event } from "./event";
 import { License } from "./license";
+import { LicensePoolRow } from "./license-pool";
 import { LicenseTag } from "./license-tag";
 import { LicenseUsage } from "./license-usage";
 import { Order } from "./order";
@@ -43,5 +45,6 @@ export const ENTITIES = [
   LicenseTag,
   ProductInstance,
   LicenseUsage,
+  LicensePoolRow,
   RegistrationToken,
 ];

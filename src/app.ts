@@ -26,6 +26,7 @@ import { RateLimits } from "./limits/rate-limits";
 import { createLogger, loggableError, Logger, requestLogging } from "./logging";
 import { exportRouter } from "./reporting/router";
 import { createServices, Services } from "./services";
+import { startPoolSweeper } from "./licenses/pool-sweeper";
 
 export interface App {
   express: express.Express;
@@ -244,6 +245,7 @@ export async function createApp(options: {
   });
   app.use(requestErrors);
 
+  let stopSweeper: (() => void) | undefined;
   return {
     express: app,
     httpServer,
@@ -251,11 +253,13 @@ export async function createApp(options: {
     services,
     listen: (port) =>
       new Promise((resolve) => {
+        stopSweeper ??= startPoolSweeper(db, clock, config.poolSweepIntervalMs, logger);
         httpServer.listen(port, () => resolve((httpServer.address() as { port: number }).port));
       }),
     stop: async ({ readinessDelayMs = 0 } = {}) => {
       // R33: /readyz fails first; then the drain plugin stops accepting and lets in-flight requests finish.
       stopping = true;
+      stopSweeper?.();
       if (readinessDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, readinessDelayMs));
       await apollo.stop();
       await rateLimits?.close();

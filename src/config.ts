@@ -46,6 +46,8 @@ export interface Config {
   shutdownReadinessDelayMs: number;
   /** R33: connect, pool, statement, probe and SQLite-queue timeouts and transaction retries (src/db/timeouts.ts). */
   database: DatabaseTimeouts;
+  /** R22/R27: how often kept pools whose soonest lot has ended are counted again (`POOL_SWEEP_INTERVAL_S`, 0 = never). */
+  poolSweepIntervalMs: number;
 }
 
 export const DEV_JWT_SECRET = "smart-account-graph-dev-secret-do-not-use-in-production";
@@ -123,6 +125,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownGraceMs: whole(env, "SHUTDOWN_GRACE_MS", 10_000, 0),
     shutdownReadinessDelayMs: whole(env, "SHUTDOWN_READINESS_DELAY_MS", 0, 0),
     database: loadDatabaseTimeouts(env),
+    poolSweepIntervalMs: whole(env, "POOL_SWEEP_INTERVAL_S", 60, 0) * 1000,
   };
 }
 

@@ -58,7 +58,11 @@ describe("migrations", () => {
         () => false,
         () => true,
       );
+    /** Undoes the migrations after SkuKey, then SkuKey itself. */
     const revert = async () => {
+      while ((await db().query("SELECT name FROM migrations ORDER BY id DESC LIMIT 1"))[0]?.name !== "SkuKey1764200000000") {
+        await db().undoLastMigration({ transaction: "each" });
+      }
       await db().undoLastMigration({ transaction: "each" });
       expect(await hasKeyColumn()).toBe(false);
     };

@@ -5,6 +5,7 @@ import { countRows, eventCount, lastEventType } from "./support/db-counts";
 import { codeOf, GqlResult, startTestServer, TestServer } from "./support/harness";
 import { accounts, days, expectCode, expectUnauthenticated, START } from "./support/fixtures";
 import { gid } from "./support/ids";
+import { deviceUsage, moveUsage } from "../src/licenses/kept-pools";
 
 /**
  * Rules R23 (registration tokens), R24 (registration), R25 (usage), R26 (device transfer and removal),
@@ -691,6 +692,7 @@ describe("rules R23–R28: registration tokens and product instances", () => {
         const within = await server.gql(TRANSFER_DEVICE, { input: { id: deviceId(device.id), toVirtualAccountId: vaId(lab) } }, mover);
         expect(within.errors).toBeUndefined();
         await server.db.manager.update(ProductInstance, { id: device.id }, { virtualAccountId: us.id });
+        await moveUsage(server.db.manager, await deviceUsage(server.db.manager, device.id), lab.id, us.id, server.clock.now());
       }
     });
 

@@ -5,6 +5,7 @@ import { countRows, eventCount, lastEventType } from "./support/db-counts";
 import { accounts, days, START } from "./support/fixtures";
 import { gid } from "./support/ids";
 import { parseGlobalId } from "../src/ids";
+import { addUsage, countLots } from "../src/licenses/kept-pools";
 
 /** Rules R19 (transfers), R20 (conversion), R21 (tags), R22 (expiry), and R29 for their mutations. */
 
@@ -96,6 +97,7 @@ describe("rules R19–R22: transfers, conversion, tags and expiry", () => {
       }),
     );
     await manager.insert(LicenseUsage, { productInstanceId: device.id, productId: product.id, count });
+    await addUsage(manager, [{ virtualAccountId: va.id, productId: product.id, delta: count }], server.clock.now());
   }
 
   describe("R19 transfers", () => {
@@ -605,6 +607,7 @@ describe("rules R19–R22: transfers, conversion, tags and expiry", () => {
       const mixed = await built.license(defaultVa, "ASAv10-THREAT-1Y", 1, { startsAt: days(-10), endsAt: days(300) });
       for (const sku of ["ASAv10-THREAT-1Y", "asav10-threat-1y"]) expect({ sku, found: await find({ sku }) }).toEqual({ sku, found: ids(mixed) });
       await server.db.dataSource.query("DELETE FROM licenses WHERE id = ?", [mixed.id]);
+      await countLots(server.db.manager, [mixed], server.clock.now());
       expect(await find({ sku: "NO-SUCH" })).toEqual([]);
       expect(await find({ kind: "CLASSIC" })).toEqual(ids(classic));
       expect(await find({ kind: "SMART" })).toEqual(ids(expired, soon, later, perpetual));

@@ -3,6 +3,8 @@ import { MAX_POOL_FIGURE } from "../src/licenses/pool-bounds";
 import { GqlResult, startTestServer, TestServer } from "./support/harness";
 import { accounts, expectCode } from "./support/fixtures";
 import { gid } from "./support/ids";
+import { rebuildPools } from "../src/licenses/kept-pools";
+import { sql } from "../src/db/sql";
 
 /**
  * Rule R27 (amended): every pool figure fits GraphQL's Int. A write that would take a Smart Account's
@@ -129,6 +131,7 @@ describe("rule R27: every pool figure fits GraphQL's Int", () => {
     await refused(() => server.gql(ACTIVATE, { id: gid("SmartAccount", pending.id) }, "approver@r27-activate.com"));
     // with one licence less the same activation goes through, at exactly Int
     await server.db.dataSource.query("UPDATE licenses SET quantity = ? WHERE smart_account_id = ? AND order_id IS NULL", [MAX - 11, pending.id]);
+    await rebuildPools(server.db.manager, server.clock.now(), sql`va.smart_account_id = ${pending.id}`);
     const activated = await server.gql(ACTIVATE, { id: gid("SmartAccount", pending.id) }, "approver@r27-activate.com");
     expect(activated.errors).toBeUndefined();
     expect(activated.data.activateSmartAccount.status).toBe("ACTIVE");

@@ -3,6 +3,7 @@ import { LicenseKind, LicenseUsage, Product, ProductInstance, Role, VirtualAccou
 import { codeOf, startTestServer, TestServer } from "./support/harness";
 import { accounts, days, START } from "./support/fixtures";
 import { gid } from "./support/ids";
+import { addUsage } from "../src/licenses/kept-pools";
 
 /** Rules R27 (license pools) and R28 (alerts). */
 
@@ -63,6 +64,7 @@ describe("rules R27, R28: license pools and alerts", () => {
     for (const [sku, count] of Object.entries(counts)) {
       const product = await manager.findOneByOrFail(Product, { sku });
       await manager.insert(LicenseUsage, { productInstanceId: device.id, productId: product.id, count });
+      await addUsage(manager, [{ virtualAccountId: va.id, productId: product.id, delta: count }], server.clock.now());
     }
     return device;
   }

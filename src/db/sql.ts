@@ -184,3 +184,11 @@ export function runSql<T = Record<string, any>>(runner: Runner, fragment: Sql): 
   const [, values] = driver.escapeQueryWithParameters(fragment.text, {}, native);
   return runner.query(fragment.text, values);
 }
+
+/** Timestamps as read back: Date (MySQL/MariaDB) or 'YYYY-MM-DD HH:MM:SS.SSS' UTC text (SQLite aggregates). */
+export function toDate(value: unknown): Date | null {
+  if (value === null || value === undefined) return null;
+  if (value instanceof Date) return value;
+  const text = String(value);
+  return new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(text) ? text : `${text.replace(" ", "T")}Z`);
+}

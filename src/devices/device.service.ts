@@ -7,6 +7,7 @@ import { ConflictError, InputError, UnauthenticatedError } from "../errors";
 import { EventService } from "../events/event.service";
 import { fromGlobalId } from "../ids";
 import * as input from "../input";
+import { addUsage, deviceUsage, moveUsage } from "../licenses/kept-pools";
 import { assertPoolsFit } from "../licenses/pool-bounds";
 import { hashSecret, newSecret, sameHash, wellFormed } from "./secrets";
 import { productsBySku, skuKey } from "../catalog/sku";
@@ -120,8 +121,9 @@ export class DeviceService {
         };
         let instance: ProductInstance;
         if (existing) {
-          // Within its own Smart Account: the account's pool sums do not change (R27).
+          // Within its own Smart Account: the account's sums do not change (R27), its Virtual Accounts' may.
           await manager.update(ProductInstance, { id: existing.id }, values);
+          await moveUsage(manager, await deviceUsage(manager, existing.id), existing.virtualAccountId, token.virtualAccountId, now);
           instance = Object.assign(existing, values);
         } else {
           instance = await insertNewDevice(manager, { pid, serialNumber, lastReportedAt: null, ...values });
@@ -178,8 +180,18 @@ export class DeviceService {
         if (!product) throw new InputError(`input.usage[${line.index}].sku`, `No product has the SKU "${line.sku}".`);
         return { productInstanceId: device.id, productId: product.id, count: line.count };
       });
+      const before = await deviceUsage(manager, device.id);
       await manager.delete(LicenseUsage, { productInstanceId: device.id });
       if (rows.length) await manager.insert(LicenseUsage, rows);
+      // The pools of its Virtual Account move by the difference (R25, R27).
+      await addUsage(
+        manager,
+        [
+          ...before.map((usage) => ({ virtualAccountId: device.virtualAccountId, productId: usage.productId, delta: -usage.count })),
+          ...rows.map((row) => ({ virtualAccountId: device.virtualAccountId, productId: row.productId, delta: row.count })),
+        ],
+        this.clock.now(),
+      );
       await assertPoolsFit(
         manager,
         device.smartAccountId,
@@ -222,9 +234,16 @@ export class DeviceService {
       }
       if (to.id === from.id) throw new InputError("input.toVirtualAccountId", "The device is already in that Virtual Account.");
       await manager.update(ProductInstance, { id }, { virtualAccountId: to.id, smartAccountId: to.smartAccountId });
+      const usage = await deviceUsage(manager, id);
+      await moveUsage(manager, usage, from.id, to.id, this.clock.now());
       if (to.smartAccountId !== from.smartAccountId) {
         // Its usage now counts in the destination Smart Account (R27).
-        await assertPoolsFit(manager, to.smartAccountId, await this.usedProducts(manager, id), this.clock.now());
+        await assertPoolsFit(
+          manager,
+          to.smartAccountId,
+          usage.map((line) => line.productId),
+          this.clock.now(),
+        );
       }
       await this.events.record(manager, {
         type: "PRODUCT_INSTANCE_TRANSFERRED",
@@ -247,6 +266,7 @@ export class DeviceService {
         field: "id",
       });
       const va = place.virtualAccount as VirtualAccount;
+      await moveUsage(manager, await deviceUsage(manager, id), va.id, null, this.clock.now());
       await manager.delete(LicenseUsage, { productInstanceId: id });
       await manager.delete(ProductInstance, { id });
       await this.events.record(manager, {
@@ -274,11 +294,6 @@ export class DeviceService {
       .getOne();
     if (!found) return null;
     return context.db.forUpdate(manager.createQueryBuilder(ProductInstance, "pi").where("pi.id = :id", { id: found.id })).getOne();
-  }
-
-  /** The products a device reports usage of. */
-  private async usedProducts(manager: EntityManager, productInstanceId: number): Promise<number[]> {
-    return (await manager.findBy(LicenseUsage, { productInstanceId })).map((usage) => usage.productId);
   }
 }
 

@@ -6,7 +6,7 @@ import { hydrate, selectColumns } from "../db/windowed";
 import { Alert, AlertType, NOT_REPORTING_DAYS } from "./alerts";
 import { ALERT_WINDOW_DAYS, DAY_MS } from "./expiry";
 import { GRAPH_PRODUCT_COLUMNS, toDate } from "./pools";
-import { poolAggregate } from "./sql";
+import { keptPools } from "./kept-pools";
 
 /** A silent device as an alert shows it: never its credential hash. */
 const DEVICE_COLUMNS = [
@@ -22,7 +22,7 @@ const DEVICE_COLUMNS = [
 ];
 
 /**
- * R28 in ONE statement for any number of Virtual Accounts or accounts: shortages (the pool aggregate
+ * R28 in ONE statement for any number of Virtual Accounts or accounts: shortages (the kept pools
  * with HAVING in_use > purchased), lots ending within 90 days either side of now, and devices silent for
  * over 30 days, UNION ALL'd, with each alert's Virtual Account, product and device joined in.
  * `where` is a predicate over `va` (the Virtual Accounts to look at); `partition` groups the result
@@ -35,7 +35,7 @@ export async function loadAlerts(
 ): Promise<Map<number, Alert[]>> {
   const ds = manager.connection;
   const { where } = scope;
-  const shortages = poolAggregate({ owner: sql`va.id`, from: sql`virtual_accounts va`, where }, now, {
+  const shortages = keptPools({ owner: sql`va.id`, from: sql`virtual_accounts va`, where }, now, {
     having: ({ purchased, inUse }) => sql`${inUse} > ${purchased}`,
   });
   const from = new Date(now.getTime() - ALERT_WINDOW_DAYS * DAY_MS);

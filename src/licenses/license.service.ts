@@ -1,4 +1,4 @@
-import { EntityManager } from "typeorm";
+import { EntityManager, In } from "typeorm";
 import { License, LicenseKind, LicenseTag, Product, VirtualAccount } from "../../entities";
 import { productBySku } from "../catalog/sku";
 import { Clock } from "../clock";
@@ -11,7 +11,7 @@ import { fromGlobalId } from "../ids";
 import * as input from "../input";
 import { licenseStatus, LicenseStatus } from "./expiry";
 import { assertPoolsFit } from "./pool-bounds";
-import { poolTotals } from "./pools";
+import { countLots, lockPools } from "./kept-pools";
 import { countedLots } from "./sql";
 
 const TAG = /^[A-Za-z0-9 _.-]{1,50}$/;
@@ -28,8 +28,9 @@ export class LicenseService {
    * R19: moves `quantity` SMART licenses of a product between two Virtual Accounts in one transaction.
    * The caller manages licenses at both ends; across two Smart Accounts they also hold an account-wide
    * role on the source (`licenses:moveOut`).
-   * Both Virtual Accounts are locked in id order first (so opposite transfers cannot deadlock), then the
-   * source pool's lots; lots are split as needed and keep their dates.
+   * Both Virtual Accounts are locked in id order first (so opposite transfers cannot deadlock), then both
+   * pools' kept rows and the source pool's lots; lots keep their dates and are split only where no lot of
+   * the destination can take the licenses (`moveLots`). Both kept pools are counted again before commit.
    */
   async transfer(
     context: Actor,
@@ -66,6 +67,11 @@ export class LicenseService {
       if (!product) throw new InputError("input.sku", `No product has the SKU "${raw.sku}".`);
 
       const now = this.clock.now();
+      // Both pools' rows are locked before the lots are read: no usage report changes the source's
+      // `in_use` between the check and the move.
+      const source = { virtualAccountId: from.id, productId: product.id };
+      const destination = { virtualAccountId: to.id, productId: product.id };
+      const pools = await lockPools(manager, [source, destination], now);
       // The lots the source pool counts (R27), and only those: the same predicate as the pools'.
       const counted = countedLots(now).toNamed("counted");
       const lots = await context.db
@@ -80,24 +86,22 @@ export class LicenseService {
             .addOrderBy("l.id", "ASC"),
         )
         .getMany();
-      const [pool] = await poolTotals(manager, [fromId], product.id, now);
-      const available = Math.max((pool?.purchased ?? 0) - (pool?.inUse ?? 0), 0);
+      const purchased = lots.reduce((sum, lot) => sum + lot.quantity, 0);
+      const available = Math.max(purchased - (pools.get(`${from.id}:${product.id}`)?.inUse ?? 0), 0);
       if (quantity > available) {
         throw new ConflictError(`Only ${available} ${product.sku} license${available === 1 ? " is" : "s are"} available in "${from.name}".`);
       }
 
       let remaining = quantity;
+      const moving: { lot: License; take: number }[] = [];
       for (const lot of lots) {
         if (remaining === 0) break;
         const take = Math.min(lot.quantity, remaining);
         remaining -= take;
-        if (take === lot.quantity) {
-          await manager.update(License, { id: lot.id }, { virtualAccountId: to.id, smartAccountId: to.smartAccountId });
-        } else {
-          await manager.update(License, { id: lot.id }, { quantity: lot.quantity - take });
-          await this.split(manager, lot, take, { virtualAccountId: to.id, smartAccountId: to.smartAccountId, kind: lot.kind }, now);
-        }
+        moving.push({ lot, take });
       }
+      await this.moveLots(context, manager, moving, to, now);
+      await countLots(manager, [source, destination], now);
       // Within one Smart Account its sums do not change; into another they grow (R27).
       if (to.smartAccountId !== from.smartAccountId) await assertPoolsFit(manager, to.smartAccountId, [product.id], now);
       await this.events.record(manager, {
@@ -111,7 +115,11 @@ export class LicenseService {
     });
   }
 
-  /** R20: `quantity` of a CLASSIC lot becomes a SMART lot in the same Virtual Account with the same dates. */
+  /**
+   * R20: `quantity` of a CLASSIC lot becomes a SMART lot in the same Virtual Account with the same dates;
+   * the classic lot keeps its id and shrinks (to 0, where all of it converts). Each conversion is its own
+   * SMART lot, as the payload shows it: their number is bounded by the classic quantity ordered.
+   */
   async convert(context: Actor, raw: { licenseId: string; quantity: number }): Promise<License> {
     const viewer = viewerOf(context);
     const id = fromGlobalId("License", raw.licenseId, "input.licenseId");
@@ -136,6 +144,7 @@ export class LicenseService {
         { virtualAccountId: lot.virtualAccountId, smartAccountId: lot.smartAccountId, kind: LicenseKind.SMART, pak: null },
         now,
       );
+      await countLots(manager, [{ virtualAccountId: lot.virtualAccountId, productId: lot.productId }], now);
       await assertPoolsFit(manager, lot.smartAccountId, [lot.productId], now);
       await this.events.record(manager, {
         type: "LICENSE_CONVERTED",
@@ -181,6 +190,72 @@ export class LicenseService {
       });
       return lot;
     });
+  }
+
+  /**
+   * Moves `take` licenses of each lot to `to` (R19) without multiplying lots: they join a lot of the
+   * destination that came from the same order line with the same dates and tags, where there is one,
+   * and a lot that gives all it holds is then deleted; otherwise a whole lot changes Virtual Account and
+   * a part is split off. A license moved back and forth returns to its own lot, so the number of lots
+   * stays bounded by what was ordered.
+   */
+  private async moveLots(
+    context: Actor,
+    manager: EntityManager,
+    moving: readonly { lot: License; take: number }[],
+    to: VirtualAccount,
+    now: Date,
+  ): Promise<void> {
+    if (!moving.length) return;
+    const productId = moving[0].lot.productId;
+    const joinable = await context.db
+      .forUpdate(
+        manager
+          .createQueryBuilder(License, "l")
+          .where("l.virtual_account_id = :toId AND l.product_id = :productId AND l.kind = :kind", {
+            toId: to.id,
+            productId,
+            kind: LicenseKind.SMART,
+          })
+          .orderBy("l.id"),
+      )
+      .getMany();
+    const tags = await this.tagSets(manager, [...moving.map(({ lot }) => lot.id), ...joinable.map((lot) => lot.id)]);
+    const sameLot = (a: License, b: License) =>
+      a.orderLineId === b.orderLineId &&
+      a.orderId === b.orderId &&
+      a.startsAt.getTime() === b.startsAt.getTime() &&
+      (a.endsAt?.getTime() ?? null) === (b.endsAt?.getTime() ?? null) &&
+      (tags.get(a.id) ?? "") === (tags.get(b.id) ?? "");
+    for (const { lot, take } of moving) {
+      const into = joinable.find((candidate) => sameLot(candidate, lot));
+      if (into) {
+        into.quantity += take;
+        await manager.update(License, { id: into.id }, { quantity: into.quantity });
+        if (take === lot.quantity) {
+          await manager.delete(LicenseTag, { licenseId: lot.id });
+          await manager.delete(License, { id: lot.id });
+        } else {
+          await manager.update(License, { id: lot.id }, { quantity: lot.quantity - take });
+        }
+      } else if (take === lot.quantity) {
+        await manager.update(License, { id: lot.id }, { virtualAccountId: to.id, smartAccountId: to.smartAccountId });
+        joinable.push(Object.assign(lot, { virtualAccountId: to.id, smartAccountId: to.smartAccountId }));
+      } else {
+        await manager.update(License, { id: lot.id }, { quantity: lot.quantity - take });
+        const part = await this.split(manager, lot, take, { virtualAccountId: to.id, smartAccountId: to.smartAccountId, kind: lot.kind }, now);
+        tags.set(part.id, tags.get(lot.id) ?? "");
+        joinable.push(part);
+      }
+    }
+  }
+
+  /** Each lot's tags as one comparable text (sorted, case set aside as R21 keeps them); no entry: no tags. */
+  private async tagSets(manager: EntityManager, licenseIds: number[]): Promise<Map<number, string>> {
+    const rows = licenseIds.length ? await manager.findBy(LicenseTag, { licenseId: In(licenseIds) }) : [];
+    const byLot = new Map<number, string[]>();
+    for (const row of rows) byLot.set(row.licenseId, [...(byLot.get(row.licenseId) ?? []), row.tag.toLowerCase()]);
+    return new Map([...byLot].map(([id, list]) => [id, list.sort().join("\n")]));
   }
 
   /** A new lot split off `lot` with its dates, product, order and tags. */

@@ -1,7 +1,7 @@
 import { EntityManager } from "typeorm";
 import { runSql, sql } from "../db/sql";
 import { ConflictError } from "../errors";
-import { poolAggregate } from "./sql";
+import { keptPools } from "./kept-pools";
 
 /** GraphQL's Int: the largest figure a pool may show (R27). */
 export const MAX_POOL_FIGURE = 2_147_483_647;
@@ -16,9 +16,9 @@ export const MAX_POOL_FIGURE = 2_147_483_647;
 export async function assertPoolsFit(manager: EntityManager, smartAccountId: number, productIds: Iterable<number>, now: Date): Promise<void> {
   const products = [...new Set(productIds)];
   if (!products.length) return;
-  // The pool aggregate over the account's Virtual Accounts, as the pools read: each lot sum comes off
-  // the covering (virtual_account_id, product_id, kind, ends_at, quantity) index.
-  const aggregate = poolAggregate(
+  // The kept pools of the account's Virtual Accounts, as the pools read them, after this write's own
+  // changes to them.
+  const aggregate = keptPools(
     { owner: sql`va.smart_account_id`, from: sql`virtual_accounts va`, where: sql`va.smart_account_id = ${smartAccountId}` },
     now,
     { products, having: ({ purchased, inUse }) => sql`${purchased} > ${MAX_POOL_FIGURE} OR ${inUse} > ${MAX_POOL_FIGURE}` },

@@ -1,9 +1,12 @@
 import { EntityManager } from "typeorm";
 import { Product } from "../../entities";
 import { cached } from "../collections";
-import { runSql, sql } from "../db/sql";
+import { runSql, sql, toDate } from "../db/sql";
 import { hydrate, selectColumns } from "../db/windowed";
-import { poolAggregate, PoolOwners } from "./sql";
+import { keptPools } from "./kept-pools";
+import { PoolOwners } from "./sql";
+
+export { toDate } from "../db/sql";
 
 /** A product's pool in one Virtual Account, a subtree, or an account (R27). */
 export interface LicensePool {
@@ -37,11 +40,11 @@ export const subtrees = (rootIds: readonly number[]): PoolScope => ({
 });
 
 /**
- * R27 in one statement for any number of owners: the pool aggregate (src/licenses/sql.ts) with each
- * product joined in. A product appears when either side is non-zero. Rows come back keyed by owner.
+ * R27 in one statement for any number of owners: the kept pool rows summed (src/licenses/kept-pools.ts)
+ * with each product joined in. A product appears when either side is non-zero. Rows come back keyed by owner.
  */
 export async function loadPools(manager: EntityManager, scope: PoolScope, now: Date, productId?: number): Promise<Map<number, LicensePool[]>> {
-  const aggregate = poolAggregate(scope, now, {
+  const aggregate = keptPools(scope, now, {
     products: productId === undefined ? undefined : [productId],
     having: ({ purchased, inUse }) => sql`${purchased} > 0 OR ${inUse} > 0`,
   });
@@ -82,17 +85,3 @@ export async function loadPools(manager: EntityManager, scope: PoolScope, now: D
  * Tens of thousands of pool rows repeat a few hundred products; each is hydrated once.
  */
 export const GRAPH_PRODUCT_COLUMNS = ["id", "sku", "name", "model", "smart_enabled"];
-
-/** The pool of one product in each of these Virtual Accounts (for transfers, R19). */
-export async function poolTotals(manager: EntityManager, vaIds: number[], productId: number, now: Date): Promise<LicensePool[]> {
-  const pools = await loadPools(manager, exactVirtualAccounts(vaIds), now, productId);
-  return vaIds.map((id) => pools.get(id)?.[0]).filter((pool): pool is LicensePool => !!pool);
-}
-
-/** Aggregates come back as Date (MySQL) or 'YYYY-MM-DD HH:MM:SS.SSS' UTC text (SQLite). */
-export function toDate(value: unknown): Date | null {
-  if (value === null || value === undefined) return null;
-  if (value instanceof Date) return value;
-  const text = String(value);
-  return new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(text) ? text : `${text.replace(" ", "T")}Z`);
-}

@@ -14,8 +14,8 @@ export const lotExpired = (now: Date): Sql => sql`l.ends_at <= ${now}`;
 
 /**
  * R27: the lots a pool counts — ACTIVE `SMART` lots that hold licenses. Every column is in the
- * (virtual_account_id, product_id, kind, ends_at, quantity) index, so pools are summed from it alone;
- * a transfer moves licenses out of exactly these lots (R19).
+ * (virtual_account_id, product_id, kind, ends_at, quantity) index, so a pool's lots are summed from it
+ * alone; a transfer moves licenses out of exactly these lots (R19).
  */
 export const countedLots = (now: Date): Sql => sql`l.kind = ${LicenseKind.SMART} AND ${lotActive(now)} AND l.quantity > 0`;
 
@@ -38,13 +38,15 @@ export interface PoolSums {
 }
 
 /**
- * R27's pool aggregate, for any number of owners in one SELECT: per (owner, product), `purchased` =
+ * R27 from scratch, for any number of owners in one SELECT: per (owner, product), `purchased` =
  * Σ quantity of the counted lots, `in_use` = Σ the devices' usage, `next_expiry` = the soonest end of
  * those lots. Each side is grouped on its own and the two UNION ALL'd, then summed; `having` keeps the
  * rows wanted (any figure, shortages, figures past a bound). `products` limits it to those products.
  * Columns: owner_id, account_id (0 without `owners.account`), product_id, purchased, in_use, next_expiry.
+ * Reads use the kept rows instead (`keptPools`, src/licenses/kept-pools.ts), which return the same
+ * columns; this one builds and checks them (`rebuildPools`, `comparePools`).
  */
-export function poolAggregate(owners: PoolOwners, now: Date, options: { having: (sums: PoolSums) => Sql; products?: readonly number[] }): Sql {
+export function poolsFromLots(owners: PoolOwners, now: Date, options: { having: (sums: PoolSums) => Sql; products?: readonly number[] }): Sql {
   const { owner, from, where } = owners;
   const account = owners.account ?? sql`0`;
   const groupAccount = owners.account ? sql`, ${owners.account}` : sql.empty;

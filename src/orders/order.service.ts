@@ -23,6 +23,7 @@ import * as input from "../input";
 import { productsBySku, skuKey } from "../catalog/sku";
 import { assertPoolsFit } from "../licenses/pool-bounds";
 import { addMonths, deliverOrder, generatePak } from "./fulfilment";
+import { countLots } from "../licenses/kept-pools";
 
 export interface OrderLineInput {
   sku: string;
@@ -123,6 +124,8 @@ export class OrderService {
           : await manager.findOneBy(VirtualAccount, { id: vaId, smartAccountId: customer.id });
       if (!target) throw new InputError("input.virtualAccountId", "The Virtual Account is not one of that Smart Account's.");
 
+      // The pools the lots leave and join are counted again after the move (R27).
+      const leaving = await manager.findBy(License, { orderId, smartAccountId: holding.id });
       const moved = await manager
         .createQueryBuilder()
         .update(License)
@@ -130,6 +133,11 @@ export class OrderService {
         .where("order_id = :orderId AND smart_account_id = :holdingId", { orderId, holdingId: holding.id })
         .execute();
       await manager.update(OrderLine, { orderId }, { virtualAccountId: target.id });
+      await countLots(
+        manager,
+        leaving.filter((lot) => lot.kind === LicenseKind.SMART).flatMap((lot) => [lot, { ...lot, virtualAccountId: target.id }]),
+        this.clock.now(),
+      );
       const lines = await manager.findBy(OrderLine, { orderId });
       order.assignedFromId = holding.id;
       const undelivered = order.status === OrderStatus.PENDING && (moved.affected ?? 0) === 0;

@@ -3,6 +3,7 @@ import { Catalog1763990000000 } from "./1763990000000-catalog";
 import { PoolIndex1764000000000 } from "./1764000000000-pool-index";
 import { RowScopeIndexes1764100000000 } from "./1764100000000-row-scope-indexes";
 import { SkuKey1764200000000 } from "./1764200000000-sku-key";
+import { LicensePools1764300000000 } from "./1764300000000-license-pools";
 
 /** Every migration, in order. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   PoolIndex1764000000000,
   RowScopeIndexes1764100000000,
   SkuKey1764200000000,
+  LicensePools1764300000000,
 ];

@@ -23,6 +23,7 @@ import {
 import { childPath, siblingKey } from "../../accounts/tree";
 import { Clock, systemClock } from "../../clock";
 import { hashSecret, newSecret } from "../../devices/secrets";
+import { addUsage, countLots } from "../../licenses/kept-pools";
 import { addMonths, deliverOrder, generatePak } from "../../orders/fulfilment";
 
 export interface LineSpec {
@@ -231,6 +232,8 @@ export class AccountBuilder {
         LicenseTag,
         options.tags.map((tag) => ({ licenseId: lot.id, tag })),
       );
+    if (kind === LicenseKind.SMART)
+      await countLots(manager, [{ virtualAccountId: virtualAccount.id, productId: product.id }], this.build.clock.now());
     return lot;
   }
 
@@ -285,6 +288,7 @@ export class AccountBuilder {
     for (const line of options.usage ?? []) {
       const product = await this.build.product(line.sku);
       await manager.insert(LicenseUsage, { productInstanceId: device.id, productId: product.id, count: line.count });
+      await addUsage(manager, [{ virtualAccountId: virtualAccount.id, productId: product.id, delta: line.count }], clock.now());
     }
     return { device, credential };
   }

@@ -1,0 +1,264 @@
+import { EntityManager } from "typeorm";
+import { runSql, Sql, sql, toDate } from "../db/sql";
+import { countedLots, PoolOwners, PoolSums, poolsFromLots } from "./sql";
+
+/**
+ * Kept pools (R27): one `license_pools` row per Virtual Account and product holds `purchased`,
+ * `inUse` and `nextExpiry`, written in the transaction of every write that changes them, so a pool read
+ * adds rows, never lots.
+ *
+ * - Lots (fulfilment, assignment, transfers, conversion) → `countLots`: the row's lot figures are
+ *   summed again from that Virtual Account's lots of that product, an index range bounded by the lots
+ *   it holds. The row remembers when (`counted_at`).
+ * - Usage (reports, device moves and removals) → `addUsage`: `in_use` moves by the difference, in one
+ *   statement per write; devices are never summed again.
+ * - Expiry (R22) needs no write: a row's figures hold until `next_expiry`. A read that finds that
+ *   moment past (or a row counted after its `now`) sums that row's lots in the same statement
+ *   (`keptPools`), so no figure is ever stale; `countDuePools` writes such rows again ahead of reads.
+ *
+ * `rebuildPools` and `comparePools` (npm run pools:check) sum everything from scratch.
+ */
+
+/** One kept pool: a product in a Virtual Account. */
+export interface PoolKey {
+  virtualAccountId: number;
+  productId: number;
+}
+
+/** Keys once each, in (Virtual Account, product) order: every write locks pool rows in that order. */
+export function poolKeys(keys: Iterable<PoolKey>): PoolKey[] {
+  const unique = new Map<string, PoolKey>();
+  for (const key of keys)
+    unique.set(`${key.virtualAccountId}:${key.productId}`, { virtualAccountId: key.virtualAccountId, productId: key.productId });
+  return [...unique.values()].sort((a, b) => a.virtualAccountId - b.virtualAccountId || a.productId - b.productId);
+}
+
+/** `(virtual_account_id, product_id)` is one of the keys: equalities on the primary key, one per Virtual Account. */
+function keyIn(keys: readonly PoolKey[]): Sql {
+  const byAccount = new Map<number, number[]>();
+  for (const key of keys) byAccount.set(key.virtualAccountId, [...(byAccount.get(key.virtualAccountId) ?? []), key.productId]);
+  const terms = [...byAccount].map(([vaId, products]) => sql`(virtual_account_id = ${vaId} AND ${sql.in(sql`product_id`, products)})`);
+  return terms.length ? sql`(${sql.join(terms, " OR ")})` : sql`(1 = 0)`;
+}
+
+const isSqlite = (manager: EntityManager) => manager.connection.driver.options.type === "better-sqlite3";
+
+/**
+ * Inserts each row with these starting figures, or on an existing row adds `in_use` to it. On MariaDB
+ * the statement locks the rows either way; keys come sorted, so writes lock them in one order.
+ */
+async function upsert(manager: EntityManager, rows: readonly (PoolKey & { inUse: number })[], now: Date): Promise<void> {
+  if (!rows.length) return;
+  const values = sql.join(
+    rows.map((row) => sql`(${row.virtualAccountId}, ${row.productId}, 0, ${row.inUse}, NULL, ${now})`),
+    ", ",
+  );
+  const onExisting = isSqlite(manager)
+    ? sql`ON CONFLICT (virtual_account_id, product_id) DO UPDATE SET in_use = in_use + excluded.in_use`
+    : sql`ON DUPLICATE KEY UPDATE in_use = in_use + VALUES(in_use)`;
+  await runSql(
+    manager,
+    sql`INSERT INTO license_pools (virtual_account_id, product_id, purchased, in_use, next_expiry, counted_at) VALUES ${values} ${onExisting}`,
+  );
+}
+
+/**
+ * The pool rows of these keys exist and are locked until the transaction ends (a transfer reads its
+ * source pool's `in_use` under this lock, so a usage report cannot slip in between).
+ */
+export async function lockPools(manager: EntityManager, keys: Iterable<PoolKey>, now: Date): Promise<Map<string, { inUse: number }>> {
+  const sorted = poolKeys(keys);
+  await upsert(
+    manager,
+    sorted.map((key) => ({ ...key, inUse: 0 })),
+    now,
+  );
+  const lock = isSqlite(manager) ? sql.empty : sql` FOR UPDATE`;
+  const rows = await runSql<{ virtual_account_id: unknown; product_id: unknown; in_use: unknown }>(
+    manager,
+    sql`SELECT virtual_account_id, product_id, in_use FROM license_pools WHERE ${keyIn(sorted)} ORDER BY virtual_account_id, product_id${lock}`,
+  );
+  return new Map(rows.map((row) => [`${Number(row.virtual_account_id)}:${Number(row.product_id)}`, { inUse: Number(row.in_use) }]));
+}
+
+/**
+ * After lots of these pools were created, moved, split or shrunk: their `purchased` and `next_expiry`
+ * are summed again from the lots, as R27 and R22 say at `now`, in one statement for all of them.
+ */
+export async function countLots(manager: EntityManager, keys: Iterable<PoolKey>, now: Date): Promise<void> {
+  const sorted = poolKeys(keys);
+  if (!sorted.length) return;
+  await upsert(
+    manager,
+    sorted.map((key) => ({ ...key, inUse: 0 })),
+    now,
+  );
+  const lots = (figure: Sql) =>
+    sql`(SELECT ${figure} FROM licenses l WHERE l.virtual_account_id = license_pools.virtual_account_id AND l.product_id = license_pools.product_id AND ${countedLots(now)})`;
+  await runSql(
+    manager,
+    sql`UPDATE license_pools
+           SET purchased = COALESCE(${lots(sql`SUM(l.quantity)`)}, 0), next_expiry = ${lots(sql`MIN(l.ends_at)`)}, counted_at = ${now}
+         WHERE ${keyIn(sorted)}`,
+  );
+}
+
+/** After devices' usage changed: each pool's `in_use` moves by `delta` (negative when usage leaves). */
+export async function addUsage(manager: EntityManager, changes: Iterable<PoolKey & { delta: number }>, now: Date): Promise<void> {
+  const byKey = new Map<string, PoolKey & { inUse: number }>();
+  for (const change of changes) {
+    const id = `${change.virtualAccountId}:${change.productId}`;
+    const row = byKey.get(id) ?? { virtualAccountId: change.virtualAccountId, productId: change.productId, inUse: 0 };
+    row.inUse += change.delta;
+    byKey.set(id, row);
+  }
+  const rows = poolKeys(byKey.values())
+    .map((key) => byKey.get(`${key.virtualAccountId}:${key.productId}`) as PoolKey & { inUse: number })
+    .filter((row) => row.inUse !== 0);
+  await upsert(manager, rows, now);
+}
+
+/** A device's usage: what its pools count for it. */
+export async function deviceUsage(manager: EntityManager, productInstanceId: number): Promise<{ productId: number; count: number }[]> {
+  const rows = await runSql<{ product_id: unknown; count: unknown }>(
+    manager,
+    sql`SELECT product_id, count FROM license_usages WHERE product_instance_id = ${productInstanceId}`,
+  );
+  return rows.map((row) => ({ productId: Number(row.product_id), count: Number(row.count) }));
+}
+
+/** A device and its usage went from one Virtual Account to another (either may be null: registered, removed). */
+export async function moveUsage(
+  manager: EntityManager,
+  usage: readonly { productId: number; count: number }[],
+  from: number | null,
+  to: number | null,
+  now: Date,
+): Promise<void> {
+  if (from === to) return;
+  const changes: (PoolKey & { delta: number })[] = [];
+  for (const { productId, count } of usage) {
+    if (from !== null) changes.push({ virtualAccountId: from, productId, delta: -count });
+    if (to !== null) changes.push({ virtualAccountId: to, productId, delta: count });
+  }
+  await addUsage(manager, changes, now);
+}
+
+/**
+ * R27 read from kept rows, for any number of owners in one SELECT, with the columns of the
+ * from-scratch aggregate (`poolsFromLots`): owner_id, account_id, product_id, purchased, in_use,
+ * next_expiry. A row whose `next_expiry` has passed, or that was counted after `now`, is summed from
+ * its own lots here (the correlated subqueries run for those rows only), so every figure is exact now.
+ */
+export function keptPools(owners: PoolOwners, now: Date, options: { having: (sums: PoolSums) => Sql; products?: readonly number[] }): Sql {
+  const { owner, from, where } = owners;
+  const account = owners.account ?? sql`0`;
+  const groupAccount = owners.account ? sql`, ${owners.account}` : sql.empty;
+  const products = options.products ? sql` AND ${sql.in(sql`kp.product_id`, options.products)}` : sql.empty;
+  const stale = sql`(kp.next_expiry <= ${now} OR kp.counted_at > ${now})`;
+  const lots = (figure: Sql) =>
+    sql`(SELECT ${figure} FROM licenses l WHERE l.virtual_account_id = kp.virtual_account_id AND l.product_id = kp.product_id AND ${countedLots(now)})`;
+  const purchased = sql`SUM(CASE WHEN ${stale} THEN COALESCE(${lots(sql`SUM(l.quantity)`)}, 0) ELSE kp.purchased END)`;
+  const nextExpiry = sql`MIN(CASE WHEN ${stale} THEN ${lots(sql`MIN(l.ends_at)`)} ELSE kp.next_expiry END)`;
+  const inUse = sql`SUM(kp.in_use)`;
+  return sql`
+      SELECT ${owner} AS owner_id, MIN(${account}) AS account_id, kp.product_id AS product_id, ${purchased} AS purchased, ${inUse} AS in_use, ${nextExpiry} AS next_expiry
+        FROM ${from} JOIN license_pools kp ON kp.virtual_account_id = va.id
+       WHERE ${where}${products}
+       GROUP BY ${owner}${groupAccount}, kp.product_id
+      HAVING ${options.having({ purchased, inUse })}`;
+}
+
+/**
+ * Rows whose `next_expiry` has passed, counted again from their lots (at most `limit`, soonest first),
+ * so that reads find them current. Returns how many were counted.
+ */
+export async function countDuePools(manager: EntityManager, now: Date, limit = 500): Promise<number> {
+  const due = await runSql<{ virtual_account_id: unknown; product_id: unknown }>(
+    manager,
+    sql`SELECT virtual_account_id, product_id FROM license_pools WHERE next_expiry <= ${now} ORDER BY next_expiry LIMIT ${limit}`,
+  );
+  await countLots(
+    manager,
+    due.map((row) => ({ virtualAccountId: Number(row.virtual_account_id), productId: Number(row.product_id) })),
+    now,
+  );
+  return due.length;
+}
+
+/** Which Virtual Accounts a rebuild or a check covers: a predicate over `va`, every one by default. */
+const everyVirtualAccount = sql`1 = 1`;
+
+/**
+ * Every pool row of these Virtual Accounts written again from the lots and usage (the migration,
+ * `pools:check --repair`, data loaded in bulk): rows are deleted and the from-scratch aggregate is
+ * inserted, in two statements.
+ */
+export async function rebuildPools(manager: EntityManager, now: Date, where: Sql = everyVirtualAccount): Promise<void> {
+  await runSql(manager, sql`DELETE FROM license_pools WHERE virtual_account_id IN (SELECT va.id FROM virtual_accounts va WHERE ${where})`);
+  const aggregate = poolsFromLots({ owner: sql`va.id`, from: sql`virtual_accounts va`, where }, now, {
+    having: ({ purchased, inUse }) => sql`${purchased} > 0 OR ${inUse} > 0`,
+  });
+  await runSql(
+    manager,
+    sql`INSERT INTO license_pools (virtual_account_id, product_id, purchased, in_use, next_expiry, counted_at)
+        SELECT g.owner_id, g.product_id, g.purchased, g.in_use, g.next_expiry, ${now} FROM (${aggregate}) g`,
+  );
+}
+
+/** A pool whose kept figures differ from its lots and usage. */
+export interface PoolDifference extends PoolKey {
+  kept: PoolFigures;
+  actual: PoolFigures;
+}
+
+export interface PoolFigures {
+  purchased: number;
+  inUse: number;
+  nextExpiry: string | null;
+}
+
+/**
+ * Every pool of these Virtual Accounts as kept (read as a pool read reads it) against the from-scratch
+ * aggregate of lots and usage. A pool absent on one side counts as zero there.
+ */
+export async function comparePools(
+  manager: EntityManager,
+  now: Date,
+  where: Sql = everyVirtualAccount,
+): Promise<{ pools: number; differences: PoolDifference[] }> {
+  const owners: PoolOwners = { owner: sql`va.id`, from: sql`virtual_accounts va`, where };
+  const any = ({ purchased, inUse }: PoolSums) => sql`${purchased} > 0 OR ${inUse} > 0`;
+  const read = async (statement: Sql) => {
+    const figures = new Map<string, PoolKey & PoolFigures>();
+    for (const row of await runSql(manager, statement)) {
+      const key = { virtualAccountId: Number(row.owner_id), productId: Number(row.product_id) };
+      const expiry = toDate(row.next_expiry)?.toISOString() ?? null;
+      figures.set(`${key.virtualAccountId}:${key.productId}`, {
+        ...key,
+        purchased: Number(row.purchased),
+        inUse: Number(row.in_use),
+        nextExpiry: expiry,
+      });
+    }
+    return figures;
+  };
+  const kept = await read(keptPools(owners, now, { having: any }));
+  const actual = await read(poolsFromLots(owners, now, { having: any }));
+  const none = (key: PoolKey): PoolKey & PoolFigures => ({ ...key, purchased: 0, inUse: 0, nextExpiry: null });
+  const differences: PoolDifference[] = [];
+  for (const id of new Set([...kept.keys(), ...actual.keys()])) {
+    const k = kept.get(id) ?? none((actual.get(id) as PoolKey) ?? { virtualAccountId: 0, productId: 0 });
+    const a = actual.get(id) ?? none(k);
+    if (k.purchased !== a.purchased || k.inUse !== a.inUse || k.nextExpiry !== a.nextExpiry) {
+      differences.push({
+        virtualAccountId: a.virtualAccountId,
+        productId: a.productId,
+        kept: { purchased: k.purchased, inUse: k.inUse, nextExpiry: k.nextExpiry },
+        actual: { purchased: a.purchased, inUse: a.inUse, nextExpiry: a.nextExpiry },
+      });
+    }
+  }
+  differences.sort((x, y) => x.virtualAccountId - y.virtualAccountId || x.productId - y.productId);
+  return { pools: new Set([...kept.keys(), ...actual.keys()]).size, differences };
+}
