@@ -237,7 +237,7 @@ class BulkWriter {
 
   async loadIdCounters(): Promise<void> {
     for (const table of TABLES_CHILDREN_FIRST) {
-      if (table === "license_tags" || table === "license_usages") continue; // composite keys, no id
+      if (table === "license_tags" || table === "license_usages" || table === "license_pools") continue; // composite keys, no id
       const [row] = await this.runner.query(`SELECT MAX(id) AS max_id FROM ${table}`);
       this.nextIds.set(table, Number(row?.max_id ?? 0) + 1);
     }
