@@ -63,36 +63,50 @@ async function upsert(manager: EntityManager, rows: readonly (PoolKey & { inUse:
 }
 
 /**
- * The pool rows of these keys exist and are locked until the transaction ends (a transfer reads its
- * source pool's `in_use` under this lock, so a usage report cannot slip in between).
+ * The pool rows of these keys exist and are this transaction's until it ends (on MariaDB the upsert locks
+ * each row). Writes of lots lock their pools before the lots, so that two writes never wait on each
+ * other's lots and pools crosswise.
  */
-export async function lockPools(manager: EntityManager, keys: Iterable<PoolKey>, now: Date): Promise<Map<string, { inUse: number }>> {
-  const sorted = poolKeys(keys);
+export async function lockPools(manager: EntityManager, keys: Iterable<PoolKey>, now: Date): Promise<void> {
   await upsert(
     manager,
-    sorted.map((key) => ({ ...key, inUse: 0 })),
+    poolKeys(keys).map((key) => ({ ...key, inUse: 0 })),
     now,
   );
+}
+
+/**
+ * Locks these pools and reads their `in_use` as committed (a locking read, not the transaction's
+ * snapshot): a transfer checks its source's `available` under this lock, so no usage report slips in
+ * between the check and the move.
+ */
+export async function lockedUsage(manager: EntityManager, keys: Iterable<PoolKey>, now: Date): Promise<Map<string, number>> {
+  const sorted = poolKeys(keys);
+  await lockPools(manager, sorted, now);
   const lock = isSqlite(manager) ? sql.empty : sql` FOR UPDATE`;
   const rows = await runSql<{ virtual_account_id: unknown; product_id: unknown; in_use: unknown }>(
     manager,
     sql`SELECT virtual_account_id, product_id, in_use FROM license_pools WHERE ${keyIn(sorted)} ORDER BY virtual_account_id, product_id${lock}`,
   );
-  return new Map(rows.map((row) => [`${Number(row.virtual_account_id)}:${Number(row.product_id)}`, { inUse: Number(row.in_use) }]));
+  return new Map(rows.map((row) => [`${Number(row.virtual_account_id)}:${Number(row.product_id)}`, Number(row.in_use)]));
 }
 
 /**
  * After lots of these pools were created, moved, split or shrunk: their `purchased` and `next_expiry`
- * are summed again from the lots, as R27 and R22 say at `now`, in one statement for all of them.
+ * are summed again from the lots, as R27 and R22 say at `now`, in one statement for all of them. The
+ * subqueries of an UPDATE read the lots as committed (InnoDB reads them with shared locks), not as of
+ * the transaction's snapshot. `locked`: the rows exist and are this transaction's already (`lockPools`).
  */
-export async function countLots(manager: EntityManager, keys: Iterable<PoolKey>, now: Date): Promise<void> {
+export async function countLots(manager: EntityManager, keys: Iterable<PoolKey>, now: Date, options: { locked?: boolean } = {}): Promise<void> {
   const sorted = poolKeys(keys);
   if (!sorted.length) return;
-  await upsert(
-    manager,
-    sorted.map((key) => ({ ...key, inUse: 0 })),
-    now,
-  );
+  if (!options.locked) {
+    await upsert(
+      manager,
+      sorted.map((key) => ({ ...key, inUse: 0 })),
+      now,
+    );
+  }
   const lots = (figure: Sql) =>
     sql`(SELECT ${figure} FROM licenses l WHERE l.virtual_account_id = license_pools.virtual_account_id AND l.product_id = license_pools.product_id AND ${countedLots(now)})`;
   await runSql(

@@ -11,7 +11,7 @@ import { fromGlobalId } from "../ids";
 import * as input from "../input";
 import { licenseStatus, LicenseStatus } from "./expiry";
 import { assertPoolsFit } from "./pool-bounds";
-import { countLots, lockPools } from "./kept-pools";
+import { countLots, lockedUsage, lockPools } from "./kept-pools";
 import { countedLots } from "./sql";
 
 const TAG = /^[A-Za-z0-9 _.-]{1,50}$/;
@@ -71,7 +71,7 @@ export class LicenseService {
       // `in_use` between the check and the move.
       const source = { virtualAccountId: from.id, productId: product.id };
       const destination = { virtualAccountId: to.id, productId: product.id };
-      const pools = await lockPools(manager, [source, destination], now);
+      const inUse = await lockedUsage(manager, [source, destination], now);
       // The lots the source pool counts (R27), and only those: the same predicate as the pools'.
       const counted = countedLots(now).toNamed("counted");
       const lots = await context.db
@@ -87,7 +87,7 @@ export class LicenseService {
         )
         .getMany();
       const purchased = lots.reduce((sum, lot) => sum + lot.quantity, 0);
-      const available = Math.max(purchased - (pools.get(`${from.id}:${product.id}`)?.inUse ?? 0), 0);
+      const available = Math.max(purchased - (inUse.get(`${from.id}:${product.id}`) ?? 0), 0);
       if (quantity > available) {
         throw new ConflictError(`Only ${available} ${product.sku} license${available === 1 ? " is" : "s are"} available in "${from.name}".`);
       }
@@ -101,7 +101,7 @@ export class LicenseService {
         moving.push({ lot, take });
       }
       await this.moveLots(context, manager, moving, to, now);
-      await countLots(manager, [source, destination], now);
+      await countLots(manager, [source, destination], now, { locked: true });
       // Within one Smart Account its sums do not change; into another they grow (R27).
       if (to.smartAccountId !== from.smartAccountId) await assertPoolsFit(manager, to.smartAccountId, [product.id], now);
       await this.events.record(manager, {
@@ -136,6 +136,8 @@ export class LicenseService {
       const now = this.clock.now();
       if (licenseStatus(lot, now) === LicenseStatus.EXPIRED) throw new ConflictError("An expired license cannot be converted.");
       if (quantity > lot.quantity) throw new ConflictError(`The lot holds only ${lot.quantity} license${lot.quantity === 1 ? "" : "s"}.`);
+      const pool = { virtualAccountId: lot.virtualAccountId, productId: lot.productId };
+      await lockPools(manager, [pool], now);
       await manager.update(License, { id: lot.id }, { quantity: lot.quantity - quantity });
       const smart = await this.split(
         manager,
@@ -144,7 +146,7 @@ export class LicenseService {
         { virtualAccountId: lot.virtualAccountId, smartAccountId: lot.smartAccountId, kind: LicenseKind.SMART, pak: null },
         now,
       );
-      await countLots(manager, [{ virtualAccountId: lot.virtualAccountId, productId: lot.productId }], now);
+      await countLots(manager, [pool], now, { locked: true });
       await assertPoolsFit(manager, lot.smartAccountId, [lot.productId], now);
       await this.events.record(manager, {
         type: "LICENSE_CONVERTED",

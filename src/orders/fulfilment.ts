@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { EntityManager, In } from "typeorm";
 import { License, LicenseKind, Order, OrderLine, OrderStatus, SmartAccount, VirtualAccount } from "../../entities";
-import { countLots } from "../licenses/kept-pools";
+import { countLots, lockPools, PoolKey } from "../licenses/kept-pools";
 import { assertPoolsFit } from "../licenses/pool-bounds";
 
 /** A Product Activation Key for a CLASSIC line (R16): five groups of four, e.g. "PAK-7Q2M-…". */
@@ -49,14 +49,11 @@ export async function deliverOrder(manager: EntityManager, order: Order, lines: 
       createdAt: now,
     }),
   );
+  // The SMART lots count in their pools from now (R27); CLASSIC ones count nowhere. Pools are locked first.
+  const pools: PoolKey[] = lots.filter((lot) => lot.kind === LicenseKind.SMART);
+  await lockPools(manager, pools, now);
   const saved = lots.length ? await manager.save(lots) : [];
-  // The SMART lots count in their pools from now (R27); CLASSIC ones count nowhere.
-  const smart = saved.filter((lot) => lot.kind === LicenseKind.SMART);
-  await countLots(
-    manager,
-    smart.map((lot) => ({ virtualAccountId: lot.virtualAccountId, productId: lot.productId })),
-    now,
-  );
+  await countLots(manager, pools, now, { locked: true });
   order.status = OrderStatus.FULFILLED;
   order.fulfilledAt = now;
   await manager.update(Order, { id: order.id }, { status: order.status, fulfilledAt: now });

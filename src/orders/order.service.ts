@@ -23,7 +23,7 @@ import * as input from "../input";
 import { productsBySku, skuKey } from "../catalog/sku";
 import { assertPoolsFit } from "../licenses/pool-bounds";
 import { addMonths, deliverOrder, generatePak } from "./fulfilment";
-import { countLots } from "../licenses/kept-pools";
+import { countLots, lockPools } from "../licenses/kept-pools";
 
 export interface OrderLineInput {
   sku: string;
@@ -126,6 +126,8 @@ export class OrderService {
 
       // The pools the lots leave and join are counted again after the move (R27).
       const leaving = await manager.findBy(License, { orderId, smartAccountId: holding.id });
+      const pools = leaving.filter((lot) => lot.kind === LicenseKind.SMART).flatMap((lot) => [lot, { ...lot, virtualAccountId: target.id }]);
+      await lockPools(manager, pools, this.clock.now());
       const moved = await manager
         .createQueryBuilder()
         .update(License)
@@ -133,11 +135,7 @@ export class OrderService {
         .where("order_id = :orderId AND smart_account_id = :holdingId", { orderId, holdingId: holding.id })
         .execute();
       await manager.update(OrderLine, { orderId }, { virtualAccountId: target.id });
-      await countLots(
-        manager,
-        leaving.filter((lot) => lot.kind === LicenseKind.SMART).flatMap((lot) => [lot, { ...lot, virtualAccountId: target.id }]),
-        this.clock.now(),
-      );
+      await countLots(manager, pools, this.clock.now(), { locked: true });
       const lines = await manager.findBy(OrderLine, { orderId });
       order.assignedFromId = holding.id;
       const undelivered = order.status === OrderStatus.PENDING && (moved.affected ?? 0) === 0;
