@@ -172,8 +172,21 @@ export function keptPools(owners: PoolOwners, now: Date, options: { having: (sum
   const stale = sql`(kp.next_expiry <= ${now} OR kp.counted_at > ${now})`;
   const lots = (figure: Sql) =>
     sql`(SELECT ${figure} FROM licenses l WHERE l.virtual_account_id = kp.virtual_account_id AND l.product_id = kp.product_id AND ${countedLots(now)})`;
-  const purchased = sql`SUM(CASE WHEN ${stale} THEN COALESCE(${lots(sql`SUM(l.quantity)`)}, 0) ELSE kp.purchased END)`;
-  const nextExpiry = sql`MIN(CASE WHEN ${stale} THEN ${lots(sql`MIN(l.ends_at)`)} ELSE kp.next_expiry END)`;
+  const rowPurchased = sql`CASE WHEN ${stale} THEN COALESCE(${lots(sql`SUM(l.quantity)`)}, 0) ELSE kp.purchased END`;
+  const rowNextExpiry = sql`CASE WHEN ${stale} THEN ${lots(sql`MIN(l.ends_at)`)} ELSE kp.next_expiry END`;
+  if (owners.virtualAccountIds) {
+    // One row per Virtual Account and product: read along the primary key, nothing grouped or sorted.
+    const condition = options.having({ purchased: sql`r.purchased`, inUse: sql`r.in_use` });
+    return sql`
+      SELECT r.* FROM (
+        SELECT kp.virtual_account_id AS owner_id, 0 AS account_id, kp.product_id AS product_id, ${rowPurchased} AS purchased, kp.in_use AS in_use, ${rowNextExpiry} AS next_expiry
+          FROM license_pools kp
+         WHERE ${sql.in(sql`kp.virtual_account_id`, owners.virtualAccountIds)}${products}
+      ) r
+      WHERE ${condition}`;
+  }
+  const purchased = sql`SUM(${rowPurchased})`;
+  const nextExpiry = sql`MIN(${rowNextExpiry})`;
   const inUse = sql`SUM(kp.in_use)`;
   return sql`
       SELECT ${owner} AS owner_id, MIN(${account}) AS account_id, kp.product_id AS product_id, ${purchased} AS purchased, ${inUse} AS in_use, ${nextExpiry} AS next_expiry

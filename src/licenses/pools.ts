@@ -30,6 +30,7 @@ export const exactVirtualAccounts = (ids: readonly number[]): PoolScope => ({
   owner: sql`va.id`,
   from: sql`virtual_accounts va`,
   where: sql.in(sql`va.id`, ids),
+  virtualAccountIds: ids,
 });
 
 /** includeDescendants: every Virtual Account whose path starts with the root's. */

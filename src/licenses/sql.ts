@@ -29,6 +29,11 @@ export interface PoolOwners {
   where: Sql;
   /** Also report each owner's Smart Account (e.g. sql`va.smart_account_id`), to split a batch by account. */
   account?: Sql;
+  /**
+   * Each owner is one of these Virtual Accounts itself: a kept pool is then one row, read as it is,
+   * with nothing to group (`keptPools`).
+   */
+  virtualAccountIds?: readonly number[];
 }
 
 /** The sums a pool aggregate's HAVING may test. */
