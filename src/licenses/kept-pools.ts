@@ -132,11 +132,15 @@ export async function addUsage(manager: EntityManager, changes: Iterable<PoolKey
   await upsert(manager, rows, now);
 }
 
-/** A device's usage: what its pools count for it. */
+/**
+ * A device's usage: what its pools count for it. A locking read, so it is the usage as committed, not as
+ * of the transaction's snapshot: a report that committed while this write waited for the device is in it.
+ */
 export async function deviceUsage(manager: EntityManager, productInstanceId: number): Promise<{ productId: number; count: number }[]> {
+  const lock = isSqlite(manager) ? sql.empty : sql` FOR UPDATE`;
   const rows = await runSql<{ product_id: unknown; count: unknown }>(
     manager,
-    sql`SELECT product_id, count FROM license_usages WHERE product_instance_id = ${productInstanceId}`,
+    sql`SELECT product_id, count FROM license_usages WHERE product_instance_id = ${productInstanceId}${lock}`,
   );
   return rows.map((row) => ({ productId: Number(row.product_id), count: Number(row.count) }));
 }

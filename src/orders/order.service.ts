@@ -125,7 +125,7 @@ export class OrderService {
       if (!target) throw new InputError("input.virtualAccountId", "The Virtual Account is not one of that Smart Account's.");
 
       // The pools the lots leave and join are counted again after the move (R27).
-      const leaving = await manager.findBy(License, { orderId, smartAccountId: holding.id });
+      const leaving = await this.lockOrderLots(context, manager, orderId, holding.id, target.id);
       const pools = leaving.filter((lot) => lot.kind === LicenseKind.SMART).flatMap((lot) => [lot, { ...lot, virtualAccountId: target.id }]);
       await lockPools(manager, pools, this.clock.now());
       const moved = await manager
@@ -165,6 +165,31 @@ export class OrderService {
       });
       return order;
     });
+  }
+
+  /**
+   * The order's lots in the holding account, locked as a transfer locks what it moves: first the Virtual
+   * Accounts they are in and the target, in id order, then the lots. A transfer that moved one of them
+   * before the locks were held shows in the locked read; its new Virtual Account is locked too, and the
+   * lots read again, until every lot is in a locked Virtual Account.
+   */
+  private async lockOrderLots(context: Actor, manager: EntityManager, orderId: number, holdingId: number, targetId: number): Promise<License[]> {
+    const lockedVas = new Set<number>();
+    const ofOrder = () =>
+      manager.createQueryBuilder(License, "l").where("l.order_id = :orderId AND l.smart_account_id = :holdingId", { orderId, holdingId });
+    let where = await ofOrder().getMany();
+    for (;;) {
+      const wanted = [...new Set([targetId, ...where.map((lot) => lot.virtualAccountId)])].filter((id) => !lockedVas.has(id)).sort((a, b) => a - b);
+      if (wanted.length) {
+        await context.db
+          .forUpdate(manager.createQueryBuilder(VirtualAccount, "va").where("va.id IN (:...ids)", { ids: wanted }).orderBy("va.id"))
+          .getMany();
+        for (const id of wanted) lockedVas.add(id);
+      }
+      const lots = await context.db.forUpdate(ofOrder().orderBy("l.id")).getMany();
+      if (lots.every((lot) => lockedVas.has(lot.virtualAccountId))) return lots;
+      where = lots;
+    }
   }
 
   private async validateLines(manager: EntityManager, account: SmartAccount, lines: OrderLineInput[], now: Date) {
