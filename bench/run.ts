@@ -145,7 +145,9 @@ function load(request: LoadRequest): Promise<Measure> {
 }
 
 async function loadRun(request: LoadRequest, warmup: number, requests: number): Promise<Measure> {
-  const base = { ...request, method: request.method ?? "POST", connections: settings.connections };
+  // autocannon gives up on an answer after 10 s by default; the server itself allows 30 s (HTTP_REQUEST_TIMEOUT_MS),
+  // and on a busy machine a Dashboard as the admin can take longer than 10 s.
+  const base = { ...request, method: request.method ?? "POST", connections: settings.connections, timeout: 30 };
   if (warmup) await autocannon({ ...base, amount: warmup });
   const { result, seconds } = await timed({ ...base, amount: requests });
   if (result.non2xx || result.errors) throw new Error(`${request.url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
