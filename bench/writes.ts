@@ -303,8 +303,6 @@ export async function measureWrites(options: {
     );
     const differences = [...before].filter(([key, value]) => after.get(key) !== value).map(([key, value]) => `${key}: ${value} → ${after.get(key)}`);
     if (differences.length) console.error(`!! the writes did not leave the data set as it was: ${differences.join("; ")}`);
-    const failed = rows.filter((r) => r.note?.startsWith("failures"));
-    if (failed.length) throw new Error(failed.map((r) => `${r.operation}: ${r.note}`).join("; "));
     return { rows, setup: { pairs, usage, leftAsItWas: { ok: differences.length === 0, differences } } };
   } finally {
     for (const client of [...clients, counting, admin]) client.close();
