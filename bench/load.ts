@@ -37,6 +37,8 @@ import {
   errorCodes,
   machine,
   ms,
+  MUTATIONS,
+  ok,
   percentile,
   referenceOperations,
   RESULTS_DIR,
@@ -74,10 +76,7 @@ const SETUP = `query LoadSetup($domain: String!) {
     allVirtualAccounts(first: 500) { nodes { id name licensePools { product { sku } purchased inUse available } } }
   }
 }`;
-const CREATE_TOKEN = `mutation LoadToken($input: CreateRegistrationTokenInput!) { createRegistrationToken(input: $input) { secret token { id maxUses } } }`;
-const REGISTER = `mutation LoadRegister($input: RegisterProductInstanceInput!) { registerProductInstance(input: $input) { credential productInstance { id } } }`;
-const REPORT = `mutation LoadReport($input: ReportUsageInput!) { reportUsage(input: $input) { id lastReportedAt usage { product { sku } count } } }`;
-const TRANSFER = `mutation LoadTransfer($input: TransferLicensesInput!) { transferLicenses(input: $input) { quantity from { id } to { id } } }`;
+const { createRegistrationToken: CREATE_TOKEN, registerProductInstance: REGISTER, reportUsage: REPORT, transferLicenses: TRANSFER } = MUTATIONS;
 
 type Op = (typeof READS)[number] | "transferLicenses" | "reportUsage" | "registerProductInstance" | "Expensive";
 type Audience = "small" | "bench-va" | "bench-sa" | "heavy";
@@ -147,8 +146,6 @@ class Recorder {
     if (answer.failure && this.failures.length < 20) this.failures.push(`${op}: ${answer.failure}`);
   }
 }
-
-const ok = (answer: Answer) => answer.status === 200 && !answer.body?.errors?.length;
 
 /** A 429 (or a RATE_LIMITED answer): wait as told, at most a second. */
 async function backOff(answer: Answer): Promise<boolean> {

@@ -4,8 +4,14 @@
  * a VIRTUAL_ACCOUNT_USER, it measures over HTTP (autocannon, a fixed number of requests after a warm-up)
  * p50/p99 latency, requests per second and SQL statements per request (counted by the server), beside
  * the floor (bench/floor.ts) and, for Light, a bare Apollo Server (bench/bare-apollo.ts); and Dashboard with
- * the shield switched off. Each run is saved as bench/results/<database>-scale<N>.json and the
- * benchmark's section of bench/results.md is rendered from every saved run (the other sections stay).
+ * the shield switched off. Then the writes (bench/writes.ts): transferLicenses and reportUsage, each under
+ * 8 concurrent clients (`--write-requests 800 --write-warmup 80` in all), leaving the data set as it was.
+ * Each run is saved as bench/results/<database>-scale<N>.json and the benchmark's section of
+ * bench/results.md is rendered from every saved run (the other sections stay); a run copied to
+ * bench/results/baseline-before-kept-pools/ is shown as the "before kept pools" baseline of later runs.
+ *
+ * The servers measured get RATE_LIMIT_COST_PER_MINUTE raised out of the way (R31): at the default budget,
+ * 10^9 a minute per principal, the reference Dashboard (cost 27,021,823) is refused after 37 a minute.
  */
 import { ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -18,6 +24,7 @@ import mysql from "mysql2/promise";
 import Database from "better-sqlite3";
 import { signToken } from "../src/auth/identity";
 import { writeSection } from "./support";
+import { measureWrites, WRITE_CLIENTS, WriteRow, WriteSetup } from "./writes";
 
 const ROOT = path.join(__dirname, "..");
 const QUERIES = path.join(__dirname, "queries.graphql");
@@ -27,6 +34,9 @@ const SECRET = randomBytes(32).toString("hex");
 const DOMAIN = "bench.example.com";
 const VIEWERS = { SMART_ACCOUNT_ADMIN: "admin@bench.example.com", VIRTUAL_ACCOUNT_USER: "va-user@bench.example.com" } as const;
 const PORTS = { api: 4400, noShield: 4401, bare: 4402, floor: 4403, export: 4404, counting: 4405 };
+/** R31's budget for the servers measured, raised so far that the benchmark itself is never throttled. */
+const RATE_LIMIT_COST_PER_MINUTE = "1000000000000000";
+const BASELINE_DIR = "baseline-before-kept-pools";
 
 interface Measure {
   p50: number;
@@ -50,8 +60,19 @@ interface Run {
   machine: string;
   node: string;
   date: string;
-  settings: { requests: number; connections: number; warmup: number; quick?: boolean };
+  settings: {
+    requests: number;
+    connections: number;
+    warmup: number;
+    quick?: boolean;
+    writeRequests?: number;
+    writeWarmup?: number;
+    rateLimitCostPerMinute?: string;
+  };
   rows: Row[];
+  /** transferLicenses and reportUsage under WRITE_CLIENTS concurrent clients (bench/writes.ts). */
+  writes?: WriteRow[];
+  writeSetup?: WriteSetup;
   light?: { api: Measure; bare: Measure; rounds?: number; requests?: number; warmup?: number; perRound?: { api: number; bare: number }[] };
   authorization?: { withShield: Measure; withoutShield: Measure };
   export?: { rows: number; seconds: number; rowsPerSecond: number; firstByteMs: number; peakRssMb: number; format: string };
@@ -63,10 +84,14 @@ const option = (name: string, fallback: number) => {
   return index >= 0 ? Number(args[index + 1]) : fallback;
 };
 const settings = { requests: option("requests", 200), connections: option("connections", 4), warmup: option("warmup", 30) };
-/** --quick: one timed request per operation (statements and a single latency), no floors or load; and the export. */
+/** --quick: one timed request per operation (statements and a single latency), no floors or load; fewer writes; and the export. */
 const quick = args.includes("--quick");
+/** The writes' requests and warm-up per operation, in all (rounded up to an even number per client). */
+const writeSettings = quick
+  ? { writeRequests: 4 * WRITE_CLIENTS, writeWarmup: 2 * WRITE_CLIENTS }
+  : { writeRequests: option("write-requests", 800), writeWarmup: option("write-warmup", 80) };
 /**
- * --only Dashboard,Tree[,light,authorization,export]: a probe while working on a gap — just those
+ * --only Dashboard,Tree[,transferLicenses,reportUsage,light,authorization,export]: a probe while working on a gap — just those
  * operations (and extras), printed, nothing saved.
  */
 const only = args.includes("--only") ? new Set(args[args.indexOf("--only") + 1].split(",")) : null;
@@ -79,7 +104,16 @@ const databaseUrl = process.env.DATABASE_URL ?? "sqlite:data/smart-account-graph
 function start(script: string[], port: number, env: Record<string, string>): ChildProcess {
   const child = spawn(process.execPath, script, {
     cwd: ROOT,
-    env: { ...process.env, ...env, PORT: String(port), DATABASE_URL: databaseUrl, JWT_SECRET: SECRET, SEED_DEMO: "false", NODE_ENV: "production" },
+    env: {
+      ...process.env,
+      RATE_LIMIT_COST_PER_MINUTE,
+      ...env,
+      PORT: String(port),
+      DATABASE_URL: databaseUrl,
+      JWT_SECRET: SECRET,
+      SEED_DEMO: "false",
+      NODE_ENV: "production",
+    },
     stdio: ["ignore", "ignore", "inherit"],
   });
   return child;
@@ -111,7 +145,9 @@ function load(request: LoadRequest): Promise<Measure> {
 }
 
 async function loadRun(request: LoadRequest, warmup: number, requests: number): Promise<Measure> {
-  const base = { ...request, method: request.method ?? "POST", connections: settings.connections };
+  // autocannon gives up on an answer after 10 s by default; the server itself allows 30 s (HTTP_REQUEST_TIMEOUT_MS),
+  // and on a busy machine a Dashboard as the admin can take longer than 10 s.
+  const base = { ...request, method: request.method ?? "POST", connections: settings.connections, timeout: 30 };
   if (warmup) await autocannon({ ...base, amount: warmup });
   const { result, seconds } = await timed({ ...base, amount: requests });
   if (result.non2xx || result.errors) throw new Error(`${request.url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
@@ -256,6 +292,29 @@ async function main(): Promise<void> {
       }
     }
     const adminToken = await signToken(SECRET, { email: VIEWERS.SMART_ACCOUNT_ADMIN }, { expiresIn: "2h" });
+    let writes: { rows: WriteRow[]; setup: WriteSetup } | undefined;
+    if (runs("transferLicenses") || runs("reportUsage")) {
+      writes = await measureWrites({
+        databaseUrl,
+        domain: DOMAIN,
+        adminEmail: VIEWERS.SMART_ACCOUNT_ADMIN,
+        adminToken,
+        port: PORTS.api,
+        countingPort: PORTS.counting,
+        warmup: writeSettings.writeWarmup,
+        requests: writeSettings.writeRequests,
+        only: runs,
+      });
+      for (const row of writes.rows)
+        console.log(
+          `${row.caller} ${row.operation}${row.note ? ` (${row.note})` : ""}, ${row.clients} clients: p50 ${row.api.p50} ms, p99 ${row.api.p99} ms, ${row.api.rps} req/s, ${row.statements} statements (${row.requests} requests after ${row.warmup})`,
+        );
+      // A write that failed (e.g. SERVICE_UNAVAILABLE on a busy machine) is kept in the row's note, not fatal.
+      if (writes.rows.some((row) => row.note?.startsWith("failures"))) process.exitCode = 2;
+      const left = writes.setup.leftAsItWas;
+      console.log(`writes: data set left as it was: ${left.ok ? "yes" : `NO (${left.differences.join("; ")})`}`);
+      if (!left.ok) process.exitCode = 2;
+    }
     const adminHeaders = { "content-type": "application/json", authorization: `Bearer ${adminToken}` };
     const light = operations.find((o) => o.name === "Light")!;
     const dashboard = operations.find((o) => o.name === "Dashboard")!;
@@ -314,8 +373,10 @@ async function main(): Promise<void> {
       machine: `${cpus.length} × ${cpus[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}`,
       node: process.version,
       date: new Date().toISOString(),
-      settings: { ...settings, quick },
+      settings: { ...settings, quick, ...(writes ? writeSettings : {}), rateLimitCostPerMinute: RATE_LIMIT_COST_PER_MINUTE },
       rows,
+      writes: writes?.rows,
+      writeSetup: writes?.setup,
       light: lightResult,
       authorization,
       export: exported,
@@ -384,7 +445,10 @@ function render(): string {
       "",
       run.settings.quick
         ? `${run.date.slice(0, 16).replace("T", " ")} UTC · ${run.machine} · Node ${run.node} · quick run: one request per operation (its latency), no floors or load`
-        : `${run.date.slice(0, 16).replace("T", " ")} UTC · ${run.machine} · Node ${run.node} · ${run.settings.requests} requests after ${run.settings.warmup} warm-up, ${run.settings.connections} connections`,
+        : `${run.date.slice(0, 16).replace("T", " ")} UTC · ${run.machine} · Node ${run.node} · ${run.settings.requests} requests after ${run.settings.warmup} warm-up, ${run.settings.connections} connections` +
+            (run.settings.rateLimitCostPerMinute
+              ? ` · servers with RATE_LIMIT_COST_PER_MINUTE=${run.settings.rateLimitCostPerMinute} (R31 budget out of the way)`
+              : ""),
       "",
       "| operation | viewer | p50 | p99 | req/s | statements | floor p50 | p50 / floor |",
       "|---|---|---:|---:|---:|---:|---:|---:|",
@@ -393,6 +457,7 @@ function render(): string {
           `| ${row.operation}${row.note ? ` (${row.note})` : ""} | ${row.viewer} | ${ms(row.api.p50)} | ${ms(row.api.p99)} | ${row.api.rps} | ${row.statements} | ${row.floor ? ms(row.floor.p50) : "–"} | ${row.floor ? ratio(row.api.p50, row.floor.p50) : "–"} |`,
       ),
       "",
+      ...renderWrites(run),
       ...(run.light
         ? [
             `- Light throughput: ${run.light.api.rps} req/s against a bare Apollo Server's ${run.light.bare.rps} req/s: **${Math.round((100 * run.light.api.rps) / run.light.bare.rps)}%** (target ≥ 50%)` +
@@ -418,6 +483,69 @@ function render(): string {
     );
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** The baseline saved for this run's database and scale, if any (bench/results/baseline-before-kept-pools/). */
+function baselineOf(run: Run): { file: string; run: Run } | null {
+  const file = path.join(RESULTS_DIR, BASELINE_DIR, `${run.database}-scale${run.scale.label}.json`);
+  return fs.existsSync(file) ? { file: path.relative(ROOT, file), run: JSON.parse(fs.readFileSync(file, "utf8")) } : null;
+}
+
+/** A run's "Writes" table, beside the baseline before kept pools when there is one. */
+function renderWrites(run: Run): string[] {
+  if (!run.writes?.length) return [];
+  const baseline = run.settings.quick ? null : baselineOf(run);
+  const isBaseline = baseline?.run.date === run.date;
+  const before = isBaseline ? null : baseline;
+  const setup = run.writeSetup;
+  const clients = run.writes[0].clients;
+  const transfer = run.writes.find((w) => w.operation === "transferLicenses");
+  const report = run.writes.find((w) => w.operation === "reportUsage");
+  const sentence = [
+    `Each of ${clients} clients in a closed loop on its own keep-alive connection from its own loopback address`,
+    transfer && setup
+      ? `; transferLicenses as ${transfer.caller}: each client moves 1 license of a perpetual SKU back and forth (A→B, B→A, an even number of times) between its own pair of Virtual Accounts of bench.example.com, picked from the data so that the whole lot of 1 moves (no split): ${setup.pairs.map((p) => `${p.sku} ${p.from}↔${p.to}`).join(", ")}`
+      : "",
+    report && setup
+      ? `; reportUsage by ${setup.usage.devices} devices registered for the run (two per client, token of createRegistrationToken) in "${setup.usage.name}", each report ${setup.usage.skus.join(", ")} (or the first two) with counts 1–12 varying, the devices removed (removeProductInstance) and the token revoked after`
+      : "",
+    setup
+      ? `. Data set left as it was: ${setup.leftAsItWas.ok ? "✓ (lots, their Virtual Accounts, devices, usage; one event per write stays, R29)" : `✗ ${setup.leftAsItWas.differences.join("; ")}`}.`
+      : ".",
+    ` Statements: one request of each sent to the counting server${transfer?.note ? ` (transferLicenses A→B; ${transfer.note})` : ""}.`,
+  ].join("");
+  const header = before
+    ? [
+        "| operation | caller | requests | p50 | p99 | req/s | statements | p50 / before | p99 / before |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+      ]
+    : ["| operation | caller | requests | p50 | p99 | req/s | statements |", "|---|---|---:|---:|---:|---:|---:|"];
+  const lines = [
+    `**Writes (${clients} concurrent clients)**, ${run.writes[0].requests} requests after ${run.writes[0].warmup} warm-up each. ${sentence}`,
+    ...(isBaseline ? ["", `This run is the baseline **before kept pools** (saved as ${baseline!.file}).`] : []),
+    ...(before
+      ? [
+          "",
+          `Before kept pools: the baseline of ${before.run.date.slice(0, 16).replace("T", " ")} UTC (${before.file}); the ratios below are this run against it (target ≤ 1.3×).`,
+        ]
+      : []),
+    "",
+    ...header,
+  ];
+  for (const row of run.writes) {
+    const old = before?.run.writes?.find((w) => w.operation === row.operation);
+    lines.push(
+      `| ${row.operation}${row.note ? ` (${row.note})` : ""} | ${row.caller} | ${row.requests} | ${ms(row.api.p50)} | ${ms(row.api.p99)} | ${row.api.rps} | ${row.statements} |` +
+        (before ? ` ${old ? ratio(row.api.p50, old.api.p50) : "–"} | ${old ? ratio(row.api.p99, old.api.p99) : "–"} |` : ""),
+    );
+  }
+  if (before?.run.writes)
+    lines.push(
+      "",
+      `Before kept pools: ${before.run.writes.map((w) => `${w.operation} p50 ${ms(w.api.p50)}, p99 ${ms(w.api.p99)} ms, ${w.api.rps} req/s, ${w.statements} statements`).join("; ")}.`,
+    );
+  lines.push("");
+  return lines;
 }
 
 /** --render: rewrite bench/results.md from the saved runs, without measuring. */

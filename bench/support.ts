@@ -1,8 +1,9 @@
 /**
- * What bench/load.ts and bench/protection.ts share: a MariaDB database of their own (created, seeded like
- * `npm run bench:seed`, dropped after), servers started as the image runs them, a small HTTP client that
- * can speak from its own loopback address, percentiles, and sections of bench/results.md that each script
- * rewrites without touching the others'.
+ * What bench/load.ts, bench/protection.ts and bench/run.ts share: a MariaDB database of their own (created,
+ * seeded like `npm run bench:seed`, dropped after), servers started as the image runs them, a small HTTP
+ * client that can speak from its own loopback address, the write mutations the scripts send, closed loops
+ * of concurrent clients, percentiles, and sections of bench/results.md that each script rewrites without
+ * touching the others'.
  */
 import { ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
@@ -217,10 +218,64 @@ export class Client {
   }
 }
 
+/** An answer with data and no error. */
+export const ok = (answer: Answer) => answer.status === 200 && !answer.body?.errors?.length;
+
 /** The error codes of an answer, with R24's `reason` where there is one (`UNAUTHENTICATED:EXHAUSTED`). */
 export function errorCodes(answer: Answer): string[] {
   const errors = (answer.body?.errors ?? []) as { extensions?: { code?: string; reason?: string } }[];
   return errors.map((error) => `${error.extensions?.code ?? "NO_CODE"}${error.extensions?.reason ? `:${error.extensions.reason}` : ""}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writes: the mutations bench/load.ts and bench/run.ts send, each selecting the same fields
+
+export const MUTATIONS = {
+  createRegistrationToken: `mutation BenchToken($input: CreateRegistrationTokenInput!) { createRegistrationToken(input: $input) { secret token { id maxUses } } }`,
+  registerProductInstance: `mutation BenchRegister($input: RegisterProductInstanceInput!) { registerProductInstance(input: $input) { credential productInstance { id } } }`,
+  reportUsage: `mutation BenchReport($input: ReportUsageInput!) { reportUsage(input: $input) { id lastReportedAt usage { product { sku } count } } }`,
+  transferLicenses: `mutation BenchTransfer($input: TransferLicensesInput!) { transferLicenses(input: $input) { quantity from { id } to { id } } }`,
+  removeProductInstance: `mutation BenchRemoveDevice($id: ID!) { removeProductInstance(id: $id) }`,
+  revokeRegistrationToken: `mutation BenchRevokeToken($id: ID!) { revokeRegistrationToken(id: $id) { id revokedAt } }`,
+} as const;
+
+/**
+ * `clients` closed loops (no think time) sending `warmup` requests each, then, once every client has
+ * warmed up, `requests` each, timed: latencies of the timed requests pooled over the clients, requests
+ * per second from the first timed request to the last answer. `send(client, n)` sends the client's n-th
+ * request (numbered on from the warm-up) and returns its answer; answers that are not `ok` are counted
+ * as failures (by error code or HTTP status), never retried.
+ */
+export async function concurrentRun(
+  clients: number,
+  warmup: number,
+  requests: number,
+  send: (client: number, n: number) => Promise<Answer>,
+): Promise<Measure & { requests: number; failures: Record<string, number> }> {
+  const failures: Record<string, number> = {};
+  const latencies: number[] = [];
+  const loop = async (client: number, from: number, count: number, timed: boolean) => {
+    for (let n = from; n < from + count; n++) {
+      const answer = await send(client, n);
+      if (timed) latencies.push(answer.ms);
+      if (!ok(answer)) {
+        const codes = answer.failure ? ["TRANSPORT"] : errorCodes(answer);
+        for (const code of codes.length ? codes : [`HTTP_${answer.status}`]) failures[code] = (failures[code] ?? 0) + 1;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: clients }, (_, client) => loop(client, 0, warmup, false)));
+  const started = performance.now();
+  await Promise.all(Array.from({ length: clients }, (_, client) => loop(client, warmup, requests, true)));
+  const seconds = (performance.now() - started) / 1000;
+  const rps = latencies.length / Math.max(seconds, 0.001);
+  return {
+    p50: round1(percentile(latencies, 50)),
+    p99: round1(percentile(latencies, 99)),
+    rps: rps < 10 ? round1(rps) : Math.round(rps),
+    requests: latencies.length,
+    failures,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
