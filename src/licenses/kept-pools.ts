@@ -162,6 +162,35 @@ export async function moveUsage(
   await addUsage(manager, changes, now);
 }
 
+/** A kept row's figures as they stand at `now`: its own, or, where its soonest lot has ended, its lots'. */
+function rowFigures(now: Date): { purchased: Sql; nextExpiry: Sql } {
+  const stale = sql`(kp.next_expiry <= ${now} OR kp.counted_at > ${now})`;
+  const lots = (figure: Sql) =>
+    sql`(SELECT ${figure} FROM licenses l WHERE l.virtual_account_id = kp.virtual_account_id AND l.product_id = kp.product_id AND ${countedLots(now)})`;
+  return {
+    purchased: sql`CASE WHEN ${stale} THEN COALESCE(${lots(sql`SUM(l.quantity)`)}, 0) ELSE kp.purchased END`,
+    nextExpiry: sql`CASE WHEN ${stale} THEN ${lots(sql`MIN(l.ends_at)`)} ELSE kp.next_expiry END`,
+  };
+}
+
+/**
+ * The non-empty kept rows of every Virtual Account in the subtrees of these roots, each once, with the
+ * Virtual Account's path (which names all its ancestors): subtree sums are added from them by the caller,
+ * rather than the database joining every root to every Virtual Account below it and grouping.
+ * Columns: owner_id (the row's Virtual Account), product_id, purchased, in_use, next_expiry, path.
+ */
+export function keptRowsUnder(rootIds: readonly number[], now: Date): Sql {
+  const { purchased, nextExpiry } = rowFigures(now);
+  return sql`
+      SELECT r.* FROM (
+        SELECT kp.virtual_account_id AS owner_id, kp.product_id AS product_id, ${purchased} AS purchased, kp.in_use AS in_use, ${nextExpiry} AS next_expiry, va.path AS path
+          FROM virtual_accounts va JOIN license_pools kp ON kp.virtual_account_id = va.id
+         WHERE EXISTS (SELECT 1 FROM virtual_accounts root
+                        WHERE ${sql.in(sql`root.id`, rootIds)} AND root.smart_account_id = va.smart_account_id AND va.path LIKE CONCAT(root.path, '%'))
+      ) r
+      WHERE r.purchased > 0 OR r.in_use > 0`;
+}
+
 /**
  * R27 read from kept rows, for any number of owners in one SELECT, with the columns of the
  * from-scratch aggregate (`poolsFromLots`): owner_id, account_id, product_id, purchased, in_use,
@@ -173,11 +202,7 @@ export function keptPools(owners: PoolOwners, now: Date, options: { having: (sum
   const account = owners.account ?? sql`0`;
   const groupAccount = owners.account ? sql`, ${owners.account}` : sql.empty;
   const products = options.products ? sql` AND ${sql.in(sql`kp.product_id`, options.products)}` : sql.empty;
-  const stale = sql`(kp.next_expiry <= ${now} OR kp.counted_at > ${now})`;
-  const lots = (figure: Sql) =>
-    sql`(SELECT ${figure} FROM licenses l WHERE l.virtual_account_id = kp.virtual_account_id AND l.product_id = kp.product_id AND ${countedLots(now)})`;
-  const rowPurchased = sql`CASE WHEN ${stale} THEN COALESCE(${lots(sql`SUM(l.quantity)`)}, 0) ELSE kp.purchased END`;
-  const rowNextExpiry = sql`CASE WHEN ${stale} THEN ${lots(sql`MIN(l.ends_at)`)} ELSE kp.next_expiry END`;
+  const { purchased: rowPurchased, nextExpiry: rowNextExpiry } = rowFigures(now);
   if (owners.virtualAccountIds) {
     // One row per Virtual Account and product: read along the primary key, nothing grouped or sorted.
     const condition = options.having({ purchased: sql`r.purchased`, inUse: sql`r.in_use` });

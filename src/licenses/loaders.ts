@@ -8,7 +8,7 @@ import { SortKey } from "../db/windowed";
 import { Alert, byUrgency } from "./alerts";
 import { loadAlerts } from "./alert-rows";
 import { LicenseFilter, licenseFilterTerms } from "./filter";
-import { exactVirtualAccounts, LicensePool, loadPools, subtrees } from "./pools";
+import { exactVirtualAccounts, LicensePool, loadPools, loadSubtreePools } from "./pools";
 
 const BY_ID: SortKey[] = [{ property: "id" }];
 
@@ -84,7 +84,10 @@ export function licenseLoaders(context: Scope) {
 
     /** R27 pools: one statement per level for all the Virtual Accounts asked about. */
     pools: poolLoader(exactVirtualAccounts),
-    subtreePools: poolLoader(subtrees),
+    subtreePools: new DataLoader<number, LicensePool[]>(async (ids) => {
+      const pools = await loadSubtreePools(db.manager, ids, now);
+      return ids.map((id) => pools.get(id) ?? []);
+    }),
     /** SmartAccount.licensePools: summed over every Virtual Account where the viewer may see licenses. */
     accountPools: poolLoader((accountIds) => ({
       owner: sql`va.smart_account_id`,
