@@ -2,6 +2,7 @@ import { EventEmitter } from "node:events";
 import http from "node:http";
 import { LicenseKind, Role } from "../entities";
 import { BATCH_SIZE } from "../src/reporting/exports";
+import { isoTimestamp } from "../src/reporting/formats";
 import { drainedOrClosed } from "../src/reporting/router";
 import { startTestServer, TestServer } from "./support/harness";
 import { gid } from "./support/ids";
@@ -311,5 +312,26 @@ describe("streamed exports for reporting tools (issue #6)", () => {
       expect(lines).toHaveLength(BATCH_SIZE + 1);
       expect(lines[BATCH_SIZE]).toEqual({ error: { code: "INTERNAL_SERVER_ERROR", message: "export truncated by a server error" } });
     });
+  });
+});
+
+describe("export timestamps", () => {
+  it("are exactly Date.toISOString(), whatever the year, millisecond or padding", () => {
+    const dates = [
+      0,
+      1,
+      -1,
+      Date.UTC(2026, 0, 1, 0, 0, 0, 5),
+      Date.UTC(2026, 11, 31, 23, 59, 59, 999),
+      Date.UTC(1999, 8, 9, 9, 9, 9, 90),
+      -62135596800000, // 0001-01-01
+      -62198755200000, // 0000-01-01
+      253402300799999, // 9999-12-31T23:59:59.999Z
+      253402300800000, // +010000-01-01: beyond four digits
+      -62198755200001, // -000001-12-31
+    ].map((time) => new Date(time));
+    for (let i = 0; i < 1000; i++) dates.push(new Date(Date.UTC(1970, 0, 1) + Math.floor(Math.random() * 2 ** 42)));
+    for (const date of dates) expect(isoTimestamp(date)).toBe(date.toISOString());
+    expect(() => isoTimestamp(new Date(NaN))).toThrow(RangeError);
   });
 });
