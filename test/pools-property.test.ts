@@ -2,7 +2,7 @@ import { SmartAccountType } from "../entities";
 import { sql } from "../src/db/sql";
 import { parseGlobalId } from "../src/ids";
 import { comparePools, countDuePools } from "../src/licenses/kept-pools";
-import { exactVirtualAccounts, LicensePool, loadPools, PoolScope, subtrees } from "../src/licenses/pools";
+import { exactVirtualAccounts, LicensePool, loadPools, loadSubtreePools, PoolScope } from "../src/licenses/pools";
 import { accounts, DAY_MS, START } from "./support/fixtures";
 import { codeOf, GqlResult, startTestServer, TestServer } from "./support/harness";
 import { gid } from "./support/ids";
@@ -171,7 +171,7 @@ describe("kept pools are exact: a seeded random sequence of every pool-changing 
     };
     return {
       byVirtualAccount: plainMap(await loadPools(manager, exactVirtualAccounts(vaIds), now)),
-      bySubtree: plainMap(await loadPools(manager, subtrees(vaIds), now)),
+      bySubtree: plainMap(await loadSubtreePools(manager, vaIds, now)),
       byAccount: plainMap(await loadPools(manager, accountScope, now)),
     };
   }

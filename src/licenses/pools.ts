@@ -24,7 +24,7 @@ export interface LicensePool {
   nextExpiry: Date | null;
 }
 
-/** Which Virtual Accounts a pool query groups, by owner: a Virtual Account, a subtree root, or a Smart Account. */
+/** Which Virtual Accounts a pool query groups, by owner: a Virtual Account or a Smart Account (subtrees: loadSubtreePools). */
 export type PoolScope = PoolOwners;
 
 export const exactVirtualAccounts = (ids: readonly number[]): PoolScope => ({
@@ -32,13 +32,6 @@ export const exactVirtualAccounts = (ids: readonly number[]): PoolScope => ({
   from: sql`virtual_accounts va`,
   where: sql.in(sql`va.id`, ids),
   virtualAccountIds: ids,
-});
-
-/** includeDescendants: every Virtual Account whose path starts with the root's. */
-export const subtrees = (rootIds: readonly number[]): PoolScope => ({
-  owner: sql`root.id`,
-  from: sql`virtual_accounts root JOIN virtual_accounts va ON va.smart_account_id = root.smart_account_id AND va.path LIKE CONCAT(root.path, '%')`,
-  where: sql.in(sql`root.id`, rootIds),
 });
 
 /**
