@@ -183,7 +183,8 @@ export class DeviceService {
       const before = await deviceUsage(manager, device.id);
       await manager.delete(LicenseUsage, { productInstanceId: device.id });
       if (rows.length) await manager.insert(LicenseUsage, rows);
-      // The pools of its Virtual Account move by the difference (R25, R27).
+      // The pools of its Virtual Account move by the difference (R25, R27); only what grew can pass R27's bound.
+      const was = new Map(before.map((usage) => [usage.productId, usage.count]));
       await addUsage(
         manager,
         [
@@ -195,7 +196,7 @@ export class DeviceService {
       await assertPoolsFit(
         manager,
         device.smartAccountId,
-        rows.map((row) => row.productId),
+        rows.filter((row) => row.count > (was.get(row.productId) ?? 0)).map((row) => row.productId),
         this.clock.now(),
       );
       device.lastReportedAt = this.clock.now();

@@ -75,20 +75,61 @@ export async function lockPools(manager: EntityManager, keys: Iterable<PoolKey>,
   );
 }
 
+/** A kept row as a locking read found it; `current`: its figures hold at the read's `now` as they are. */
+export interface KeptRow {
+  purchased: number;
+  inUse: number;
+  nextExpiry: Date | null;
+  current: boolean;
+}
+
 /**
- * Locks these pools and reads their `in_use` as committed (a locking read, not the transaction's
- * snapshot): a transfer checks its source's `available` under this lock, so no usage report slips in
- * between the check and the move.
+ * Locks these pools and reads them as committed (a locking read, not the transaction's snapshot): a
+ * transfer checks its source's `available` under this lock, so no usage report slips in between the
+ * check and the move. Keyed by the same keys (found with `.get(key)` through `poolKey`).
  */
-export async function lockedUsage(manager: EntityManager, keys: Iterable<PoolKey>, now: Date): Promise<Map<string, number>> {
+export async function lockedPools(manager: EntityManager, keys: readonly PoolKey[], now: Date): Promise<{ get(key: PoolKey): KeptRow | undefined }> {
   const sorted = poolKeys(keys);
   await lockPools(manager, sorted, now);
   const lock = isSqlite(manager) ? sql.empty : sql` FOR UPDATE`;
-  const rows = await runSql<{ virtual_account_id: unknown; product_id: unknown; in_use: unknown }>(
+  const rows = await runSql(
     manager,
-    sql`SELECT virtual_account_id, product_id, in_use FROM license_pools WHERE ${keyIn(sorted)} ORDER BY virtual_account_id, product_id${lock}`,
+    sql`SELECT virtual_account_id, product_id, purchased, in_use, next_expiry, counted_at FROM license_pools WHERE ${keyIn(sorted)}
+        ORDER BY virtual_account_id, product_id${lock}`,
   );
-  return new Map(rows.map((row) => [`${Number(row.virtual_account_id)}:${Number(row.product_id)}`, Number(row.in_use)]));
+  const byKey = new Map<string, KeptRow>();
+  for (const row of rows) {
+    const nextExpiry = toDate(row.next_expiry);
+    const countedAt = toDate(row.counted_at) as Date;
+    byKey.set(poolKey({ virtualAccountId: Number(row.virtual_account_id), productId: Number(row.product_id) }), {
+      purchased: Number(row.purchased),
+      inUse: Number(row.in_use),
+      nextExpiry,
+      current: countedAt.getTime() <= now.getTime() && (nextExpiry === null || nextExpiry.getTime() > now.getTime()),
+    });
+  }
+  return { get: (key) => byKey.get(poolKey(key)) };
+}
+
+const poolKey = (key: PoolKey) => `${key.virtualAccountId}:${key.productId}`;
+
+/** The soonest of these ends (null: none, all perpetual). */
+export function soonest(ends: readonly (Date | null)[]): Date | null {
+  let first: Date | null = null;
+  for (const end of ends) if (end && (!first || end.getTime() < first.getTime())) first = end;
+  return first;
+}
+
+/**
+ * A locked pool's lot figures as the caller knows them at `now` (a transfer knows what left and what
+ * joined), written without reading the lots again.
+ */
+export async function setLotFigures(manager: EntityManager, key: PoolKey, purchased: number, nextExpiry: Date | null, now: Date): Promise<void> {
+  await runSql(
+    manager,
+    sql`UPDATE license_pools SET purchased = ${purchased}, next_expiry = ${nextExpiry}, counted_at = ${now}
+         WHERE virtual_account_id = ${key.virtualAccountId} AND product_id = ${key.productId}`,
+  );
 }
 
 /**

@@ -11,7 +11,7 @@ import { fromGlobalId } from "../ids";
 import * as input from "../input";
 import { licenseStatus, LicenseStatus } from "./expiry";
 import { assertPoolsFit } from "./pool-bounds";
-import { countLots, lockedUsage, lockPools } from "./kept-pools";
+import { countLots, lockedPools, lockPools, setLotFigures, soonest } from "./kept-pools";
 import { countedLots } from "./sql";
 
 const TAG = /^[A-Za-z0-9 _.-]{1,50}$/;
@@ -71,7 +71,7 @@ export class LicenseService {
       // `in_use` between the check and the move.
       const source = { virtualAccountId: from.id, productId: product.id };
       const destination = { virtualAccountId: to.id, productId: product.id };
-      const inUse = await lockedUsage(manager, [source, destination], now);
+      const kept = await lockedPools(manager, [source, destination], now);
       // The lots the source pool counts (R27), and only those: the same predicate as the pools'.
       const counted = countedLots(now).toNamed("counted");
       const lots = await context.db
@@ -87,7 +87,7 @@ export class LicenseService {
         )
         .getMany();
       const purchased = lots.reduce((sum, lot) => sum + lot.quantity, 0);
-      const available = Math.max(purchased - (inUse.get(`${from.id}:${product.id}`) ?? 0), 0);
+      const available = Math.max(purchased - (kept.get(source)?.inUse ?? 0), 0);
       if (quantity > available) {
         throw new ConflictError(`Only ${available} ${product.sku} license${available === 1 ? " is" : "s are"} available in "${from.name}".`);
       }
@@ -101,7 +101,17 @@ export class LicenseService {
         moving.push({ lot, take });
       }
       await this.moveLots(context, manager, moving, to, now);
-      await countLots(manager, [source, destination], now, { locked: true });
+      // Both kept pools from what moved: the source's from its locked lots less what left, the destination's
+      // by what joined it (summed again from its lots where its own soonest lot has ended meanwhile).
+      const ends = (list: { endsAt: Date | null }[]) => soonest(list.map((lot) => lot.endsAt));
+      const left = lots.map((lot) => ({ endsAt: lot.endsAt, quantity: lot.quantity - (moving.find((m) => m.lot === lot)?.take ?? 0) }));
+      await setLotFigures(manager, source, purchased - quantity, ends(left.filter((lot) => lot.quantity > 0)), now);
+      const before = kept.get(destination);
+      if (before?.current) {
+        await setLotFigures(manager, destination, before.purchased + quantity, soonest([before.nextExpiry, ends(moving.map((m) => m.lot))]), now);
+      } else {
+        await countLots(manager, [destination], now, { locked: true });
+      }
       // Within one Smart Account its sums do not change; into another they grow (R27).
       if (to.smartAccountId !== from.smartAccountId) await assertPoolsFit(manager, to.smartAccountId, [product.id], now);
       await this.events.record(manager, {
@@ -210,17 +220,12 @@ export class LicenseService {
   ): Promise<void> {
     if (!moving.length) return;
     const productId = moving[0].lot.productId;
-    const joinable = await context.db
-      .forUpdate(
-        manager
-          .createQueryBuilder(License, "l")
-          .where("l.virtual_account_id = :toId AND l.product_id = :productId AND l.kind = :kind", {
-            toId: to.id,
-            productId,
-            kind: LicenseKind.SMART,
-          })
-          .orderBy("l.id"),
-      )
+    // Not a locking read: every write of this pool's lots holds its kept row (locked by the transfer), so
+    // none changes them meanwhile; a lot that takes licenses is incremented in place, locking that lot alone.
+    const joinable = await manager
+      .createQueryBuilder(License, "l")
+      .where("l.virtual_account_id = :toId AND l.product_id = :productId AND l.kind = :kind", { toId: to.id, productId, kind: LicenseKind.SMART })
+      .orderBy("l.id")
       .getMany();
     const tags = await this.tagSets(manager, [...moving.map(({ lot }) => lot.id), ...joinable.map((lot) => lot.id)]);
     const sameLot = (a: License, b: License) =>
@@ -232,8 +237,7 @@ export class LicenseService {
     for (const { lot, take } of moving) {
       const into = joinable.find((candidate) => sameLot(candidate, lot));
       if (into) {
-        into.quantity += take;
-        await manager.update(License, { id: into.id }, { quantity: into.quantity });
+        await manager.increment(License, { id: into.id }, "quantity", take);
         if (take === lot.quantity) {
           await manager.delete(LicenseTag, { licenseId: lot.id });
           await manager.delete(License, { id: lot.id });
