@@ -90,13 +90,19 @@ export interface KeptRow {
  */
 export async function lockedPools(manager: EntityManager, keys: readonly PoolKey[], now: Date): Promise<{ get(key: PoolKey): KeptRow | undefined }> {
   const sorted = poolKeys(keys);
-  await lockPools(manager, sorted, now);
   const lock = isSqlite(manager) ? sql.empty : sql` FOR UPDATE`;
-  const rows = await runSql(
-    manager,
-    sql`SELECT virtual_account_id, product_id, purchased, in_use, next_expiry, counted_at FROM license_pools WHERE ${keyIn(sorted)}
-        ORDER BY virtual_account_id, product_id${lock}`,
-  );
+  const read = () =>
+    runSql(
+      manager,
+      sql`SELECT virtual_account_id, product_id, purchased, in_use, next_expiry, counted_at FROM license_pools WHERE ${keyIn(sorted)}
+          ORDER BY virtual_account_id, product_id${lock}`,
+    );
+  let rows = await read();
+  if (rows.length < sorted.length) {
+    // A pool without its row yet: every row is made (locking it), and all are read again.
+    await lockPools(manager, sorted, now);
+    rows = await read();
+  }
   const byKey = new Map<string, KeptRow>();
   for (const row of rows) {
     const nextExpiry = toDate(row.next_expiry);
@@ -121,14 +127,25 @@ export function soonest(ends: readonly (Date | null)[]): Date | null {
 }
 
 /**
- * A locked pool's lot figures as the caller knows them at `now` (a transfer knows what left and what
- * joined), written without reading the lots again.
+ * Locked pools' lot figures as the caller knows them at `now` (a transfer knows what left and what
+ * joined), written in one statement without reading the lots again.
  */
-export async function setLotFigures(manager: EntityManager, key: PoolKey, purchased: number, nextExpiry: Date | null, now: Date): Promise<void> {
+export async function setLotFigures(
+  manager: EntityManager,
+  figures: readonly (PoolKey & { purchased: number; nextExpiry: Date | null })[],
+  now: Date,
+): Promise<void> {
+  if (!figures.length) return;
+  const which = (f: PoolKey) => sql`virtual_account_id = ${f.virtualAccountId} AND product_id = ${f.productId}`;
+  const each = (column: (f: (typeof figures)[number]) => unknown) =>
+    sql`CASE ${sql.join(
+      figures.map((f) => sql`WHEN ${which(f)} THEN ${column(f)}`),
+      " ",
+    )} END`;
   await runSql(
     manager,
-    sql`UPDATE license_pools SET purchased = ${purchased}, next_expiry = ${nextExpiry}, counted_at = ${now}
-         WHERE virtual_account_id = ${key.virtualAccountId} AND product_id = ${key.productId}`,
+    sql`UPDATE license_pools SET purchased = ${each((f) => f.purchased)}, next_expiry = ${each((f) => f.nextExpiry)}, counted_at = ${now}
+         WHERE ${keyIn(figures)}`,
   );
 }
 

@@ -105,13 +105,17 @@ export class LicenseService {
       // by what joined it (summed again from its lots where its own soonest lot has ended meanwhile).
       const ends = (list: { endsAt: Date | null }[]) => soonest(list.map((lot) => lot.endsAt));
       const left = lots.map((lot) => ({ endsAt: lot.endsAt, quantity: lot.quantity - (moving.find((m) => m.lot === lot)?.take ?? 0) }));
-      await setLotFigures(manager, source, purchased - quantity, ends(left.filter((lot) => lot.quantity > 0)), now);
+      const figures = [{ ...source, purchased: purchased - quantity, nextExpiry: ends(left.filter((lot) => lot.quantity > 0)) }];
       const before = kept.get(destination);
       if (before?.current) {
-        await setLotFigures(manager, destination, before.purchased + quantity, soonest([before.nextExpiry, ends(moving.map((m) => m.lot))]), now);
-      } else {
-        await countLots(manager, [destination], now, { locked: true });
+        figures.push({
+          ...destination,
+          purchased: before.purchased + quantity,
+          nextExpiry: soonest([before.nextExpiry, ends(moving.map((m) => m.lot))]),
+        });
       }
+      await setLotFigures(manager, figures, now);
+      if (!before?.current) await countLots(manager, [destination], now, { locked: true });
       // Within one Smart Account its sums do not change; into another they grow (R27).
       if (to.smartAccountId !== from.smartAccountId) await assertPoolsFit(manager, to.smartAccountId, [product.id], now);
       await this.events.record(manager, {
@@ -227,13 +231,19 @@ export class LicenseService {
       .where("l.virtual_account_id = :toId AND l.product_id = :productId AND l.kind = :kind", { toId: to.id, productId, kind: LicenseKind.SMART })
       .orderBy("l.id")
       .getMany();
-    const tags = await this.tagSets(manager, [...moving.map(({ lot }) => lot.id), ...joinable.map((lot) => lot.id)]);
-    const sameLot = (a: License, b: License) =>
+    const sameOrigin = (a: License, b: License) =>
       a.orderLineId === b.orderLineId &&
       a.orderId === b.orderId &&
       a.startsAt.getTime() === b.startsAt.getTime() &&
-      (a.endsAt?.getTime() ?? null) === (b.endsAt?.getTime() ?? null) &&
-      (tags.get(a.id) ?? "") === (tags.get(b.id) ?? "");
+      (a.endsAt?.getTime() ?? null) === (b.endsAt?.getTime() ?? null);
+    // Tags are read only where a lot of the same origin is there to join, or two moving lots share one.
+    const candidates = joinable.filter((candidate) => moving.some(({ lot }) => sameOrigin(candidate, lot)));
+    const twins = moving.some((a, i) => moving.some((b, j) => j > i && sameOrigin(a.lot, b.lot)));
+    const tags =
+      candidates.length || twins
+        ? await this.tagSets(manager, [...moving.map(({ lot }) => lot.id), ...candidates.map((lot) => lot.id)])
+        : new Map<number, string>();
+    const sameLot = (a: License, b: License) => sameOrigin(a, b) && (tags.get(a.id) ?? "") === (tags.get(b.id) ?? "");
     for (const { lot, take } of moving) {
       const into = joinable.find((candidate) => sameLot(candidate, lot));
       if (into) {
