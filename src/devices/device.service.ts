@@ -180,10 +180,9 @@ export class DeviceService {
         if (!product) throw new InputError(`input.usage[${line.index}].sku`, `No product has the SKU "${line.sku}".`);
         return { productInstanceId: device.id, productId: product.id, count: line.count };
       });
-      const before = await deviceUsage(manager, device.id);
-      await manager.delete(LicenseUsage, { productInstanceId: device.id });
-      if (rows.length) await manager.insert(LicenseUsage, rows);
-      // The pools of its Virtual Account move by the difference (R25, R27); only what grew can pass R27's bound.
+      // Its pools move by the difference (R25, R27), locked before the usage rows: a report that holds
+      // usage rows never waits for a pool another report holds while waiting for those rows.
+      const before = await deviceUsage(manager, device.id, { lock: false });
       const was = new Map(before.map((usage) => [usage.productId, usage.count]));
       await addUsage(
         manager,
@@ -193,6 +192,9 @@ export class DeviceService {
         ],
         this.clock.now(),
       );
+      await manager.delete(LicenseUsage, { productInstanceId: device.id });
+      if (rows.length) await manager.insert(LicenseUsage, rows);
+      // Only what grew can pass R27's bound.
       await assertPoolsFit(
         manager,
         device.smartAccountId,

@@ -191,11 +191,17 @@ export async function addUsage(manager: EntityManager, changes: Iterable<PoolKey
 }
 
 /**
- * A device's usage: what its pools count for it. A locking read, so it is the usage as committed, not as
- * of the transaction's snapshot: a report that committed while this write waited for the device is in it.
+ * A device's usage: what its pools count for it. By default a locking read, so it is the usage as
+ * committed, not as of the transaction's snapshot: a report that committed while this write waited for
+ * the device is in it. `lock: false` where the transaction's first plain read came after it locked the
+ * device (every write of a device's usage locks the device first), so its snapshot is current.
  */
-export async function deviceUsage(manager: EntityManager, productInstanceId: number): Promise<{ productId: number; count: number }[]> {
-  const lock = isSqlite(manager) ? sql.empty : sql` FOR UPDATE`;
+export async function deviceUsage(
+  manager: EntityManager,
+  productInstanceId: number,
+  options: { lock?: boolean } = {},
+): Promise<{ productId: number; count: number }[]> {
+  const lock = isSqlite(manager) || options.lock === false ? sql.empty : sql` FOR UPDATE`;
   const rows = await runSql<{ product_id: unknown; count: unknown }>(
     manager,
     sql`SELECT product_id, count FROM license_usages WHERE product_instance_id = ${productInstanceId}${lock}`,
