@@ -450,12 +450,7 @@ function render(): string {
               ? ` · servers with RATE_LIMIT_COST_PER_MINUTE=${run.settings.rateLimitCostPerMinute} (R31 budget out of the way)`
               : ""),
       "",
-      "| operation | viewer | p50 | p99 | req/s | statements | floor p50 | p50 / floor |",
-      "|---|---|---:|---:|---:|---:|---:|---:|",
-      ...run.rows.map(
-        (row) =>
-          `| ${row.operation}${row.note ? ` (${row.note})` : ""} | ${row.viewer} | ${ms(row.api.p50)} | ${ms(row.api.p99)} | ${row.api.rps} | ${row.statements} | ${row.floor ? ms(row.floor.p50) : "–"} | ${row.floor ? ratio(row.api.p50, row.floor.p50) : "–"} |`,
-      ),
+      ...readsTable(run),
       "",
       ...renderWrites(run),
       ...(run.light
@@ -483,6 +478,35 @@ function render(): string {
     );
   }
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * A run's reads, and where a baseline before kept pools was saved for its database and scale (and is not
+ * this run), that baseline's p50, floor and statements beside each, so both floors' history shows.
+ */
+function readsTable(run: Run): string[] {
+  const baseline = baselineOf(run);
+  const before = baseline && baseline.run.date !== run.date ? baseline : null;
+  const cells = (row: Row) =>
+    `| ${row.operation}${row.note ? ` (${row.note})` : ""} | ${row.viewer} | ${ms(row.api.p50)} | ${ms(row.api.p99)} | ${row.api.rps} | ${row.statements} | ${row.floor ? ms(row.floor.p50) : "–"} | ${row.floor ? ratio(row.api.p50, row.floor.p50) : "–"} |`;
+  if (!before) {
+    return [
+      "| operation | viewer | p50 | p99 | req/s | statements | floor p50 | p50 / floor |",
+      "|---|---|---:|---:|---:|---:|---:|---:|",
+      ...run.rows.map(cells),
+    ];
+  }
+  const old = (row: Row) => before.run.rows.find((b) => b.operation === row.operation && b.viewer === row.viewer);
+  return [
+    `Before kept pools: ${before.run.date.slice(0, 16).replace("T", " ")} UTC (${before.file}${before.run.settings.quick ? ", a quick run" : ""}), the same operations on the same data set with the code before pools were kept; its floor summed lots and usage.`,
+    "",
+    "| operation | viewer | p50 | p99 | req/s | statements | floor p50 | p50 / floor | p50 before | floor before | statements before | p50 / before |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ...run.rows.map((row) => {
+      const b = old(row);
+      return `${cells(row)} ${b ? ms(b.api.p50) : "–"} | ${b?.floor ? ms(b.floor.p50) : "–"} | ${b ? b.statements : "–"} | ${b ? ratio(row.api.p50, b.api.p50) : "–"} |`;
+    }),
+  ];
 }
 
 /** The baseline saved for this run's database and scale, if any (bench/results/baseline-before-kept-pools/). */
