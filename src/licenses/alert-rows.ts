@@ -35,7 +35,7 @@ export async function loadAlerts(
 ): Promise<Map<number, Alert[]>> {
   const ds = manager.connection;
   const { where } = scope;
-  const shortages = keptPools({ owner: sql`va.id`, from: sql`virtual_accounts va`, where }, now, {
+  const shortages = keptPools({ owner: sql`va.id`, from: sql`virtual_accounts va`, where, perVirtualAccount: true }, now, {
     having: ({ purchased, inUse }) => sql`${inUse} > ${purchased}`,
   });
   const from = new Date(now.getTime() - ALERT_WINDOW_DAYS * DAY_MS);

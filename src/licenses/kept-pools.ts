@@ -267,14 +267,16 @@ export function keptPools(owners: PoolOwners, now: Date, options: { having: (sum
   const groupAccount = owners.account ? sql`, ${owners.account}` : sql.empty;
   const products = options.products ? sql` AND ${sql.in(sql`kp.product_id`, options.products)}` : sql.empty;
   const { purchased: rowPurchased, nextExpiry: rowNextExpiry } = rowFigures(now);
-  if (owners.virtualAccountIds) {
+  if (owners.virtualAccountIds || owners.perVirtualAccount) {
     // One row per Virtual Account and product: read along the primary key, nothing grouped or sorted.
     const condition = options.having({ purchased: sql`r.purchased`, inUse: sql`r.in_use` });
+    const rows = owners.virtualAccountIds
+      ? sql`license_pools kp WHERE ${sql.in(sql`kp.virtual_account_id`, owners.virtualAccountIds)}`
+      : sql`${from} JOIN license_pools kp ON kp.virtual_account_id = va.id WHERE ${where}`;
     return sql`
       SELECT r.* FROM (
-        SELECT kp.virtual_account_id AS owner_id, 0 AS account_id, kp.product_id AS product_id, ${rowPurchased} AS purchased, kp.in_use AS in_use, ${rowNextExpiry} AS next_expiry
-          FROM license_pools kp
-         WHERE ${sql.in(sql`kp.virtual_account_id`, owners.virtualAccountIds)}${products}
+        SELECT kp.virtual_account_id AS owner_id, ${account} AS account_id, kp.product_id AS product_id, ${rowPurchased} AS purchased, kp.in_use AS in_use, ${rowNextExpiry} AS next_expiry
+          FROM ${rows}${products}
       ) r
       WHERE ${condition}`;
   }

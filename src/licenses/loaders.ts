@@ -32,6 +32,7 @@ export function licenseLoaders(context: Scope) {
         owner: sql`va.id`,
         account: sql`va.smart_account_id`,
         from: sql`virtual_accounts va`,
+        perVirtualAccount: true,
         where: sql`${sql.in(sql`va.smart_account_id`, accountIds)} AND ${seesLicenses()}`,
       },
       now,

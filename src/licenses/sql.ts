@@ -34,6 +34,8 @@ export interface PoolOwners {
    * with nothing to group (`keptPools`).
    */
   virtualAccountIds?: readonly number[];
+  /** Each owner is its Virtual Account `va` (owner sql`va.id`): one kept row per owner and product, nothing grouped. */
+  perVirtualAccount?: boolean;
 }
 
 /** The sums a pool aggregate's HAVING may test. */
