@@ -10,6 +10,7 @@ import { VirtualAccount } from "./virtual-account";
 @Index(["pid", "serialNumber"], { unique: true })
 @Index(["smartAccountId", "id", "virtualAccountId"])
 @Index(["virtualAccountId", "id"])
+@Index(["virtualAccountId", "lastReportedAt", "registeredAt"])
 export class ProductInstance {
   @PrimaryGeneratedColumn()
   id!: number;

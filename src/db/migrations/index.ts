@@ -4,6 +4,7 @@ import { PoolIndex1764000000000 } from "./1764000000000-pool-index";
 import { RowScopeIndexes1764100000000 } from "./1764100000000-row-scope-indexes";
 import { SkuKey1764200000000 } from "./1764200000000-sku-key";
 import { LicensePools1764300000000 } from "./1764300000000-license-pools";
+import { SilentDeviceIndex1764400000000 } from "./1764400000000-silent-device-index";
 
 /** Every migration, in order. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   RowScopeIndexes1764100000000,
   SkuKey1764200000000,
   LicensePools1764300000000,
+  SilentDeviceIndex1764400000000,
 ];
