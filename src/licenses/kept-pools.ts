@@ -25,11 +25,13 @@ export interface PoolKey {
   productId: number;
 }
 
+/** A pool's key as one text, for maps. */
+const poolKey = (key: PoolKey) => `${key.virtualAccountId}:${key.productId}`;
+
 /** Keys once each, in (Virtual Account, product) order: every write locks pool rows in that order. */
 export function poolKeys(keys: Iterable<PoolKey>): PoolKey[] {
   const unique = new Map<string, PoolKey>();
-  for (const key of keys)
-    unique.set(`${key.virtualAccountId}:${key.productId}`, { virtualAccountId: key.virtualAccountId, productId: key.productId });
+  for (const key of keys) unique.set(poolKey(key), { virtualAccountId: key.virtualAccountId, productId: key.productId });
   return [...unique.values()].sort((a, b) => a.virtualAccountId - b.virtualAccountId || a.productId - b.productId);
 }
 
@@ -86,7 +88,7 @@ export interface KeptRow {
 /**
  * Locks these pools and reads them as committed (a locking read, not the transaction's snapshot): a
  * transfer checks its source's `available` under this lock, so no usage report slips in between the
- * check and the move. Keyed by the same keys (found with `.get(key)` through `poolKey`).
+ * check and the move. Found by key with `.get(key)`.
  */
 export async function lockedPools(manager: EntityManager, keys: readonly PoolKey[], now: Date): Promise<{ get(key: PoolKey): KeptRow | undefined }> {
   const sorted = poolKeys(keys);
@@ -116,8 +118,6 @@ export async function lockedPools(manager: EntityManager, keys: readonly PoolKey
   }
   return { get: (key) => byKey.get(poolKey(key)) };
 }
-
-const poolKey = (key: PoolKey) => `${key.virtualAccountId}:${key.productId}`;
 
 /** The soonest of these ends (null: none, all perpetual). */
 export function soonest(ends: readonly (Date | null)[]): Date | null {
@@ -179,13 +179,13 @@ export async function countLots(manager: EntityManager, keys: Iterable<PoolKey>,
 export async function addUsage(manager: EntityManager, changes: Iterable<PoolKey & { delta: number }>, now: Date): Promise<void> {
   const byKey = new Map<string, PoolKey & { inUse: number }>();
   for (const change of changes) {
-    const id = `${change.virtualAccountId}:${change.productId}`;
+    const id = poolKey(change);
     const row = byKey.get(id) ?? { virtualAccountId: change.virtualAccountId, productId: change.productId, inUse: 0 };
     row.inUse += change.delta;
     byKey.set(id, row);
   }
   const rows = poolKeys(byKey.values())
-    .map((key) => byKey.get(`${key.virtualAccountId}:${key.productId}`) as PoolKey & { inUse: number })
+    .map((key) => byKey.get(poolKey(key)) as PoolKey & { inUse: number })
     .filter((row) => row.inUse !== 0);
   await upsert(manager, rows, now);
 }
@@ -379,7 +379,7 @@ export async function comparePools(
     for (const row of rows) {
       const key = { virtualAccountId: Number(row.owner_id), productId: Number(row.product_id) };
       const expiry = toDate(row.next_expiry)?.toISOString() ?? null;
-      figures.set(`${key.virtualAccountId}:${key.productId}`, {
+      figures.set(poolKey(key), {
         ...key,
         purchased: Number(row.purchased),
         inUse: Number(row.in_use),
@@ -390,20 +390,18 @@ export async function comparePools(
   };
   const kept = await read((chunk) => keptPools(owners(chunk), now, { having: any }));
   const actual = await read((chunk) => poolsFromLots(owners(chunk), now, { having: any }));
-  const none = (key: PoolKey): PoolKey & PoolFigures => ({ ...key, purchased: 0, inUse: 0, nextExpiry: null });
+  const none: PoolFigures = { purchased: 0, inUse: 0, nextExpiry: null };
+  const figures = ({ purchased, inUse, nextExpiry }: PoolFigures): PoolFigures => ({ purchased, inUse, nextExpiry });
+  const ids = new Set([...kept.keys(), ...actual.keys()]);
   const differences: PoolDifference[] = [];
-  for (const id of new Set([...kept.keys(), ...actual.keys()])) {
-    const k = kept.get(id) ?? none((actual.get(id) as PoolKey) ?? { virtualAccountId: 0, productId: 0 });
-    const a = actual.get(id) ?? none(k);
+  for (const id of ids) {
+    const key = (kept.get(id) ?? actual.get(id)) as PoolKey;
+    const k = figures(kept.get(id) ?? none);
+    const a = figures(actual.get(id) ?? none);
     if (k.purchased !== a.purchased || k.inUse !== a.inUse || k.nextExpiry !== a.nextExpiry) {
-      differences.push({
-        virtualAccountId: a.virtualAccountId,
-        productId: a.productId,
-        kept: { purchased: k.purchased, inUse: k.inUse, nextExpiry: k.nextExpiry },
-        actual: { purchased: a.purchased, inUse: a.inUse, nextExpiry: a.nextExpiry },
-      });
+      differences.push({ virtualAccountId: key.virtualAccountId, productId: key.productId, kept: k, actual: a });
     }
   }
   differences.sort((x, y) => x.virtualAccountId - y.virtualAccountId || x.productId - y.productId);
-  return { pools: new Set([...kept.keys(), ...actual.keys()]).size, differences };
+  return { pools: ids.size, differences };
 }
