@@ -10,6 +10,7 @@ import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { signToken } from "../src/auth/identity";
+import { streamExport } from "./support";
 
 const ROOT = path.join(__dirname, "..");
 const SECRET = randomBytes(32).toString("hex");
@@ -66,37 +67,18 @@ function cpuSeconds(pid: number): number {
 
 async function measure(token: string, server: ChildProcess, saveTo: string): Promise<Measure> {
   const cpuBefore = cpuSeconds(server.pid as number);
-  const started = Date.now();
-  const response = await fetch(`http://127.0.0.1:${PORT}/exports/licenses?domain=${DOMAIN}&format=${format}`, {
-    headers: { authorization: `Bearer ${token}` },
-  });
-  if (!response.ok || !response.body) throw new Error(`export failed: ${response.status}`);
   const hash = createHash("sha256");
   const out = saveTo ? fs.createWriteStream(saveTo) : null;
-  let firstByteMs = -1;
-  let rows = format === "csv" ? -1 : 0; // the CSV header row
-  const reader = response.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    if (firstByteMs < 0) firstByteMs = Date.now() - started;
-    for (const byte of value) if (byte === 10) rows += 1;
-    hash.update(value);
-    out?.write(value);
-  }
-  const seconds = (Date.now() - started) / 1000;
+  const url = `http://127.0.0.1:${PORT}/exports/licenses?domain=${DOMAIN}&format=${format}`;
+  const measured = await streamExport(url, token, server, {
+    csv: format === "csv",
+    onChunk: (chunk) => {
+      hash.update(chunk);
+      out?.write(chunk);
+    },
+  });
   await new Promise((resolve) => (out ? out.end(resolve) : resolve(null)));
-  const status = fs.readFileSync(`/proc/${server.pid}/status`, "utf8");
-  const peakRssMb = Math.round(Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024);
-  return {
-    rows,
-    seconds,
-    rowsPerSecond: Math.round(rows / seconds),
-    firstByteMs,
-    peakRssMb,
-    cpuSeconds: cpuSeconds(server.pid as number) - cpuBefore,
-    sha256: hash.digest("hex").slice(0, 16),
-  };
+  return { ...measured, cpuSeconds: cpuSeconds(server.pid as number) - cpuBefore, sha256: hash.digest("hex").slice(0, 16) };
 }
 
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];

@@ -23,7 +23,7 @@ import { Kind, parse, print } from "graphql";
 import mysql from "mysql2/promise";
 import Database from "better-sqlite3";
 import { signToken } from "../src/auth/identity";
-import { writeSection } from "./support";
+import { streamExport, writeSection } from "./support";
 import { measureWrites, WRITE_CLIENTS, WriteRow, WriteSetup } from "./writes";
 
 const ROOT = path.join(__dirname, "..");
@@ -396,25 +396,10 @@ async function main(): Promise<void> {
 
 /** Streams /exports/licenses for the whole bench account, counting rows; the server's VmHWM after. */
 async function measureExport(token: string, server: ChildProcess) {
-  const started = Date.now();
-  const response = await fetch(`http://127.0.0.1:${PORTS.export}/exports/licenses?domain=${DOMAIN}&format=csv`, {
-    headers: { authorization: `Bearer ${token}` },
-  });
-  if (!response.ok || !response.body) throw new Error(`export failed: ${response.status}`);
-  let firstByteMs = -1;
-  let rows = -1; // the header row
-  const reader = response.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    if (firstByteMs < 0) firstByteMs = Date.now() - started;
-    for (const byte of value) if (byte === 10) rows += 1;
-  }
-  const seconds = (Date.now() - started) / 1000;
-  const status = fs.readFileSync(`/proc/${server.pid}/status`, "utf8");
-  const peakRssMb = Math.round(Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024);
+  const url = `http://127.0.0.1:${PORTS.export}/exports/licenses?domain=${DOMAIN}&format=csv`;
+  const { rows, seconds, rowsPerSecond, firstByteMs, peakRssMb } = await streamExport(url, token, server, { csv: true });
   console.log(`export: ${rows} rows in ${seconds.toFixed(1)} s, first byte ${firstByteMs} ms, server peak RSS ${peakRssMb} MB`);
-  return { rows, seconds, rowsPerSecond: Math.round(rows / seconds), firstByteMs, peakRssMb, format: "csv" };
+  return { rows, seconds, rowsPerSecond, firstByteMs, peakRssMb, format: "csv" };
 }
 
 const ms = (value: number) => `${value.toFixed(value < 10 ? 1 : 0)}`;

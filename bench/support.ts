@@ -352,3 +352,33 @@ export function writeSection(name: string, markdown: string): void {
   else text = `${text.trimEnd()}${text.trim() ? "\n\n" : ""}${block}`;
   fs.writeFileSync(RESULTS_MD, text);
 }
+
+/**
+ * Streams one export of `url` as `token`, counting its rows (lines, less a CSV's header) and handing each
+ * chunk to `onChunk`; then the serving process's peak RSS (VmHWM). bench/run.ts and bench/export.ts
+ * measure the export with it.
+ */
+export async function streamExport(
+  url: string,
+  token: string,
+  server: ChildProcess,
+  options: { csv: boolean; onChunk?: (chunk: Uint8Array) => void },
+): Promise<{ rows: number; seconds: number; rowsPerSecond: number; firstByteMs: number; peakRssMb: number }> {
+  const started = Date.now();
+  const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+  if (!response.ok || !response.body) throw new Error(`export failed: ${response.status}`);
+  let firstByteMs = -1;
+  let rows = options.csv ? -1 : 0; // the CSV header row
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (firstByteMs < 0) firstByteMs = Date.now() - started;
+    for (const byte of value) if (byte === 10) rows += 1;
+    options.onChunk?.(value);
+  }
+  const seconds = (Date.now() - started) / 1000;
+  const status = fs.readFileSync(`/proc/${server.pid}/status`, "utf8");
+  const peakRssMb = Math.round(Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024);
+  return { rows, seconds, rowsPerSecond: Math.round(rows / seconds), firstByteMs, peakRssMb };
+}
