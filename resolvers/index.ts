@@ -22,7 +22,7 @@ import {
   UsageSummaryEntryResolver,
   VirtualAccountLicensesResolver,
 } from "./licenses.resolver";
-import { OrderLineResolver, OrderResolver, SmartAccountOrdersResolver } from "./orders.resolver";
+import { AlertOrderResolver, OrderLineResolver, OrderResolver, SmartAccountOrdersResolver } from "./orders.resolver";
 import { QueryResolver } from "./query.resolver";
 import { ProductResolver } from "./catalog.resolver";
 import { AccessRequestResolver, RoleAssignmentResolver } from "./roles.resolver";
@@ -57,6 +57,7 @@ export const RESOLVERS = [
   SmartAccountOrdersResolver,
   OrderResolver,
   OrderLineResolver,
+  AlertOrderResolver,
   // devices
   SmartAccountDevicesResolver,
   VirtualAccountDevicesResolver,

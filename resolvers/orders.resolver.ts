@@ -9,6 +9,8 @@ import { ProductObject } from "./types/catalog";
 import { PageArgs } from "./types/connection";
 import { AssignOrderInput, OrderConnection, OrderLineObject, OrderObject, PlaceOrderInput } from "./types/orders";
 import { UserObject } from "./types/users";
+import { AlertObject } from "./types/licenses";
+import type { Alert } from "../src/licenses/alerts";
 
 @Resolver(() => SmartAccountObject)
 export class SmartAccountOrdersResolver {
@@ -65,6 +67,18 @@ export class OrderResolver extends NodeResolver("Order", OrderObject) {
     @Ctx() context: RequestContext,
   ): Promise<Order> {
     return context.services.orders.assign(context, input);
+  }
+}
+
+@Resolver(() => AlertObject)
+export class AlertOrderResolver {
+  @FieldResolver(() => OrderObject, {
+    nullable: true,
+    description: "The waiting order of an ORDER_AWAITING_ASSIGNMENT alert, where the viewer may see orders.",
+  })
+  async order(@Root() alert: Alert, @Ctx() context: RequestContext): Promise<Order | null> {
+    if (alert.orderId == null) return null;
+    return context.seen("Order", await context.loaders.order.load(alert.orderId));
   }
 }
 

@@ -27,12 +27,15 @@ import { createLogger, loggableError, Logger, requestLogging } from "./logging";
 import { exportRouter } from "./reporting/router";
 import { createServices, Services } from "./services";
 import { startPoolSweeper } from "./licenses/pool-sweeper";
+import { createNotifications, Notifications } from "./notifications";
 
 export interface App {
   express: express.Express;
   httpServer: http.Server;
   apollo: ApolloServer<RequestContext>;
   services: Services;
+  /** SPEC §8: the outbox hooks on the database and the bus subscribers and workers listen to. */
+  notifications: Notifications;
   listen(port: number): Promise<number>;
   /** R33: fails /readyz, waits `readinessDelayMs` (the load balancer notices), then drains and closes. */
   stop(options?: { readinessDelayMs?: number }): Promise<void>;
@@ -113,6 +116,7 @@ export async function createApp(options: {
   useSqlLogger(logger);
   const clock = options.clock ?? systemClock;
   const services = createServices(clock);
+  const notifications = createNotifications({ db, clock, settings: config.notifications, logger });
   const verify: TokenVerifier = createTokenVerifier(config.jwt);
   const app = express();
   app.disable("x-powered-by");
@@ -251,6 +255,7 @@ export async function createApp(options: {
     httpServer,
     apollo,
     services,
+    notifications,
     listen: (port) =>
       new Promise((resolve) => {
         stopSweeper ??= startPoolSweeper(db, clock, config.poolSweepIntervalMs, logger);
@@ -263,6 +268,7 @@ export async function createApp(options: {
       if (readinessDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, readinessDelayMs));
       await apollo.stop();
       await rateLimits?.close();
+      await notifications.close();
       if (httpServer.listening) await new Promise((resolve) => httpServer.close(resolve));
     },
   };

@@ -1,3 +1,4 @@
+import { CronExpressionParser } from "cron-parser";
 import { parseOrigins } from "./http/cors";
 import type { OperationLimits } from "./limits/plugin";
 import type { RateLimitSettings } from "./limits/rate-limits";
@@ -48,6 +49,37 @@ export interface Config {
   database: DatabaseTimeouts;
   /** R22/R27: how often kept pools whose soonest lot has ended are counted again (`POOL_SWEEP_INTERVAL_S`, 0 = never). */
   poolSweepIntervalMs: number;
+  /** SPEC §8: alert changes, subscriptions, webhooks, mail and the worker (src/notifications). */
+  notifications: NotificationSettings;
+}
+
+export interface NotificationSettings {
+  /** R36, R39: fan-out across copies and the job queue through Redis (`REDIS_URL`); in-process without it. */
+  redisUrl: string | null;
+  keyPrefix: string;
+  /** R35: how often the clock-driven alert check runs (`ALERT_SCAN_INTERVAL_S`, default 900). */
+  alertScanIntervalMs: number;
+  /** R38: when the daily digest goes (`DIGEST_CRON`, a cron expression in UTC). */
+  digestCron: string;
+  /** R38: `smtp://…` or `smtps://…`; null logs mail instead of sending it. */
+  smtpUrl: string | null;
+  mailFrom: string;
+  /** Where links in mail point (`PUBLIC_URL`). */
+  publicUrl: string;
+  /** R37: loopback, private and link-local targets and plain `http` allowed (`WEBHOOK_ALLOW_PRIVATE`). */
+  webhookAllowPrivate: boolean;
+  /** R37: the key webhook signing secrets are derived from (`WEBHOOK_SIGNING_KEY`, else JWT_SECRET). */
+  webhookSigningKey: string;
+  /** R37: the first retry's delay; each later one is three times the one before (`WEBHOOK_RETRY_BASE_MS`). */
+  webhookRetryBaseMs: number;
+  /** R37: attempts before a delivery is FAILED (`WEBHOOK_MAX_ATTEMPTS`, at least 6). */
+  webhookMaxAttempts: number;
+  /** R37: how long an attempt waits for an answer (`WEBHOOK_TIMEOUT_MS`, 10 s). */
+  webhookTimeoutMs: number;
+  /** R39: run the worker in the server process (`WORKER`, default on; `0` for separate `npm run worker` processes). */
+  worker: boolean;
+  /** R39: how often a worker without Redis looks for due work (`WORKER_POLL_MS`). */
+  workerPollMs: number;
 }
 
 export const DEV_JWT_SECRET = "smart-account-graph-dev-secret-do-not-use-in-production";
@@ -126,6 +158,42 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownReadinessDelayMs: whole(env, "SHUTDOWN_READINESS_DELAY_MS", 0, 0),
     database: loadDatabaseTimeouts(env),
     poolSweepIntervalMs: whole(env, "POOL_SWEEP_INTERVAL_S", 60, 0) * 1000,
+    notifications: notificationSettings(env, production, secret),
+  };
+}
+
+function notificationSettings(env: NodeJS.ProcessEnv, production: boolean, jwtSecret: string | null): NotificationSettings {
+  const digestCron = env.DIGEST_CRON?.trim() || "0 6 * * *";
+  try {
+    CronExpressionParser.parse(digestCron, { tz: "UTC" });
+  } catch {
+    throw new Error(`DIGEST_CRON must be a cron expression such as "0 6 * * *" (got "${digestCron}")`);
+  }
+  const smtpUrl = env.SMTP_URL?.trim() || null;
+  if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl)) throw new Error(`SMTP_URL must start with smtp:// or smtps:// (got a value that does not)`);
+  const signingKey = env.WEBHOOK_SIGNING_KEY?.trim() || jwtSecret || DEV_JWT_SECRET;
+  if (production) {
+    if (Buffer.byteLength(signingKey, "utf8") < MIN_PRODUCTION_SECRET_BYTES || SHIPPED_SECRETS.has(signingKey)) {
+      throw new Error(
+        `NODE_ENV=production needs WEBHOOK_SIGNING_KEY (or JWT_SECRET) of at least ${MIN_PRODUCTION_SECRET_BYTES} bytes that does not ship in the repository: refusing to start.`,
+      );
+    }
+  }
+  return {
+    redisUrl: env.REDIS_URL?.trim() || null,
+    keyPrefix: env.REDIS_KEY_PREFIX?.trim() || "sag",
+    alertScanIntervalMs: whole(env, "ALERT_SCAN_INTERVAL_S", 900, 1) * 1000,
+    digestCron,
+    smtpUrl,
+    mailFrom: env.MAIL_FROM?.trim() || "Smart Account graph <no-reply@localhost>",
+    publicUrl: (env.PUBLIC_URL?.trim() || `http://localhost:${env.PORT ?? 4000}`).replace(/\/+$/, ""),
+    webhookAllowPrivate: production ? flag(env.WEBHOOK_ALLOW_PRIVATE, false) : flag(env.WEBHOOK_ALLOW_PRIVATE, true),
+    webhookSigningKey: signingKey,
+    webhookRetryBaseMs: whole(env, "WEBHOOK_RETRY_BASE_MS", 20_000, 1),
+    webhookMaxAttempts: whole(env, "WEBHOOK_MAX_ATTEMPTS", 7, 6),
+    webhookTimeoutMs: whole(env, "WEBHOOK_TIMEOUT_MS", 10_000, 1),
+    worker: flag(env.WORKER, true),
+    workerPollMs: whole(env, "WORKER_POLL_MS", 1_000, 10),
   };
 }
 

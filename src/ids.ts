@@ -13,7 +13,9 @@ export type NodeType =
   | "OrderLine"
   | "License"
   | "ProductInstance"
-  | "RegistrationToken";
+  | "RegistrationToken"
+  | "Webhook"
+  | "WebhookDelivery";
 
 const NODE_TYPES = new Set<string>([
   "User",
@@ -28,6 +30,8 @@ const NODE_TYPES = new Set<string>([
   "License",
   "ProductInstance",
   "RegistrationToken",
+  "Webhook",
+  "WebhookDelivery",
 ]);
 
 export const toGlobalId = (type: NodeType, id: number): string => Buffer.from(`${type}:${id}`).toString("base64url");

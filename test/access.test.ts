@@ -62,6 +62,8 @@ const ROW_OF: Record<Capability, RowId> = {
   "orders:read": "seeOrders",
   "orders:assign": "assignOrders",
   "licenses:moveOut": "moveOut",
+  "alerts:subscribe": "subscribeAlerts",
+  "webhooks:manage": "webhooks",
 };
 
 describe("Access (src/auth/access.ts), without a server", () => {

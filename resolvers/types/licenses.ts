@@ -47,6 +47,7 @@ export enum AlertType {
   LICENSES_EXPIRING = "LICENSES_EXPIRING",
   LICENSES_EXPIRED = "LICENSES_EXPIRED",
   PRODUCT_INSTANCE_NOT_REPORTING = "PRODUCT_INSTANCE_NOT_REPORTING",
+  ORDER_AWAITING_ASSIGNMENT = "ORDER_AWAITING_ASSIGNMENT",
 }
 registerEnumType(AlertType, {
   name: "AlertType",
@@ -56,6 +57,7 @@ registerEnumType(AlertType, {
     LICENSES_EXPIRING: { description: "A lot ends within 90 days; `dueAt` is its end date (MINOR)." },
     LICENSES_EXPIRED: { description: "A lot ended within the last 90 days; `dueAt` is its end date (MAJOR)." },
     PRODUCT_INSTANCE_NOT_REPORTING: { description: "A device has not reported for over 30 days since its last report, or its registration (MINOR)." },
+    ORDER_AWAITING_ASSIGNMENT: { description: "An order waiting in a partner holding account to be assigned to a customer (R28, R35)." },
   },
 });
 

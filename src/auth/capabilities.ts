@@ -49,6 +49,16 @@ export const CAPABILITIES = {
     scoped: [],
   },
   "orders:assign": { what: "assign orders out of this holding account", account: [Role.SMART_ACCOUNT_ADMIN, Role.SMART_ACCOUNT_USER], scoped: [] },
+  "alerts:subscribe": {
+    what: "follow alert changes here",
+    account: [Role.SMART_ACCOUNT_ADMIN, Role.SMART_ACCOUNT_USER, Role.SMART_ACCOUNT_VIEWER],
+    scoped: [Role.VIRTUAL_ACCOUNT_ADMIN, Role.VIRTUAL_ACCOUNT_USER, Role.VIRTUAL_ACCOUNT_VIEWER],
+  },
+  "webhooks:manage": {
+    what: "see and manage webhooks here",
+    account: [Role.SMART_ACCOUNT_ADMIN],
+    scoped: [Role.VIRTUAL_ACCOUNT_ADMIN],
+  },
   // Placing orders is no role's (R15): only the orders:write service scope places them (ServiceScope).
   /**
    * Moving licenses or devices out of the Smart Account, on the source account (R19, R26): an

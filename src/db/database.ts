@@ -11,6 +11,18 @@ import { DEFAULT_TIMEOUTS, DatabaseTimeouts } from "./timeouts";
 import { AbandonedError, Turn, TurnQueue } from "./turns";
 
 /**
+ * What every write transaction does besides its own work: `begin` as it opens, `beforeCommit` once its work
+ * is done (in the transaction: what it returns is handed to `afterCommit`), `end` whatever happened, and
+ * `afterCommit` once it has committed (never for a transaction that rolled back or was retried away).
+ */
+export interface TransactionHooks {
+  begin(manager: EntityManager): void;
+  beforeCommit(manager: EntityManager): Promise<unknown>;
+  end(manager: EntityManager): void;
+  afterCommit(finished: unknown): Promise<void>;
+}
+
+/**
  * The data source plus the two things that differ between the databases: how write transactions are
  * serialised and how rows are locked. One per process; holds no request state.
  */
@@ -25,6 +37,7 @@ export class Database {
   private readonly turns = new TurnQueue();
   private readonly holder = new AsyncLocalStorage<Turn>();
   private readonly guard: DatabaseGuard | undefined;
+  private hooks: TransactionHooks | null = null;
 
   constructor(
     readonly dataSource: DataSource,
@@ -38,6 +51,11 @@ export class Database {
     return this.dataSource.manager;
   }
 
+  /** What every write transaction also does (the notifications' outbox, SPEC §8); one set per process. */
+  useHooks(hooks: TransactionHooks | null): void {
+    this.hooks = hooks;
+  }
+
   /**
    * Runs `work` in one transaction: all of it commits, or none of it (R3, R29). On MySQL/MariaDB a
    * deadlock, a lock-wait timeout or a Galera certification conflict runs the whole of `work` again, up
@@ -45,6 +63,24 @@ export class Database {
    * inside the transaction and keep no state outside it, as every service does.
    */
   async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    const hooks = this.hooks;
+    if (!hooks) return this.transactionOnce(work);
+    let finished: unknown;
+    const result = await this.transactionOnce(async (manager) => {
+      hooks.begin(manager);
+      try {
+        const value = await work(manager);
+        finished = await hooks.beforeCommit(manager);
+        return value;
+      } finally {
+        hooks.end(manager);
+      }
+    });
+    await hooks.afterCommit(finished);
+    return result;
+  }
+
+  private async transactionOnce<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     if (this.kind !== "mysql") return this.exclusive(() => this.dataSource.transaction(work));
     for (let attempt = 0; ; attempt += 1) {
       try {

@@ -1,4 +1,5 @@
 import { EntityManager, QueryFailedError } from "typeorm";
+import { touchVirtualAccounts } from "../notifications/transaction";
 import { LicenseUsage, Product, ProductInstance, RegistrationToken, SmartAccount, SmartAccountType, VirtualAccount } from "../../entities";
 import { Clock } from "../clock";
 import { DeviceActor, viewerOf } from "../actor";
@@ -124,6 +125,8 @@ export class DeviceService {
           // Within its own Smart Account: the account's sums do not change (R27), its Virtual Accounts' may.
           await manager.update(ProductInstance, { id: existing.id }, values);
           await moveUsage(manager, await deviceUsage(manager, existing.id), existing.virtualAccountId, token.virtualAccountId, now);
+          // R35: a silent device's alert leaves the Virtual Account it left.
+          touchVirtualAccounts(manager, [existing.virtualAccountId]);
           instance = Object.assign(existing, values);
         } else {
           instance = await insertNewDevice(manager, { pid, serialNumber, lastReportedAt: null, ...values });
@@ -239,6 +242,7 @@ export class DeviceService {
       await manager.update(ProductInstance, { id }, { virtualAccountId: to.id, smartAccountId: to.smartAccountId });
       const usage = await deviceUsage(manager, id);
       await moveUsage(manager, usage, from.id, to.id, this.clock.now());
+      touchVirtualAccounts(manager, [from.id, to.id]);
       if (to.smartAccountId !== from.smartAccountId) {
         // Its usage now counts in the destination Smart Account (R27).
         await assertPoolsFit(

@@ -1,6 +1,7 @@
 import { EntityManager } from "typeorm";
 import { Event } from "../../entities";
 import { Clock } from "../clock";
+import { noteEvent } from "../notifications/transaction";
 
 export interface EventInput {
   type: string;
@@ -15,7 +16,7 @@ export class EventService {
   constructor(private readonly clock: Clock) {}
 
   async record(manager: EntityManager, input: EventInput): Promise<Event> {
-    return manager.save(
+    const event = await manager.save(
       manager.create(Event, {
         type: input.type,
         message: input.message.slice(0, 1000),
@@ -25,5 +26,8 @@ export class EventService {
         createdAt: this.clock.now(),
       }),
     );
+    // SPEC §8: the event is also a notification, written to the outbox before this transaction commits.
+    noteEvent(manager, event);
+    return event;
   }
 }

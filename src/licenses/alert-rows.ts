@@ -1,5 +1,5 @@
 import { EntityManager } from "typeorm";
-import { Product, ProductInstance, VirtualAccount } from "../../entities";
+import { Product, ProductInstance, SmartAccountType, VirtualAccount } from "../../entities";
 import { cached, groupBy } from "../collections";
 import { runSql, Sql, sql } from "../db/sql";
 import { hydrate, selectColumns } from "../db/windowed";
@@ -44,26 +44,33 @@ export async function loadAlerts(
   const rows = await runSql(
     manager,
     sql`
-    SELECT a.kind, a.quantity, a.due_at, a.lot_id, a.held, a.used,
+    SELECT a.kind, a.quantity, a.due_at, a.lot_id, a.order_id, a.held, a.used, o.number AS order_number,
            ${selectColumns(ds, VirtualAccount, "va", "va__")},
            ${selectColumns(ds, Product, "p", "p__", GRAPH_PRODUCT_COLUMNS)},
            ${selectColumns(ds, ProductInstance, "pi", "pi__", DEVICE_COLUMNS)}
     FROM (
       SELECT 'SHORTAGE' AS kind, s.owner_id AS va_id, s.product_id, s.in_use - s.purchased AS quantity,
-             NULL AS due_at, NULL AS device_id, NULL AS lot_id, s.purchased AS held, s.in_use AS used
+             NULL AS due_at, NULL AS device_id, NULL AS lot_id, NULL AS order_id, s.purchased AS held, s.in_use AS used
         FROM (${shortages}) s
       UNION ALL
-      SELECT 'LOT', l.virtual_account_id, l.product_id, l.quantity, l.ends_at, NULL, l.id, NULL, NULL
+      SELECT 'LOT', l.virtual_account_id, l.product_id, l.quantity, l.ends_at, NULL, l.id, NULL, NULL, NULL
         FROM licenses l JOIN virtual_accounts va ON va.id = l.virtual_account_id
        WHERE ${where} AND l.quantity > 0 AND l.ends_at > ${from} AND l.ends_at <= ${to}
       UNION ALL
-      SELECT 'SILENT', d.virtual_account_id, NULL, NULL, COALESCE(d.last_reported_at, d.registered_at), d.id, NULL, NULL, NULL
+      SELECT 'SILENT', d.virtual_account_id, NULL, NULL, COALESCE(d.last_reported_at, d.registered_at), d.id, NULL, NULL, NULL, NULL
         FROM product_instances d JOIN virtual_accounts va ON va.id = d.virtual_account_id
        WHERE ${where} AND COALESCE(d.last_reported_at, d.registered_at) < ${silentSince}
+      UNION ALL
+      SELECT 'ORDER', l.virtual_account_id, NULL, SUM(l.quantity), NULL, NULL, NULL, l.order_id, NULL, NULL
+        FROM licenses l JOIN virtual_accounts va ON va.id = l.virtual_account_id
+        JOIN smart_accounts holding ON holding.id = va.smart_account_id
+       WHERE ${where} AND holding.type = ${SmartAccountType.PARTNER_HOLDING} AND l.order_id IS NOT NULL AND l.quantity > 0
+       GROUP BY l.virtual_account_id, l.order_id
     ) a
     JOIN virtual_accounts va ON va.id = a.va_id
     LEFT JOIN products p ON p.id = a.product_id
-    LEFT JOIN product_instances pi ON pi.id = a.device_id`,
+    LEFT JOIN product_instances pi ON pi.id = a.device_id
+    LEFT JOIN orders o ON o.id = a.order_id`,
   );
   // Thousands of alerts share a few hundred Virtual Accounts and products: hydrate each once.
   const vas = new Map<unknown, VirtualAccount>();
@@ -82,13 +89,15 @@ export async function loadAlerts(
       now,
       Number(row.held),
       Number(row.used),
+      row.lot_id == null ? null : Number(row.lot_id),
+      row.order_id == null ? null : { id: Number(row.order_id), number: String(row.order_number) },
     );
   });
   return groupBy(alerts, (alert) => (scope.partition === "id" ? alert.virtualAccountId : alert.virtualAccount.smartAccountId));
 }
 
-/** The three branches of the alert statement. */
-type AlertKind = "SHORTAGE" | "LOT" | "SILENT";
+/** The four branches of the alert statement. */
+type AlertKind = "SHORTAGE" | "LOT" | "SILENT" | "ORDER";
 
 /**
  * An alert as read: its message is composed only when asked for (a dashboard listing thousands of
@@ -102,6 +111,7 @@ class AlertRow implements Alert {
   productInstanceId: number | null;
   quantity: number | null;
   dueAt: Date | null;
+  orderId: number | null;
 
   constructor(
     private readonly kind: AlertKind,
@@ -113,8 +123,11 @@ class AlertRow implements Alert {
     private readonly now: Date,
     private readonly held: number,
     private readonly used: number,
+    readonly lotId: number | null,
+    private readonly order: { id: number; number: string } | null,
   ) {
     this.virtualAccountId = virtualAccount.id;
+    this.orderId = order?.id ?? null;
     this.productId = product?.id ?? null;
     this.productInstanceId = productInstance?.id ?? null;
     this.quantity = kind === "SILENT" ? null : quantity;
@@ -124,6 +137,9 @@ class AlertRow implements Alert {
       this.severity = "MAJOR";
     } else if (kind === "SILENT") {
       this.type = "PRODUCT_INSTANCE_NOT_REPORTING";
+      this.severity = "MINOR";
+    } else if (kind === "ORDER") {
+      this.type = "ORDER_AWAITING_ASSIGNMENT";
       this.severity = "MINOR";
     } else {
       const expired = (due as Date).getTime() <= now.getTime();
@@ -136,6 +152,10 @@ class AlertRow implements Alert {
     const va = this.virtualAccount;
     const sku = this.product?.sku ?? "";
     if (this.kind === "SHORTAGE") return `"${va.name}" uses ${this.used} ${sku} but holds ${this.held}: ${this.quantity} short.`;
+    if (this.kind === "ORDER") {
+      const order = this.order as { number: string };
+      return `Order ${order.number} (${this.quantity} licenses) waits in "${va.name}" to be assigned to a customer.`;
+    }
     const due = this.due as Date;
     if (this.kind === "SILENT") {
       const device = this.productInstance as ProductInstance;

@@ -1,4 +1,5 @@
 import { EntityManager } from "typeorm";
+import { touchVirtualAccounts } from "../notifications/transaction";
 import { runSql, Sql, sql, toDate } from "../db/sql";
 import { countedLots, PoolOwners, PoolSums, poolsFromLots } from "./sql";
 
@@ -51,6 +52,11 @@ const isSqlite = (manager: EntityManager) => manager.connection.driver.options.t
  */
 async function upsert(manager: EntityManager, rows: readonly (PoolKey & { inUse: number })[], now: Date): Promise<void> {
   if (!rows.length) return;
+  // R35: a pool that changes may raise or clear its Virtual Account's alerts.
+  touchVirtualAccounts(
+    manager,
+    rows.map((row) => row.virtualAccountId),
+  );
   const values = sql.join(
     rows.map((row) => sql`(${row.virtualAccountId}, ${row.productId}, 0, ${row.inUse}, NULL, ${now})`),
     ", ",
@@ -136,6 +142,10 @@ export async function setLotFigures(
   now: Date,
 ): Promise<void> {
   if (!figures.length) return;
+  touchVirtualAccounts(
+    manager,
+    figures.map((f) => f.virtualAccountId),
+  );
   const which = (f: PoolKey) => sql`virtual_account_id = ${f.virtualAccountId} AND product_id = ${f.productId}`;
   const each = (column: (f: (typeof figures)[number]) => unknown) =>
     sql`CASE ${sql.join(

@@ -5,6 +5,7 @@ import { RowScopeIndexes1764100000000 } from "./1764100000000-row-scope-indexes"
 import { SkuKey1764200000000 } from "./1764200000000-sku-key";
 import { LicensePools1764300000000 } from "./1764300000000-license-pools";
 import { SilentDeviceIndex1764400000000 } from "./1764400000000-silent-device-index";
+import { Notifications1764500000000 } from "./1764500000000-notifications";
 
 /** Every migration, in order. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   SkuKey1764200000000,
   LicensePools1764300000000,
   SilentDeviceIndex1764400000000,
+  Notifications1764500000000,
 ];
