@@ -271,8 +271,13 @@ export const guardOf = (dataSource: DataSource): DatabaseGuard | undefined => gu
 export function guardDataSource(dataSource: DataSource, timeouts: DatabaseTimeouts): void {
   const driver = dataSource.driver;
   const createQueryRunner = driver.createQueryRunner.bind(driver);
+  // better-sqlite3's driver hands out one query runner again and again: wrap each runner once, or every
+  // call would add one more layer around its query (a chain as long as the process has run statements).
+  const wrapped = new WeakSet<QueryRunner>();
   driver.createQueryRunner = (mode) => {
     const runner: QueryRunner = createQueryRunner(mode);
+    if (wrapped.has(runner)) return runner;
+    wrapped.add(runner);
     const query = runner.query.bind(runner) as (...args: unknown[]) => Promise<unknown>;
     runner.query = (async (...args: unknown[]) => {
       try {
