@@ -56,14 +56,22 @@ export class AlertState {
 }
 
 /**
- * R35: Virtual Accounts whose alerts must be compared with what was recorded. A write marks the Virtual
- * Accounts it changed in its own transaction; the check right after it commits (or the worker's scan,
- * if the process died first) compares and deletes the mark. One row per Virtual Account: marks merge.
+ * R35: Virtual Accounts whose alerts must be compared with what was recorded. A write counts one more
+ * `marks` on its Virtual Accounts in its own transaction; the check right after it commits (or the worker's
+ * scan, if the process died first) compares and sets `checked` to the marks it saw. A row with
+ * `marks > checked` is waiting. Rows stay (one per Virtual Account that was ever written): a write updates
+ * an existing row rather than inserting one a check just deleted, which InnoDB would deadlock on.
  */
 @Entity("alert_checks")
 export class AlertCheck {
   @PrimaryColumn({ type: "int" })
   virtualAccountId!: number;
+
+  @Column({ type: "bigint", default: 0, transformer: { to: (value: number) => value, from: (value: unknown) => Number(value) } })
+  marks!: number;
+
+  @Column({ type: "bigint", default: 0, transformer: { to: (value: number) => value, from: (value: unknown) => Number(value) } })
+  checked!: number;
 
   @Column(timestamp())
   markedAt!: Date;

@@ -1,5 +1,5 @@
 import { EntityManager } from "typeorm";
-import { AlertCheck, AlertState, WorkerTask } from "../../entities";
+import { AlertState, WorkerTask } from "../../entities";
 import type { Clock } from "../clock";
 import type { Database } from "../db/database";
 import { runSql, sql } from "../db/sql";
@@ -17,17 +17,21 @@ const isSqlite = (manager: EntityManager) => manager.connection.driver.options.t
 
 /**
  * R35: marks Virtual Accounts whose alerts must be compared with what was recorded, in the caller's
- * transaction (the write that may have changed them). A mark already there stays: marks merge.
+ * transaction (the write that may have changed them), in id order: one more `marks` each. An upsert that
+ * takes the row's exclusive lock at once (never INSERT IGNORE's shared lock, which two writers waiting
+ * for a check would both hold and then deadlock on).
  */
 export async function markForCheck(manager: EntityManager, virtualAccountIds: Iterable<number>, now: Date): Promise<void> {
   const ids = [...new Set(virtualAccountIds)].sort((a, b) => a - b);
   if (!ids.length) return;
   const values = sql.join(
-    ids.map((id) => sql`(${id}, ${now})`),
+    ids.map((id) => sql`(${id}, 1, 0, ${now})`),
     ", ",
   );
-  const verb = isSqlite(manager) ? sql`INSERT OR IGNORE` : sql`INSERT IGNORE`;
-  await runSql(manager, sql`${verb} INTO alert_checks (virtual_account_id, marked_at) VALUES ${values}`);
+  const onExisting = isSqlite(manager)
+    ? sql`ON CONFLICT (virtual_account_id) DO UPDATE SET marks = alert_checks.marks + 1, marked_at = excluded.marked_at`
+    : sql`ON DUPLICATE KEY UPDATE marks = marks + 1, marked_at = VALUES(marked_at)`;
+  await runSql(manager, sql`INSERT INTO alert_checks (virtual_account_id, marks, checked, marked_at) VALUES ${values} ${onExisting}`);
 }
 
 const alertData = (alert: Alert): AlertData => ({
@@ -75,11 +79,11 @@ export async function compareAlerts(
   if (!vaIds.length) return [];
   if (options.marked !== false) {
     const lock = isSqlite(manager) ? sql.empty : sql` FOR UPDATE`;
-    const marked = await runSql<{ virtual_account_id: unknown }>(
+    const marked = await runSql<{ virtual_account_id: unknown; marks: unknown; checked: unknown }>(
       manager,
-      sql`SELECT virtual_account_id FROM alert_checks WHERE ${sql.in(sql`virtual_account_id`, vaIds)} ORDER BY virtual_account_id${lock}`,
+      sql`SELECT virtual_account_id, marks, checked FROM alert_checks WHERE ${sql.in(sql`virtual_account_id`, vaIds)} ORDER BY virtual_account_id${lock}`,
     );
-    vaIds = marked.map((row) => Number(row.virtual_account_id));
+    vaIds = marked.filter((row) => Number(row.marks) > Number(row.checked)).map((row) => Number(row.virtual_account_id));
     if (!vaIds.length) return [];
   }
   const current = new Map<string, Alert>();
@@ -136,7 +140,8 @@ export async function compareAlerts(
     drafts.push({ topic: "ALERT_RAISED", smartAccountId, virtualAccountId: alert.virtualAccountId, data: { alert: alertData(alert) } });
   }
   for (let start = 0; start < raised.length; start += 100) await manager.insert(AlertState, raised.slice(start, start + 100));
-  await manager.delete(AlertCheck, vaIds.length === 1 ? { virtualAccountId: vaIds[0] } : vaIds.map((virtualAccountId) => ({ virtualAccountId })));
+  // Every mark seen is answered (the rows are locked: no write added one since they were read).
+  await runSql(manager, sql`UPDATE alert_checks SET checked = marks WHERE ${sql.in(sql`virtual_account_id`, vaIds)}`);
   return options.silent ? [] : drafts;
 }
 
@@ -144,7 +149,7 @@ export async function compareAlerts(
 export async function markedVirtualAccounts(manager: EntityManager, limit = 10_000): Promise<number[]> {
   const rows = await runSql<{ virtual_account_id: unknown }>(
     manager,
-    sql`SELECT virtual_account_id FROM alert_checks ORDER BY virtual_account_id LIMIT ${limit}`,
+    sql`SELECT virtual_account_id FROM alert_checks WHERE marks > checked ORDER BY virtual_account_id LIMIT ${limit}`,
   );
   return rows.map((row) => Number(row.virtual_account_id));
 }

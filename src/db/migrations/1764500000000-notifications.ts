@@ -30,7 +30,7 @@ export class Notifications1764500000000 implements MigrationInterface {
 const SQLITE = [
   'CREATE TABLE "alert_states" ("virtual_account_id" integer NOT NULL, "alert_key" varchar(64) NOT NULL, "smart_account_id" integer NOT NULL, "type" varchar(32) NOT NULL, "severity" varchar(32) NOT NULL, "product_id" integer, "lot_id" integer, "product_instance_id" integer, "order_id" integer, "quantity" bigint, "due_at" datetime(3), "message" varchar(1000) NOT NULL, "raised_at" datetime(3) NOT NULL, PRIMARY KEY ("virtual_account_id", "alert_key"))',
   'CREATE INDEX "IDX_606ec0e3d8e4d6474f73a8512c" ON "alert_states" ("smart_account_id")',
-  'CREATE TABLE "alert_checks" ("virtual_account_id" integer PRIMARY KEY NOT NULL, "marked_at" datetime(3) NOT NULL)',
+  'CREATE TABLE "alert_checks" ("virtual_account_id" integer PRIMARY KEY NOT NULL, "marks" bigint NOT NULL DEFAULT (0), "checked" bigint NOT NULL DEFAULT (0), "marked_at" datetime(3) NOT NULL)',
   'CREATE TABLE "notifications" ("id" integer PRIMARY KEY AUTOINCREMENT NOT NULL, "topic" varchar(32) NOT NULL, "smart_account_id" integer NOT NULL, "virtual_account_id" integer, "event_id" integer, "data" text NOT NULL, "created_at" datetime(3) NOT NULL)',
   'CREATE INDEX "IDX_44e9805b977e66c19057407cf0" ON "notifications" ("smart_account_id", "id")',
   'CREATE TABLE "notification_preferences" ("user_id" integer NOT NULL, "smart_account_id" integer NOT NULL, "daily_digest" boolean NOT NULL DEFAULT (0), "immediate_alert_types" varchar(200) NOT NULL DEFAULT (\'\'), "updated_at" datetime(3) NOT NULL, "last_digest_at" datetime(3), PRIMARY KEY ("user_id", "smart_account_id"))',
@@ -48,7 +48,7 @@ const SQLITE = [
 
 const MYSQL = [
   "CREATE TABLE `alert_states` (`virtual_account_id` int NOT NULL, `alert_key` varchar(64) NOT NULL, `smart_account_id` int NOT NULL, `type` varchar(32) NOT NULL, `severity` varchar(32) NOT NULL, `product_id` int NULL, `lot_id` int NULL, `product_instance_id` int NULL, `order_id` int NULL, `quantity` bigint NULL, `due_at` datetime(3) NULL, `message` varchar(1000) NOT NULL, `raised_at` datetime(3) NOT NULL, INDEX `IDX_606ec0e3d8e4d6474f73a8512c` (`smart_account_id`), PRIMARY KEY (`virtual_account_id`, `alert_key`)) ENGINE=InnoDB",
-  "CREATE TABLE `alert_checks` (`virtual_account_id` int NOT NULL, `marked_at` datetime(3) NOT NULL, PRIMARY KEY (`virtual_account_id`)) ENGINE=InnoDB",
+  "CREATE TABLE `alert_checks` (`virtual_account_id` int NOT NULL, `marks` bigint NOT NULL DEFAULT '0', `checked` bigint NOT NULL DEFAULT '0', `marked_at` datetime(3) NOT NULL, PRIMARY KEY (`virtual_account_id`)) ENGINE=InnoDB",
   "CREATE TABLE `notifications` (`id` int NOT NULL AUTO_INCREMENT, `topic` varchar(32) NOT NULL, `smart_account_id` int NOT NULL, `virtual_account_id` int NULL, `event_id` int NULL, `data` text NOT NULL, `created_at` datetime(3) NOT NULL, INDEX `IDX_44e9805b977e66c19057407cf0` (`smart_account_id`, `id`), PRIMARY KEY (`id`)) ENGINE=InnoDB",
   "CREATE TABLE `notification_preferences` (`user_id` int NOT NULL, `smart_account_id` int NOT NULL, `daily_digest` tinyint NOT NULL DEFAULT 0, `immediate_alert_types` varchar(200) NOT NULL DEFAULT '', `updated_at` datetime(3) NOT NULL, `last_digest_at` datetime(3) NULL, PRIMARY KEY (`user_id`, `smart_account_id`)) ENGINE=InnoDB",
   "CREATE TABLE `worker_tasks` (`name` varchar(64) NOT NULL, `last_run_at` datetime(3) NULL, `lease_until` datetime(3) NULL, `lease_owner` varchar(64) NULL, `cursor` bigint NOT NULL DEFAULT '0', PRIMARY KEY (`name`)) ENGINE=InnoDB",
