@@ -11,6 +11,7 @@ import "./types/events";
 import "./types/devices";
 import "./types/licenses";
 import "./types/orders";
+import "./types/preferences";
 import { GraphQLInterfaceType, GraphQLSchema } from "graphql";
 import { buildSchemaSync } from "type-graphql";
 import { DeviceResolver, RegistrationTokenResolver, SmartAccountDevicesResolver, VirtualAccountDevicesResolver } from "./devices.resolver";
@@ -23,6 +24,7 @@ import {
   VirtualAccountLicensesResolver,
 } from "./licenses.resolver";
 import { AlertOrderResolver, OrderLineResolver, OrderResolver, SmartAccountOrdersResolver } from "./orders.resolver";
+import { NotificationPreferencesResolver, SmartAccountPreferencesResolver } from "./preferences.resolver";
 import { QueryResolver } from "./query.resolver";
 import { ProductResolver } from "./catalog.resolver";
 import { AccessRequestResolver, RoleAssignmentResolver } from "./roles.resolver";
@@ -63,6 +65,9 @@ export const RESOLVERS = [
   VirtualAccountDevicesResolver,
   DeviceResolver,
   RegistrationTokenResolver,
+  // notifications (R38 mail choices)
+  SmartAccountPreferencesResolver,
+  NotificationPreferencesResolver,
 ] as const;
 
 let schema: GraphQLSchema | null = null;

@@ -43,6 +43,8 @@ export const MUTATIONS = {
   reportUsage: { device: "device credential" },
   transferProductInstance: { needs: "licenses:manage", leaving: "licenses:moveOut" },
   removeProductInstance: { needs: "licenses:manage" },
+  // R38: one's own choices, in any account one holds a role in (the service says NOT_FOUND elsewhere, R4).
+  setNotificationPreferences: { signedIn: true },
 } as const satisfies Record<string, MutationRule>;
 
 export type MutationName = keyof typeof MUTATIONS;

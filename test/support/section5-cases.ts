@@ -94,6 +94,9 @@ export const SUITES = {
     moveDeviceOut:       mutation("§5 move devices out of the Smart Account (R26)", ["manageLicenses", "moveOut"], "seeLicenses", "tree"),
     removeDevice:        mutation("§5 remove devices (R26)", ["manageLicenses"], "seeLicenses", "tree"),
   },
+  "mail-role-table": {
+    setPreferences:      mutation("§5 set one's own notification preferences (R38)", ["preferences"], "account", "account"),
+  },
 } as const satisfies Record<string, Record<string, Operation>>;
 
 export type SuiteId = keyof typeof SUITES;
