@@ -8,6 +8,11 @@ import type { WorkerContext, WorkerHandle } from "./worker";
 export const QUEUE_NAME = "worker";
 const SWEEP_BATCH = 500;
 
+/** A delivery's job id: one per attempt, however many processes enqueue it. */
+export const deliveryJobId = (deliveryId: number, attempts: number): string => `deliver-${deliveryId}-${attempts}`;
+/** A notification's mail job id. */
+export const mailJobId = (notificationId: number): string => `mail-${notificationId}`;
+
 type JobName = "deliver" | "mail" | "alert-scan" | "digests" | "sweep";
 type JobData = { deliveryId?: number; notificationId?: number };
 
@@ -51,12 +56,12 @@ export async function startRedisQueue(context: WorkerContext, redisUrl: string):
       entries.map(([deliveryId, state]) => ({
         name: "deliver" as const,
         data: { deliveryId },
-        opts: { jobId: `deliver-${deliveryId}-${state.attempts}`, delay: Math.max(0, (state.nextAttemptAt?.getTime() ?? now) - now) },
+        opts: { jobId: deliveryJobId(deliveryId, state.attempts), delay: Math.max(0, (state.nextAttemptAt?.getTime() ?? now) - now) },
       })),
     );
   };
   const enqueueMail = (ids: readonly number[]) =>
-    queue.addBulk(ids.map((notificationId) => ({ name: "mail" as const, data: { notificationId }, opts: { jobId: `mail-${notificationId}` } })));
+    queue.addBulk(ids.map((notificationId) => ({ name: "mail" as const, data: { notificationId }, opts: { jobId: mailJobId(notificationId) } })));
 
   /** Enqueues what no one did (a process that died between its commit and its enqueue); the job ids keep it once. */
   const sweep = async () => {

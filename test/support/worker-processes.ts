@@ -5,10 +5,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mysql from "mysql2/promise";
+import { Queue } from "bullmq";
 import Redis from "ioredis";
 import { Notification, Webhook, WebhookDelivery } from "../../entities";
 import type { Database } from "../../src/db/database";
 import { openDatabase } from "../../src/db/open";
+import { deliveryJobId, mailJobId, QUEUE_NAME } from "../../src/notifications/queue-redis";
 
 /**
  * What test/worker.test.ts (R39) runs worker processes against: a database several processes share (a
@@ -172,5 +174,31 @@ export async function deleteRedisKeys(url: string, prefix: string): Promise<void
     } while (cursor !== "0");
   } finally {
     redis.disconnect();
+  }
+}
+
+/**
+ * What a server does after its commit (enqueue at once), done by hand: the workers' sweeps then find the
+ * same deliveries and notifications in the tables and enqueue them again, which must not run them twice.
+ */
+export async function enqueueAsWriter(url: string, prefix: string, deliveries: number[], notifications: number[]): Promise<void> {
+  const connection = new Redis(url, { maxRetriesPerRequest: null });
+  const queue = new Queue(QUEUE_NAME, { connection, prefix });
+  try {
+    await queue.addBulk([
+      ...deliveries.map((deliveryId) => ({
+        name: "deliver",
+        data: { deliveryId },
+        opts: { jobId: deliveryJobId(deliveryId, 0), removeOnComplete: { age: 3600 } },
+      })),
+      ...notifications.map((notificationId) => ({
+        name: "mail",
+        data: { notificationId },
+        opts: { jobId: mailJobId(notificationId), removeOnComplete: { age: 3600 } },
+      })),
+    ]);
+  } finally {
+    await queue.close();
+    connection.disconnect();
   }
 }
