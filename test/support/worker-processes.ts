@@ -134,7 +134,9 @@ export async function startWorkerProcess(env: Record<string, string>): Promise<W
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`worker ${owner} did not start: ${errors}`)), 45_000);
     child.stdout?.on("data", (chunk) => {
-      if (String(chunk).includes("ready")) (clearTimeout(timer), resolve());
+      if (!String(chunk).includes("ready")) return;
+      clearTimeout(timer);
+      resolve();
     });
     void exited.then((code) => (clearTimeout(timer), reject(new Error(`worker ${owner} exited (${code}) before it was ready: ${errors}`))));
   });
