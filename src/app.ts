@@ -28,6 +28,8 @@ import { exportRouter } from "./reporting/router";
 import { createServices, Services } from "./services";
 import { startPoolSweeper } from "./licenses/pool-sweeper";
 import { createNotifications, Notifications } from "./notifications";
+import { serviceJobs } from "./notifications/jobs";
+import { startWorker, WorkerHandle } from "./notifications/worker";
 
 export interface App {
   express: express.Express;
@@ -36,6 +38,8 @@ export interface App {
   services: Services;
   /** SPEC §8: the outbox hooks on the database and the bus subscribers and workers listen to. */
   notifications: Notifications;
+  /** R39: the worker in this process, once listening (none with WORKER=0: `npm run worker` runs it apart). */
+  readonly worker: WorkerHandle | null;
   listen(port: number): Promise<number>;
   /** R33: fails /readyz, waits `readinessDelayMs` (the load balancer notices), then drains and closes. */
   stop(options?: { readinessDelayMs?: number }): Promise<void>;
@@ -250,23 +254,37 @@ export async function createApp(options: {
   app.use(requestErrors);
 
   let stopSweeper: (() => void) | undefined;
+  let worker: WorkerHandle | null = null;
+  let starting: Promise<WorkerHandle | null> | null = null;
+  const settings = config.notifications;
   return {
     express: app,
     httpServer,
     apollo,
     services,
     notifications,
-    listen: (port) =>
-      new Promise((resolve) => {
-        stopSweeper ??= startPoolSweeper(db, clock, config.poolSweepIntervalMs, logger);
-        httpServer.listen(port, () => resolve((httpServer.address() as { port: number }).port));
-      }),
+    get worker() {
+      return worker;
+    },
+    listen: async (port) => {
+      stopSweeper ??= startPoolSweeper(db, clock, config.poolSweepIntervalMs, logger);
+      if (settings.worker && !starting) {
+        // Started beside the listener, not before it: a Redis that does not answer yet never holds up serving.
+        starting = startWorker({ db, clock, settings, logger, notifications, jobs: serviceJobs({ db, clock, settings, logger }) }).then(
+          (started) => (worker = started),
+          (error) => (logger.error({ err: loggableError(error) }, "worker: could not start"), null),
+        );
+      }
+      return new Promise((resolve) => httpServer.listen(port, () => resolve((httpServer.address() as { port: number }).port)));
+    },
     stop: async ({ readinessDelayMs = 0 } = {}) => {
       // R33: /readyz fails first; then the drain plugin stops accepting and lets in-flight requests finish.
       stopping = true;
       stopSweeper?.();
       if (readinessDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, readinessDelayMs));
       await apollo.stop();
+      // The worker finishes the jobs it has begun while the database and the outbox hooks are still there.
+      await (await starting)?.stop();
       await rateLimits?.close();
       await notifications.close();
       if (httpServer.listening) await new Promise((resolve) => httpServer.close(resolve));

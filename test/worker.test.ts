@@ -1,0 +1,137 @@
+import { randomBytes } from "node:crypto";
+import { WorkerTask } from "../entities";
+import { ALERT_SCAN_TASK } from "../src/notifications/alert-changes";
+import { startTestServer } from "./support/harness";
+import {
+  deleteRedisKeys,
+  enqueueAsWriter,
+  outboxNotifications,
+  pendingDeliveries,
+  runs,
+  sharedDatabase,
+  SharedDatabase,
+  startWorkerProcess,
+  waitFor,
+  WorkerProcess,
+} from "./support/worker-processes";
+
+/**
+ * R39 with real worker processes (test/support/worker-child.ts) on one database: SQLite on a file, or a
+ * fresh database on DATABASE_URL's MariaDB; the BullMQ suite on REDIS_URL (a db index of its own, e.g.
+ * redis://127.0.0.1:6379/9) under a key prefix of its own, deleted afterwards.
+ */
+jest.setTimeout(120_000);
+
+const REDIS_URL = process.env.REDIS_URL;
+
+const counts = (subjects: number[]) => subjects.reduce((map, subject) => map.set(subject, (map.get(subject) ?? 0) + 1), new Map<number, number>());
+
+function workerSuite(mode: "table" | "redis") {
+  let shared: SharedDatabase;
+  let prefix: string;
+  const started: WorkerProcess[] = [];
+  const worker = async (name: string, env: Record<string, string> = {}) => {
+    const process = await startWorkerProcess({
+      WORKER_DATABASE_URL: shared.url,
+      WORKER_OWNER: name,
+      WORKER_LEASE_MS: "2000",
+      ...(mode === "redis" ? { WORKER_REDIS_URL: REDIS_URL as string, WORKER_KEY_PREFIX: prefix } : {}),
+      ...env,
+    });
+    started.push(process);
+    return process;
+  };
+
+  beforeEach(async () => {
+    shared = await sharedDatabase();
+    prefix = `sag-worker-test-${randomBytes(5).toString("hex")}`;
+  });
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((process) => process.kill()));
+    await shared.drop();
+    if (mode === "redis") await deleteRedisKeys(REDIS_URL as string, prefix);
+  });
+
+  test(`R39 two worker processes run each delivery and each notification's mail exactly once (${mode})`, async () => {
+    const [a, b] = await Promise.all([worker("a"), worker("b")]);
+    const deliveries = await pendingDeliveries(shared.db, 60);
+    const notifications = await outboxNotifications(shared.db, 40);
+    // Half of them enqueued as their writer would after its commit: the sweeps find them all the same.
+    if (mode === "redis") await enqueueAsWriter(REDIS_URL as string, prefix, deliveries.slice(0, 30), notifications.slice(0, 20));
+    await waitFor(async () => (await runs(shared.db, "deliver")).length >= deliveries.length, 30_000, "every delivery to run");
+    await waitFor(async () => (await runs(shared.db, "mail")).length >= notifications.length, 30_000, "every notification's mail to run");
+    // Time for a second run of anything, were there one.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const delivered = await runs(shared.db, "deliver");
+    expect([...counts(delivered.map((run) => run.subject))].filter(([, times]) => times !== 1)).toEqual([]);
+    expect(new Set(delivered.map((run) => run.subject))).toEqual(new Set(deliveries));
+    const mailed = await runs(shared.db, "mail");
+    expect([...counts(mailed.map((run) => run.subject))].filter(([, times]) => times !== 1)).toEqual([]);
+    expect(new Set(mailed.map((run) => run.subject))).toEqual(new Set(notifications));
+    // A stopped worker finishes what it has begun and exits 0 (R33).
+    expect(await a.stop()).toBe(0);
+    expect(await b.stop()).toBe(0);
+  });
+
+  test(`R39 a worker killed mid-delivery loses nothing: the delivery runs again on another worker (${mode})`, async () => {
+    const [first, ...others] = await pendingDeliveries(shared.db, 6);
+    const doomed = await worker("doomed", { WORKER_HANG_DELIVERY: String(first) });
+    await waitFor(async () => (await runs(shared.db, "deliver")).some((run) => run.subject === first), 30_000, "the doomed worker to begin");
+    const survivor = await worker("survivor");
+    await doomed.kill();
+    await waitFor(
+      async () => (await runs(shared.db, "deliver")).filter((run) => run.subject === first).length >= 2,
+      30_000,
+      "the delivery to run again",
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const delivered = await runs(shared.db, "deliver");
+    expect(delivered.filter((run) => run.subject === first).map((run) => run.owner)).toEqual(["doomed", "survivor"]);
+    const rest = [...counts(delivered.filter((run) => run.subject !== first).map((run) => run.subject))].sort(([x], [y]) => x - y);
+    expect(rest).toEqual(others.map((id) => [id, 1]));
+    const [{ pending }] = await shared.db.manager.query("SELECT COUNT(*) AS pending FROM webhook_deliveries WHERE status = 'PENDING'");
+    expect(Number(pending)).toBe(0);
+    expect(await survivor.stop()).toBe(0);
+  });
+
+  test(`R39 the clock-driven alert scan runs once per interval however many workers run (${mode})`, async () => {
+    const interval = 1000;
+    await Promise.all([worker("a", { WORKER_SCAN_MS: String(interval) }), worker("b", { WORKER_SCAN_MS: String(interval) })]);
+    const since = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 6000));
+    const scans = (await runs(shared.db, "scan")).filter((run) => run.at >= since);
+    // Two workers each on its own would scan about twice a second.
+    expect(scans.length).toBeGreaterThanOrEqual(4);
+    expect(scans.length).toBeLessThanOrEqual(7);
+    const gaps = scans.slice(1).map((run, index) => run.at - scans[index].at);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(interval * 0.7);
+  });
+}
+
+describe("R39 worker on the tables (no Redis)", () => workerSuite("table"));
+
+(REDIS_URL ? describe : describe.skip)("R39 worker on a BullMQ queue (REDIS_URL)", () => workerSuite("redis"));
+
+describe("R39 the worker in the server process", () => {
+  test("R39 the server process runs the worker by default: the alert scan has run", async () => {
+    const server = await startTestServer();
+    try {
+      await waitFor(async () => server.app.worker !== null, 5000, "the worker to start");
+      expect(server.app.worker?.mode).toBe("table");
+      await waitFor(async () => (await server.db.manager.countBy(WorkerTask, { name: ALERT_SCAN_TASK })) === 1, 10_000, "the first alert scan");
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("R39 WORKER=0 keeps the worker out of the server process", async () => {
+    const server = await startTestServer({ env: { WORKER: "0", WORKER_POLL_MS: "50" } });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(server.app.worker).toBeNull();
+      expect(await server.db.manager.count(WorkerTask)).toBe(0);
+    } finally {
+      await server.close();
+    }
+  });
+});
