@@ -138,9 +138,15 @@ export async function advanceCursor(
 }
 
 /** Notification ids after `cursor`, in order. */
-export async function notificationsAfter(db: Database, cursor: number, limit: number): Promise<number[]> {
+export async function notificationsAfter(db: Database, cursor: number, limit: number, settledBy: Date): Promise<number[]> {
   const rows = await db.exclusive(() =>
-    db.manager.createQueryBuilder(Notification, "n").select("n.id").where("n.id > :cursor", { cursor }).orderBy("n.id", "ASC").limit(limit).getMany(),
+    db.manager
+      .createQueryBuilder(Notification, "n")
+      .select("n.id")
+      .where("n.id > :cursor AND n.createdAt <= :settledBy", { cursor, settledBy })
+      .orderBy("n.id", "ASC")
+      .limit(limit)
+      .getMany(),
   );
   return rows.map((row) => row.id);
 }

@@ -68,7 +68,7 @@ export async function startRedisQueue(context: WorkerContext, redisUrl: string):
     await enqueueDeliveries(await jobs.dueDeliveries(clock.now(), SWEEP_BATCH));
     for (;;) {
       const cursor = await taskCursor(db, WORKER_TASKS.mail);
-      const ids = await notificationsAfter(db, cursor, SWEEP_BATCH);
+      const ids = await notificationsAfter(db, cursor, SWEEP_BATCH, new Date(clock.now().getTime() - timings.mailSettleMs));
       if (!ids.length) return;
       // In Redis, the job is the queue's to run: the cursor says "enqueued up to", moving forward only.
       await enqueueMail(ids);

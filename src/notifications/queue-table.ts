@@ -74,7 +74,7 @@ export function startTableQueue(context: WorkerContext): WorkerHandle {
   async function mailPastCursor(): Promise<void> {
     let cursor = await taskCursor(db, WORKER_TASKS.mail);
     while (!stopped) {
-      const ids = await notificationsAfter(db, cursor, MAIL_BATCH);
+      const ids = await notificationsAfter(db, cursor, MAIL_BATCH, new Date(clock.now().getTime() - timings.mailSettleMs));
       if (!ids.length) return;
       await jobs.mail(ids);
       cursor = ids[ids.length - 1];

@@ -37,9 +37,21 @@ export interface WorkerTimings {
   stalledCheckMs: number;
   /** How many jobs one worker runs at once. */
   concurrency: number;
+  /**
+   * The mail cursor passes only notifications at least this old (by the service clock): ids are taken before
+   * their transactions commit, so one may commit after a higher one, and a cursor past it would skip it.
+   */
+  mailSettleMs: number;
 }
 
-export const DEFAULT_TIMINGS: WorkerTimings = { leaseMs: 60_000, digestCheckMs: 60_000, sweepMs: 30_000, stalledCheckMs: 30_000, concurrency: 4 };
+export const DEFAULT_TIMINGS: WorkerTimings = {
+  leaseMs: 60_000,
+  digestCheckMs: 60_000,
+  sweepMs: 30_000,
+  stalledCheckMs: 30_000,
+  concurrency: 4,
+  mailSettleMs: 5_000,
+};
 
 export { WORKER_TASKS } from "./queue-leases";
 
