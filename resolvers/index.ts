@@ -11,6 +11,7 @@ import "./types/events";
 import "./types/devices";
 import "./types/licenses";
 import "./types/orders";
+import "./types/webhooks";
 import { GraphQLInterfaceType, GraphQLSchema } from "graphql";
 import { buildSchemaSync } from "type-graphql";
 import { DeviceResolver, RegistrationTokenResolver, SmartAccountDevicesResolver, VirtualAccountDevicesResolver } from "./devices.resolver";
@@ -28,6 +29,7 @@ import { ProductResolver } from "./catalog.resolver";
 import { AccessRequestResolver, RoleAssignmentResolver } from "./roles.resolver";
 import { SmartAccountResolver, VirtualAccountResolver } from "./accounts.resolver";
 import { UserResolver, ViewerResolver } from "./users.resolver";
+import { SmartAccountWebhooksResolver, WebhookDeliveryResolver, WebhookResolver } from "./webhooks.resolver";
 import { nodeTypeOf } from "./types/node";
 import { DateTimeScalar } from "./types/scalars";
 
@@ -63,6 +65,10 @@ export const RESOLVERS = [
   VirtualAccountDevicesResolver,
   DeviceResolver,
   RegistrationTokenResolver,
+  // notifications: webhooks (R37)
+  SmartAccountWebhooksResolver,
+  WebhookResolver,
+  WebhookDeliveryResolver,
 ] as const;
 
 let schema: GraphQLSchema | null = null;

@@ -43,6 +43,9 @@ export const MUTATIONS = {
   reportUsage: { device: "device credential" },
   transferProductInstance: { needs: "licenses:manage", leaving: "licenses:moveOut" },
   removeProductInstance: { needs: "licenses:manage" },
+  createWebhook: { needs: "webhooks:manage" },
+  deleteWebhook: { needs: "webhooks:manage" },
+  redeliverWebhook: { needs: "webhooks:manage" },
 } as const satisfies Record<string, MutationRule>;
 
 export type MutationName = keyof typeof MUTATIONS;
