@@ -94,6 +94,13 @@ export const SUITES = {
     moveDeviceOut:       mutation("§5 move devices out of the Smart Account (R26)", ["manageLicenses", "moveOut"], "seeLicenses", "tree"),
     removeDevice:        mutation("§5 remove devices (R26)", ["manageLicenses"], "seeLicenses", "tree"),
   },
+  "webhooks-role-table": {
+    seeWebhooks:          read("§5 see webhooks (R37)", ["webhooks"], "tree"),
+    createWebhook:        mutation("§5 create webhooks on a Virtual Account (R37)", ["webhooks"], "tree", "tree"),
+    createAccountWebhook: mutation("§5 create account-wide webhooks (R37)", ["webhooks"], "account", "account"),
+    deleteWebhook:        mutation("§5 delete webhooks (R37, R4)", ["webhooks"], "webhooks", "tree"),
+    redeliverWebhook:     mutation("§5 redeliver a webhook delivery (R37, R4)", ["webhooks"], "webhooks", "tree"),
+  },
 } as const satisfies Record<string, Record<string, Operation>>;
 
 export type SuiteId = keyof typeof SUITES;
