@@ -63,8 +63,14 @@ export function isPrivateAddress(address: string): boolean {
 /** A refusal of a webhook's target, in words fit for the creator and for a delivery's `lastError`. */
 export class TargetRefused extends Error {}
 
+/** What the webhooks table holds (webhooks.url). */
+export const MAX_URL_LENGTH = 2048;
+/** How long creation waits for the host to resolve. */
+const RESOLVE_TIMEOUT_MS = 5_000;
+
 /** Syntax alone: an absolute http(s) URL without credentials; in production https only. */
 export function parseWebhookUrl(raw: string, settings: Pick<NotificationSettings, "webhookAllowPrivate">): URL {
+  if (raw.trim().length > MAX_URL_LENGTH) throw new TargetRefused(`must be at most ${MAX_URL_LENGTH} characters`);
   let url: URL;
   try {
     url = new URL(raw.trim());
@@ -75,6 +81,7 @@ export function parseWebhookUrl(raw: string, settings: Pick<NotificationSettings
   if (url.protocol === "http:" && !settings.webhookAllowPrivate) throw new TargetRefused("must be an https URL");
   if (url.username || url.password) throw new TargetRefused("may not carry a user name or password");
   if (!url.hostname) throw new TargetRefused("has no host");
+  if (url.toString().length > MAX_URL_LENGTH) throw new TargetRefused(`must be at most ${MAX_URL_LENGTH} characters`);
   return url;
 }
 
@@ -86,7 +93,14 @@ const literalAddress = (url: URL): string | null => {
 
 type Resolve = (host: string) => Promise<string[]>;
 
-const resolveAll: Resolve = async (host) => (await dns.promises.lookup(host, { all: true, verbatim: true })).map((entry) => entry.address);
+const resolveAll: Resolve = (host) => {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error("DNS lookup timed out")), RESOLVE_TIMEOUT_MS);
+  });
+  const lookup = dns.promises.lookup(host, { all: true, verbatim: true }).then((entries) => entries.map((entry) => entry.address));
+  return Promise.race([lookup, timeout]).finally(() => clearTimeout(timer));
+};
 
 /**
  * R37 at creation: the URL parses, and (in production) every address its host resolves to is public.
