@@ -9,7 +9,7 @@ import { createHmac } from "node:crypto";
 import http from "node:http";
 import { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
-import { Role, Webhook, WebhookDelivery } from "../entities";
+import { Role, SmartAccountType, Webhook, WebhookDelivery } from "../entities";
 import { NotificationSettings } from "../src/config";
 import { createLogger } from "../src/logging";
 import { isPrivateAddress } from "../src/notifications/ssrf";
@@ -356,6 +356,72 @@ describe("R37 webhooks", () => {
     expectCode(await server.gql(`mutation($id: ID!) { deleteWebhook(id: $id) }`, { id: webhookId }, w.admin), "CONFLICT");
   });
 
+  it("R37 no answer within webhookTimeoutMs counts as a failed attempt (no status) and is retried", async () => {
+    const w = await world();
+    const silent = http.createServer(() => undefined); // takes the request, never answers
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/slow`;
+      const { webhookId } = await create(w.admin, { smartAccountId: w.accountId, url });
+      const [delivery] = await rowsOf(webhookId);
+      const quick: NotificationSettings = { ...settings, webhookTimeoutMs: 300 };
+      const started = Date.now();
+      expect(await attemptDelivery(server.db, server.clock, quick, delivery.id, logger)).toBe("PENDING");
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(await server.db.manager.findOneByOrFail(WebhookDelivery, { id: delivery.id })).toMatchObject({
+        status: "PENDING",
+        attempts: 1,
+        lastResponseStatus: null,
+        lastError: "no answer within 300 ms",
+      });
+    } finally {
+      silent.closeAllConnections();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
+
+  it("R37 ALERT_RAISED: an order waiting in a partner holding account is delivered as an alert (R35)", async () => {
+    const domain = `holding${++seq}.test`;
+    const holding = await server.build.account(domain, { type: SmartAccountType.PARTNER_HOLDING });
+    await holding.grant(`admin@${domain}`, Role.SMART_ACCOUNT_ADMIN);
+    const { webhookId } = await create(`admin@${domain}`, { smartAccountId: gid("SmartAccount", holding.id), topics: ["ALERT_RAISED"] });
+    const placed = await server.gql(
+      `mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }`,
+      { input: { smartAccountDomain: domain, lines: [{ sku: "C9300-NW-A", quantity: 2 }] } },
+      "commerce@shop.example",
+      "orders:write",
+    );
+    expect(placed.errors).toBeUndefined();
+    // The webhook hears no EVENT (not its topic): only the alert.
+    expect(await runDue(webhookId)).toEqual(["DELIVERED"]);
+    const [body] = receiver.received.map((r) => JSON.parse(r.body));
+    expect(body).toMatchObject({
+      topic: "ALERT_RAISED",
+      smartAccountId: gid("SmartAccount", holding.id),
+      data: { alert: { type: "ORDER_AWAITING_ASSIGNMENT", orderId: placed.data.placeOrder.id } },
+    });
+  });
+
+  it("R37 a webhook delivers only what its creator may still see: a notification whose Virtual Account left the creator's scope is not sent", async () => {
+    const w = await world();
+    const { webhookId } = await create(w.vaAdmin, { smartAccountId: w.accountId, virtualAccountId: gid("VirtualAccount", w.us.id) });
+    expect(await runDue(webhookId)).toEqual(["DELIVERED"]); // its own creation
+    await server.gql(RENAME, { id: gid("VirtualAccount", w.finance.id), name: "Finance 2" }, w.admin);
+    // Before the worker gets to it, Finance moves under EMEA, out of the creator's scope.
+    const moved = await server.gql(
+      `mutation($id: ID!, $parent: ID!) { updateVirtualAccount(input: { id: $id, parentId: $parent }) { name } }`,
+      { id: gid("VirtualAccount", w.finance.id), parent: gid("VirtualAccount", w.emea.id) },
+      w.admin,
+    );
+    expect(moved.errors).toBeUndefined();
+    expect(await runDue(webhookId)).toEqual(["FAILED"]);
+    expect(receiver.received).toHaveLength(1);
+    const rows = await rowsOf(webhookId);
+    expect(rows[1]).toMatchObject({ status: "FAILED", lastError: "the webhook's creator may not see this notification" });
+    // The creator still manages webhooks on US: the webhook itself stays active.
+    expect(await server.db.manager.findOneByOrFail(Webhook, { id: idOf(webhookId) })).toMatchObject({ active: true });
+  });
+
   it("R37 refused input writes nothing: bad URL or topics → BAD_USER_INPUT naming the field; unknown ids → NOT_FOUND; no role → FORBIDDEN", async () => {
     const w = await world();
     const user = `user@${w.domain}`;
@@ -366,6 +432,7 @@ describe("R37 webhooks", () => {
     expectCode(await attempt({ url: "not a url" }), "BAD_USER_INPUT", { field: "input.url" });
     expectCode(await attempt({ url: "ftp://example.com/x" }), "BAD_USER_INPUT", { field: "input.url" });
     expectCode(await attempt({ url: "https://user:pw@example.com/x" }), "BAD_USER_INPUT", { field: "input.url" });
+    expectCode(await attempt({ url: `https://example.com/${"x".repeat(2100)}` }), "BAD_USER_INPUT", { field: "input.url" });
     expectCode(await attempt({ topics: [] }), "BAD_USER_INPUT", { field: "input.topics" });
     expectCode(await attempt({ topics: ["NOT_A_TOPIC"] }), "BAD_USER_INPUT");
     expectCode(await attempt({ smartAccountId: gid("SmartAccount", 999_999) }), "NOT_FOUND");
