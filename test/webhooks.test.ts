@@ -296,6 +296,20 @@ describe("R37 webhooks", () => {
     expect(receiver.received).toHaveLength(1);
   });
 
+  it("R39 R37 a worker that dies mid-attempt loses nothing: its claim lapses and the delivery is due again", async () => {
+    const w = await world();
+    const { webhookId } = await create(w.admin, { smartAccountId: w.accountId });
+    const [delivery] = await rowsOf(webhookId);
+    // A worker claimed it (as attemptDelivery does) and died before writing an outcome.
+    const lease = new Date(server.clock.now().getTime() + settings.webhookTimeoutMs + 30_000);
+    await server.db.manager.update(WebhookDelivery, { id: delivery.id }, { leaseUntil: lease });
+    expect(await runDue(webhookId)).toEqual([]);
+    expect(await attemptDelivery(server.db, server.clock, settings, delivery.id, logger)).toBe("skipped");
+    server.clock.set(new Date(lease.getTime() + 1));
+    expect(await runDue(webhookId)).toEqual(["DELIVERED"]);
+    expect(receiver.received).toHaveLength(1);
+  });
+
   it("R37 a creator who lost the right finds the webhook disabled, and it delivers nothing", async () => {
     const w = await world();
     const { webhookId } = await create(w.vaAdmin, { smartAccountId: w.accountId, virtualAccountId: gid("VirtualAccount", w.us.id) });
