@@ -56,8 +56,11 @@ export class WebhookResolver extends NodeResolver("Webhook", WebhookObject) {
   @FieldResolver(() => Boolean, { description: "False after deleteWebhook, or once its creator may no longer manage webhooks there (R37)." })
   async active(@Root() webhook: Webhook, @Ctx() context: RequestContext): Promise<boolean> {
     if (!webhook.active || webhook.createdById === null) return false;
-    const va = webhook.virtualAccountId === null ? null : await context.loaders.virtualAccount.load(webhook.virtualAccountId);
-    const creator = await context.loaders.creatorAccess.load(webhook.createdById);
+    // Both at once, so that every webhook of a page asks in the same batch (account-wide ones need no Virtual Account).
+    const [va, creator] = await Promise.all([
+      webhook.virtualAccountId === null ? null : context.loaders.virtualAccount.load(webhook.virtualAccountId),
+      context.loaders.creatorAccess.load(webhook.createdById),
+    ]);
     return creator.can("webhooks:manage", webhookPlace(webhook, va));
   }
 
