@@ -436,6 +436,38 @@ describe("R37 webhooks", () => {
     expect(await server.db.manager.findOneByOrFail(Webhook, { id: idOf(webhookId) })).toMatchObject({ active: true });
   });
 
+  it("R37 R5 SmartAccount.webhooks with their deliveries, creators and Virtual Accounts: the same statements for 1 webhook or 4 (loaders batch by level)", async () => {
+    const LIST = `query($d: String!) {
+      smartAccount(domain: $d) {
+        webhooks(first: 10) {
+          totalCount
+          nodes { id url topics active createdBy { email } virtualAccount { name } deliveries(first: 3) { totalCount nodes { id status } } }
+        }
+      }
+    }`;
+    const one = await world();
+    await create(one.admin, { smartAccountId: one.accountId, virtualAccountId: gid("VirtualAccount", one.us.id) });
+    const four = await world();
+    await create(four.admin, { smartAccountId: four.accountId });
+    await create(four.admin, { smartAccountId: four.accountId, virtualAccountId: gid("VirtualAccount", four.us.id) });
+    await create(four.vaAdmin, { smartAccountId: four.accountId, virtualAccountId: gid("VirtualAccount", four.finance.id) });
+    await create(four.admin, { smartAccountId: four.accountId, virtualAccountId: gid("VirtualAccount", four.paris.id) });
+    const small = await server.gql(LIST, { d: one.domain }, one.admin);
+    const large = await server.gql(LIST, { d: four.domain }, four.admin);
+    expect(small.errors).toBeUndefined();
+    expect(large.errors).toBeUndefined();
+    expect(small.data.smartAccount.webhooks.totalCount).toBe(1);
+    expect(large.data.smartAccount.webhooks.totalCount).toBe(4);
+    expect(large.data.smartAccount.webhooks.nodes.map((n: { deliveries: { totalCount: number } }) => n.deliveries.totalCount)).toEqual([4, 2, 1, 1]); // the creation events each one hears
+    expect(large.statements).toBe(small.statements);
+    // The Virtual Account admin sees the webhooks in their scope only (US and below).
+    const scoped = await server.gql(LIST, { d: four.domain }, four.vaAdmin);
+    expect(scoped.data.smartAccount.webhooks.nodes.map((n: { virtualAccount: { name: string } | null }) => n.virtualAccount?.name)).toEqual([
+      "US",
+      "Finance",
+    ]);
+  });
+
   it("R37 refused input writes nothing: bad URL or topics → BAD_USER_INPUT naming the field; unknown ids → NOT_FOUND; no role → FORBIDDEN", async () => {
     const w = await world();
     const user = `user@${w.domain}`;
