@@ -326,6 +326,10 @@ describe("R37 webhooks", () => {
     expect(outcomes.length).toBeGreaterThanOrEqual(3); // created, revoked, renamed
     expect(new Set(outcomes)).toEqual(new Set(["FAILED"]));
     expect(receiver.connections).toBe(0);
+    // Nothing was sent: no attempt counts.
+    for (const delivery of await rowsOf(webhookId)) {
+      expect(delivery).toMatchObject({ status: "FAILED", attempts: 0, lastAttemptAt: null, lastError: "webhook disabled (creator lost access)" });
+    }
     const row = await server.db.manager.findOneByOrFail(Webhook, { id: idOf(webhookId) });
     expect(row).toMatchObject({ active: false, disabledReason: "creator lost access" });
     // Disabled, it hears nothing more.

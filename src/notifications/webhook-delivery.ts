@@ -92,14 +92,14 @@ export async function attemptDelivery(
     if ((claimed.affected ?? 0) !== 1) return "skipped";
     const delivery = await manager.findOneByOrFail(WebhookDelivery, { id: deliveryId });
     const webhook = await manager.findOneByOrFail(Webhook, { id: delivery.webhookId });
-    if (!webhook.active) return fail(manager, delivery, started, `webhook disabled (${webhook.disabledReason ?? "inactive"})`);
+    if (!webhook.active) return fail(manager, delivery, `webhook disabled (${webhook.disabledReason ?? "inactive"})`);
     const creatorId = webhook.createdById;
     const creator = creatorId === null ? null : (await accessOfUsers(manager, [creatorId])).get(creatorId);
     const va = webhook.virtualAccountId === null ? null : await manager.findOneBy(VirtualAccount, { id: webhook.virtualAccountId });
     if (!creator?.can("webhooks:manage", webhookPlace(webhook, va))) {
       await manager.update(Webhook, { id: webhook.id }, { active: false, disabledAt: started, disabledReason: "creator lost access" });
       logger.info({ webhook: webhook.id, delivery: delivery.id }, "webhook disabled: its creator may no longer manage webhooks there");
-      return fail(manager, delivery, started, "webhook disabled (creator lost access)");
+      return fail(manager, delivery, "webhook disabled (creator lost access)");
     }
     const [message] = await readNotifications(manager, [delivery.notificationId]);
     // What the creator may see now (R37): events by "see events", alerts by "see … alerts", where the
@@ -109,7 +109,7 @@ export async function attemptDelivery(
       message !== undefined &&
       message.smartAccountId === webhook.smartAccountId &&
       creator.can(needs, { smartAccountId: message.smartAccountId, path: message.virtualAccountPath });
-    if (!visible) return fail(manager, delivery, started, "the webhook's creator may not see this notification");
+    if (!visible) return fail(manager, delivery, "the webhook's creator may not see this notification");
     return { delivery, webhook, message };
   });
   if (typeof prepared === "string") return prepared;
@@ -157,12 +157,12 @@ export async function attemptDelivery(
   return status;
 }
 
-/** A delivery given up without an attempt (the webhook or its creator no longer stands). */
-async function fail(manager: EntityManager, delivery: WebhookDelivery, now: Date, reason: string): Promise<AttemptOutcome> {
+/** A delivery given up without an attempt (the webhook or its creator no longer stands): nothing was sent, so no attempt counts. */
+async function fail(manager: EntityManager, delivery: WebhookDelivery, reason: string): Promise<AttemptOutcome> {
   await manager.update(
     WebhookDelivery,
     { id: delivery.id },
-    { status: "FAILED", lastError: reason.slice(0, 200), nextAttemptAt: null, leaseUntil: null, lastAttemptAt: now },
+    { status: "FAILED", lastError: reason.slice(0, 200), nextAttemptAt: null, leaseUntil: null },
   );
   return "FAILED";
 }
