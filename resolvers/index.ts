@@ -12,6 +12,7 @@ import "./types/devices";
 import "./types/licenses";
 import "./types/orders";
 import "./types/preferences";
+import "./types/webhooks";
 import { GraphQLInterfaceType, GraphQLSchema } from "graphql";
 import { buildSchemaSync } from "type-graphql";
 import { DeviceResolver, RegistrationTokenResolver, SmartAccountDevicesResolver, VirtualAccountDevicesResolver } from "./devices.resolver";
@@ -30,6 +31,7 @@ import { ProductResolver } from "./catalog.resolver";
 import { AccessRequestResolver, RoleAssignmentResolver } from "./roles.resolver";
 import { SmartAccountResolver, VirtualAccountResolver } from "./accounts.resolver";
 import { UserResolver, ViewerResolver } from "./users.resolver";
+import { SmartAccountWebhooksResolver, WebhookDeliveryResolver, WebhookResolver } from "./webhooks.resolver";
 import { nodeTypeOf } from "./types/node";
 import { DateTimeScalar } from "./types/scalars";
 
@@ -68,6 +70,10 @@ export const RESOLVERS = [
   // notifications (R38 mail choices)
   SmartAccountPreferencesResolver,
   NotificationPreferencesResolver,
+  // notifications: webhooks (R37)
+  SmartAccountWebhooksResolver,
+  WebhookResolver,
+  WebhookDeliveryResolver,
 ] as const;
 
 let schema: GraphQLSchema | null = null;

@@ -119,7 +119,7 @@ export async function createApp(options: {
   const rateLimits = protect ? RateLimits.create(config.rateLimits) : null;
   useSqlLogger(logger);
   const clock = options.clock ?? systemClock;
-  const services = createServices(clock);
+  const services = createServices(clock, config.notifications);
   const notifications = createNotifications({ db, clock, settings: config.notifications, logger });
   const verify: TokenVerifier = createTokenVerifier(config.jwt);
   const app = express();

@@ -7,6 +7,7 @@ import { eventLoaders } from "./events/loaders";
 import { licenseLoaders } from "./licenses/loaders";
 import { orderLoaders } from "./orders/loaders";
 import { roleLoaders } from "./roles/loaders";
+import { webhookLoaders } from "./notifications/webhooks";
 
 /** Every per-request DataLoader, one family per domain folder. */
 export function createLoaders(context: Scope) {
@@ -19,6 +20,7 @@ export function createLoaders(context: Scope) {
     ...licenseLoaders(context),
     ...orderLoaders(context),
     ...deviceLoaders(context),
+    ...webhookLoaders(context),
   };
 }
 

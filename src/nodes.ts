@@ -1,6 +1,8 @@
+import type { Webhook } from "../entities";
 import { userVisible } from "./auth/guard";
 import type { RequestContext } from "./context";
 import { parseGlobalId } from "./ids";
+import { webhookPlace, webhookVisible } from "./notifications/webhooks";
 
 /**
  * `node(id:)` and `nodes(ids:)`: the object behind a global id if it exists and the viewer may see it,
@@ -32,6 +34,12 @@ export async function loadNode(context: RequestContext, globalId: string): Promi
       return context.seen("RegistrationToken", await loaders.registrationToken.load(parsed.id));
     case "Product":
       return context.seen("Product", await loaders.product.load(parsed.id));
+    case "Webhook":
+      return visibleWebhook(context, await loaders.webhook.load(parsed.id));
+    case "WebhookDelivery": {
+      const delivery = await loaders.webhookDelivery.load(parsed.id);
+      return delivery && (await visibleWebhook(context, await loaders.webhook.load(delivery.webhookId))) ? delivery : null;
+    }
     case "User": {
       const user = await loaders.user.load(parsed.id);
       if (!user) return null;
@@ -41,4 +49,11 @@ export async function loadNode(context: RequestContext, globalId: string): Promi
     default:
       return null;
   }
+}
+
+/** R37, §5: a webhook (and its deliveries) shows to who may manage webhooks where it sits. */
+async function visibleWebhook(context: RequestContext, webhook: Webhook | null): Promise<Webhook | null> {
+  if (!webhook) return null;
+  const va = webhook.virtualAccountId === null ? null : await context.loaders.virtualAccount.load(webhook.virtualAccountId);
+  return webhookVisible(context.access, webhookPlace(webhook, va)) ? webhook : null;
 }

@@ -2,6 +2,7 @@ import { SmartAccountService } from "./accounts/smart-account.service";
 import { VirtualAccountService } from "./accounts/virtual-account.service";
 import { ProductService } from "./catalog/product.service";
 import { Clock } from "./clock";
+import { NotificationSettings } from "./config";
 import { DeviceService } from "./devices/device.service";
 import { RegistrationTokenService } from "./devices/token.service";
 import { EventService } from "./events/event.service";
@@ -11,9 +12,14 @@ import { OrderService } from "./orders/order.service";
 import { AccessRequestService } from "./roles/access-request.service";
 import { RoleService } from "./roles/role.service";
 import { UserService } from "./users/user.service";
+import { WebhookService } from "./notifications/webhook.service";
 
-/** The process-wide services; they hold no request state (each call takes the request context). */
-export function createServices(clock: Clock) {
+/**
+ * The process-wide services; they hold no request state (each call takes the request context).
+ * `notifications` are the webhooks' settings (R37); src/app.ts should pass `config.notifications` — until
+ * it does, they are read from the process environment as src/main.ts reads its configuration.
+ */
+export function createServices(clock: Clock, notifications: NotificationSettings) {
   const events = new EventService(clock);
   const users = new UserService(clock);
   const roles = new RoleService(clock, events, users);
@@ -32,6 +38,7 @@ export function createServices(clock: Clock) {
     licenses: new LicenseService(clock, events),
     registrationTokens: new RegistrationTokenService(clock, events),
     devices: new DeviceService(clock, events),
+    webhooks: new WebhookService(clock, events, notifications),
   };
 }
 

@@ -114,7 +114,8 @@ describe("R39 worker on the tables (no Redis)", () => workerSuite("table"));
 
 describe("R39 the worker in the server process", () => {
   test("R39 the server process runs the worker by default: the alert scan has run", async () => {
-    const server = await startTestServer();
+    // The harness keeps the worker out of the other suites' servers (WORKER=0); this one has the default.
+    const server = await startTestServer({ env: { WORKER: "" } });
     try {
       await waitFor(async () => server.app.worker !== null, 5000, "the worker to start");
       expect(server.app.worker?.mode).toBe("table");

@@ -15,6 +15,8 @@ const NODE_TYPES = new Map<object, NodeType>([
   [entities.License, "License"],
   [entities.ProductInstance, "ProductInstance"],
   [entities.RegistrationToken, "RegistrationToken"],
+  [entities.Webhook, "Webhook"],
+  [entities.WebhookDelivery, "WebhookDelivery"],
 ]);
 
 /** Node.id's description, which every Node type's own `id` field (resolvers/node-resolver.ts) repeats. */

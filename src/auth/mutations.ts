@@ -45,6 +45,9 @@ export const MUTATIONS = {
   removeProductInstance: { needs: "licenses:manage" },
   // R38: one's own choices, in any account one holds a role in (the service says NOT_FOUND elsewhere, R4).
   setNotificationPreferences: { signedIn: true },
+  createWebhook: { needs: "webhooks:manage" },
+  deleteWebhook: { needs: "webhooks:manage" },
+  redeliverWebhook: { needs: "webhooks:manage" },
 } as const satisfies Record<string, MutationRule>;
 
 export type MutationName = keyof typeof MUTATIONS;

@@ -120,6 +120,7 @@ export const RULES: IRules = {
     alerts: inAccount("licenses:read"),
     productInstances: inAccount("licenses:read"),
     usageSummary: inAccount("licenses:read"),
+    webhooks: inAccount("webhooks:manage"),
   },
   VirtualAccount: {
     "*": allow,

@@ -60,8 +60,11 @@ export function createNotifications(options: { db: Database; clock: Clock; setti
     afterCommit: async (finished) => {
       const { messages, touched } = (finished ?? { messages: [], touched: [] }) as Finished;
       if (messages.length) {
-        await bus.publish(messages).catch((error) => logger.warn({ err: error }, "notifications: publishing failed"));
-        for (const listener of written) listener(messages);
+        // Subscribers and the worker go on after the request has ended: not in its SQLite turn.
+        await db.detached(() => bus.publish(messages)).catch((error) => logger.warn({ err: error }, "notifications: publishing failed"));
+        db.detached(() => {
+          for (const listener of written) listener(messages);
+        });
       }
       if (touched.length) {
         await checkMarked(db, clock, touched).catch((error) =>

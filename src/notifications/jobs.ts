@@ -3,26 +3,38 @@ import type { NotificationSettings } from "../config";
 import type { Database } from "../db/database";
 import type { Logger } from "../logging";
 import { scanAlerts } from "./alert-changes";
+import { sendDigests } from "./digest";
+import { sendImmediateMails } from "./immediate-mail";
+import { createMailer } from "./mail";
+import { attemptDelivery, dueDeliveries } from "./webhook-delivery";
 import type { WorkerJobs } from "./worker";
 
 /**
  * The jobs the worker runs in this service (R39): the one place they are put together, for the server
- * process (src/app.ts) and `npm run worker` (src/worker-main.ts) alike.
+ * process (src/app.ts) and `npm run worker` (src/worker-main.ts) alike. The mail transport is opened here
+ * and closed when the worker stops.
  */
 export function serviceJobs(options: { db: Database; clock: Clock; settings: NotificationSettings; logger: Logger }): WorkerJobs {
-  const { db, clock, logger } = options;
+  const { db, clock, settings, logger } = options;
+  const mailer = createMailer(settings, logger);
   return {
-    // TODO(webhooks, R37): the delivery attempt (src/notifications/webhooks.ts) — not on this branch yet.
-    deliver: async () => undefined,
-    // TODO(webhooks, R37): PENDING deliveries with nextAttemptAt <= now, oldest first.
-    dueDeliveries: async () => [],
-    // TODO(mail, R38): immediate mails for the ALERT_RAISED notifications among these.
-    mail: async () => undefined,
-    // TODO(mail, R38): the daily digests due at clock.now() (DIGEST_CRON).
-    digests: async () => undefined,
+    deliver: async (deliveryId, { leased } = {}) => {
+      const outcome = await attemptDelivery(db, clock, settings, deliveryId, logger, { leased });
+      logger.debug({ deliveryId, outcome }, "worker: delivery attempted");
+    },
+    dueDeliveries: (now, limit) => db.exclusive(() => dueDeliveries(db.manager, now, limit)),
+    mail: async (notificationIds) => {
+      const { sent, failed } = await sendImmediateMails(db, clock, settings, mailer, notificationIds, logger);
+      if (sent || failed) logger.info({ sent, failed }, "worker: immediate mail");
+    },
+    digests: async () => {
+      const { sent, failed } = await sendDigests(db, clock, settings, mailer, logger);
+      if (sent || failed) logger.info({ sent, failed }, "worker: digests");
+    },
     scanAlerts: async () => {
       const { checked, first } = await scanAlerts(db, clock);
       logger.debug({ checked, first }, "worker: alert scan done");
     },
+    close: () => mailer.close(),
   };
 }

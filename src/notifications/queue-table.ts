@@ -34,7 +34,7 @@ export function startTableQueue(context: WorkerContext): WorkerHandle {
         const id = ids[next++];
         if (!(await claimDelivery(db, id, due, timings.leaseMs))) continue;
         try {
-          await jobs.deliver(id);
+          await jobs.deliver(id, { leased: true });
         } catch (error) {
           logger.error({ err: loggableError(error), deliveryId: id }, "worker: a delivery attempt failed; it runs again when its lease lapses");
           continue;

@@ -13,8 +13,11 @@ import { startTableQueue } from "./queue-table";
  * how often, so that each runs once however many workers run. src/notifications/jobs.ts builds the real set.
  */
 export interface WorkerJobs {
-  /** One attempt of a webhook delivery (it claims the row itself; safe to call twice). */
-  deliver(deliveryId: number): Promise<void>;
+  /**
+   * One attempt of a webhook delivery. It claims the row itself (safe to call twice), unless `leased`: the
+   * table queue has already taken the delivery's lease for this worker.
+   */
+  deliver(deliveryId: number, options?: { leased?: boolean }): Promise<void>;
   /** Delivery ids due at `now` (PENDING, nextAttemptAt <= now). */
   dueDeliveries(now: Date, limit: number): Promise<number[]>;
   /** Immediate mails for these notifications (ALERT_RAISED ones matter). */
@@ -23,6 +26,8 @@ export interface WorkerJobs {
   digests(): Promise<void>;
   /** R35's clock-driven check. */
   scanAlerts(): Promise<void>;
+  /** What the jobs hold open (the mail transport), closed when the worker stops. */
+  close?(): Promise<void>;
 }
 
 /** How often each recurring piece runs; the defaults suit production, tests shorten them. */
@@ -98,5 +103,11 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   context.timings.digestCheckMs = Math.min(context.timings.digestCheckMs, 60_000);
   const handle = options.settings.redisUrl ? await startRedisQueue(context, options.settings.redisUrl) : startTableQueue(context);
   options.logger.info({ owner: handle.owner, mode: handle.mode }, "worker: started");
-  return handle;
+  return {
+    ...handle,
+    async stop() {
+      await handle.stop();
+      await options.jobs.close?.();
+    },
+  };
 }

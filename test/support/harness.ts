@@ -72,6 +72,9 @@ export async function startTestServer(options: { env?: Record<string, string>; l
     GRAPHQL_JIT: process.env.GRAPHQL_JIT,
     RATE_LIMIT_SECRET_FAILURES: "100000",
     HTTP_KEEP_ALIVE_TIMEOUT_MS: "600000",
+    // The suites run R35's scan and the deliveries themselves, at their own clock's moments;
+    // test/worker.test.ts starts workers of its own.
+    WORKER: "0",
     ...options.env,
   };
   const config = loadConfig(env as NodeJS.ProcessEnv);

@@ -97,6 +97,13 @@ export const SUITES = {
   "mail-role-table": {
     setPreferences:      mutation("§5 set one's own notification preferences (R38)", ["preferences"], "account", "account"),
   },
+  "webhooks-role-table": {
+    seeWebhooks:          read("§5 see webhooks (R37)", ["webhooks"], "tree"),
+    createWebhook:        mutation("§5 create webhooks on a Virtual Account (R37)", ["webhooks"], "tree", "tree"),
+    createAccountWebhook: mutation("§5 create account-wide webhooks (R37)", ["webhooks"], "account", "account"),
+    deleteWebhook:        mutation("§5 delete webhooks (R37, R4)", ["webhooks"], "webhooks", "tree"),
+    redeliverWebhook:     mutation("§5 redeliver a webhook delivery (R37, R4)", ["webhooks"], "webhooks", "tree"),
+  },
 } as const satisfies Record<string, Record<string, Operation>>;
 
 export type SuiteId = keyof typeof SUITES;

@@ -75,7 +75,6 @@ export type RowId = (typeof TABLE)[number][0];
 export const NOT_YET_IMPLEMENTED: Partial<Record<RowId, string>> = {
   subscribeEvents: "R36 subscriptions land with a later issue",
   subscribeAlerts: "R36 subscriptions land with a later issue",
-  webhooks: "R37 webhooks land with a later issue",
 };
 
 export interface Row {

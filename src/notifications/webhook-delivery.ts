@@ -1,0 +1,235 @@
+import { createHmac } from "node:crypto";
+import http from "node:http";
+import https from "node:https";
+import { EntityManager } from "typeorm";
+import { VirtualAccount, Webhook, WebhookDelivery } from "../../entities";
+import type { Capability } from "../auth/capabilities";
+import type { Clock } from "../clock";
+import type { NotificationSettings } from "../config";
+import type { Database } from "../db/database";
+import { runSql, sql } from "../db/sql";
+import { toGlobalId } from "../ids";
+import type { Logger } from "../logging";
+import type { NotificationMessage } from "./data";
+import { publicPayload, readNotifications } from "./outbox";
+import { checkDeliveryTarget, isPrivateAddress, pinnedLookup, TargetRefused } from "./ssrf";
+import { accessOfUsers, webhookPlace, webhookSecret } from "./webhooks";
+
+/**
+ * R37's worker half: one attempt of one delivery at a time, and the deliveries that are due. The worker
+ * (src/notifications/worker, another module) calls `dueDeliveries` and then `attemptDelivery` for each id;
+ * any number of workers may, since an attempt first claims the delivery.
+ */
+
+/** What an attempt came to: the delivery's status after it, or `skipped` (not due, or another worker holds it). */
+export type AttemptOutcome = "DELIVERED" | "PENDING" | "FAILED" | "skipped";
+
+/** How much longer than the request's own timeout a claim lasts (a worker that dies lets it lapse). */
+const LEASE_MARGIN_MS = 30_000;
+/** A receiver's answer is read up to this much, then dropped: only its status counts. */
+const MAX_ANSWER_BYTES = 64 * 1024;
+
+/** Ids of PENDING deliveries due by `now` and not held by a worker, oldest due first. */
+export async function dueDeliveries(manager: EntityManager, now: Date, limit: number): Promise<number[]> {
+  const rows = await runSql<{ id: unknown }>(
+    manager,
+    sql`SELECT id FROM webhook_deliveries
+         WHERE status = ${"PENDING"} AND next_attempt_at <= ${now} AND (lease_until IS NULL OR lease_until < ${now})
+         ORDER BY next_attempt_at, id LIMIT ${Math.max(1, Math.floor(limit))}`,
+  );
+  return rows.map((row) => Number(row.id));
+}
+
+/**
+ * R37: the delay before attempt `attempts + 1`, after `attempts` failed ones: base × 3^(attempts−1),
+ * ±20%. With the 20 s default: about 20 s, 1 min, 3 min, 9 min, 27 min, 81 min — seven attempts over
+ * more than two hours.
+ */
+export function retryDelayMs(settings: Pick<NotificationSettings, "webhookRetryBaseMs">, attempts: number, random = Math.random): number {
+  const base = settings.webhookRetryBaseMs * 3 ** Math.max(0, attempts - 1);
+  return Math.round(base * (0.8 + 0.4 * random()));
+}
+
+/** The signature header's value: `sha256=<hex HMAC-SHA256(secret, timestamp + "." + body)>`. */
+export const signatureOf = (secret: string, timestamp: string, body: string): string =>
+  `sha256=${createHmac("sha256", secret).update(`${timestamp}.${body}`).digest("hex")}`;
+
+interface Prepared {
+  delivery: WebhookDelivery;
+  webhook: Webhook;
+  message: NotificationMessage;
+}
+
+/**
+ * One attempt of one PENDING, due delivery (R37). Claims it first (a conditional UPDATE of its lease: a
+ * second worker calling for the same id at once gets `skipped`); then checks, at delivery time, that the
+ * webhook is active and that its creator may still manage webhooks where it sits (else the webhook is
+ * disabled, "creator lost access", and the delivery FAILED) and may still see the notification (else the
+ * delivery alone is FAILED); then POSTs the signed body. A 2xx is DELIVERED; anything else, or no answer
+ * within `webhookTimeoutMs`, counts an attempt and is retried with backoff, FAILED after
+ * `webhookMaxAttempts`. Nothing of the secret or the body is logged or stored.
+ */
+export async function attemptDelivery(
+  db: Database,
+  clock: Clock,
+  settings: NotificationSettings,
+  deliveryId: number,
+  logger: Logger,
+  options: { leased?: boolean } = {},
+): Promise<AttemptOutcome> {
+  const started = clock.now();
+  // `leased`: the table queue's worker already holds the delivery's lease (src/notifications/queue-leases.ts).
+  const free = options.leased ? "" : " AND (lease_until IS NULL OR lease_until < :now)";
+  const lease = new Date(started.getTime() + settings.webhookTimeoutMs + LEASE_MARGIN_MS);
+  const prepared = await db.transaction(async (manager): Promise<Prepared | AttemptOutcome> => {
+    const claimed = await manager
+      .createQueryBuilder()
+      .update(WebhookDelivery)
+      .set({ leaseUntil: lease })
+      .where(`id = :id AND status = :pending AND next_attempt_at <= :now${free}`, {
+        id: deliveryId,
+        pending: "PENDING",
+        now: started,
+      })
+      .execute();
+    if ((claimed.affected ?? 0) !== 1) return "skipped";
+    const delivery = await manager.findOneByOrFail(WebhookDelivery, { id: deliveryId });
+    const webhook = await manager.findOneByOrFail(Webhook, { id: delivery.webhookId });
+    if (!webhook.active) return fail(manager, delivery, `webhook disabled (${webhook.disabledReason ?? "inactive"})`);
+    const creatorId = webhook.createdById;
+    const creator = creatorId === null ? null : (await accessOfUsers(manager, [creatorId])).get(creatorId);
+    const va = webhook.virtualAccountId === null ? null : await manager.findOneBy(VirtualAccount, { id: webhook.virtualAccountId });
+    if (!creator?.can("webhooks:manage", webhookPlace(webhook, va))) {
+      await manager.update(Webhook, { id: webhook.id }, { active: false, disabledAt: started, disabledReason: "creator lost access" });
+      logger.info({ webhook: webhook.id, delivery: delivery.id }, "webhook disabled: its creator may no longer manage webhooks there");
+      return fail(manager, delivery, "webhook disabled (creator lost access)");
+    }
+    const [message] = await readNotifications(manager, [delivery.notificationId]);
+    // What the creator may see now (R37): events by "see events", alerts by "see … alerts", where the
+    // notification's Virtual Account sits today.
+    const needs: Capability = message?.topic === "EVENT" ? "events:read" : "licenses:read";
+    const visible =
+      message !== undefined &&
+      message.smartAccountId === webhook.smartAccountId &&
+      creator.can(needs, { smartAccountId: message.smartAccountId, path: message.virtualAccountPath });
+    if (!visible) return fail(manager, delivery, "the webhook's creator may not see this notification");
+    return { delivery, webhook, message };
+  });
+  if (typeof prepared === "string") return prepared;
+
+  const { delivery, webhook, message } = prepared;
+  const body = JSON.stringify(publicPayload(message));
+  const timestamp = String(Math.floor(started.getTime() / 1000));
+  const secret = webhookSecret(settings, webhook.secretSalt);
+  const answer = await post(
+    webhook.url,
+    settings,
+    {
+      "content-type": "application/json",
+      "user-agent": "smart-account-graph-webhooks",
+      "x-webhook-id": toGlobalId("WebhookDelivery", delivery.id),
+      "x-webhook-timestamp": timestamp,
+      "x-webhook-signature": signatureOf(secret, timestamp, body),
+    },
+    body,
+  );
+
+  const attempts = delivery.attempts + 1;
+  const finished = clock.now();
+  const delivered = answer.status !== null && answer.status >= 200 && answer.status < 300;
+  const status: WebhookDelivery["status"] = delivered ? "DELIVERED" : attempts >= settings.webhookMaxAttempts ? "FAILED" : "PENDING";
+  await db.transaction((manager) =>
+    manager.update(
+      WebhookDelivery,
+      { id: delivery.id },
+      {
+        status,
+        attempts,
+        lastAttemptAt: started,
+        lastResponseStatus: answer.status,
+        lastError: delivered ? null : answer.error,
+        nextAttemptAt: status === "PENDING" ? new Date(finished.getTime() + retryDelayMs(settings, attempts)) : null,
+        leaseUntil: null,
+      },
+    ),
+  );
+  logger.info(
+    { webhook: webhook.id, delivery: delivery.id, attempts, status, responseStatus: answer.status ?? undefined, error: answer.error ?? undefined },
+    "webhook delivery attempted",
+  );
+  return status;
+}
+
+/** A delivery given up without an attempt (the webhook or its creator no longer stands): nothing was sent, so no attempt counts. */
+async function fail(manager: EntityManager, delivery: WebhookDelivery, reason: string): Promise<AttemptOutcome> {
+  await manager.update(
+    WebhookDelivery,
+    { id: delivery.id },
+    { status: "FAILED", lastError: reason.slice(0, 200), nextAttemptAt: null, leaseUntil: null },
+  );
+  return "FAILED";
+}
+
+interface Answer {
+  status: number | null;
+  /** A short reason when it was not a 2xx: never the body, never a header. */
+  error: string | null;
+}
+
+/** One POST, no redirects followed, connecting only to addresses the SSRF rules admit (R37). */
+function post(rawUrl: string, settings: NotificationSettings, headers: Record<string, string>, body: string): Promise<Answer> {
+  let url: URL;
+  try {
+    url = checkDeliveryTarget(rawUrl, settings);
+  } catch (error) {
+    return Promise.resolve({ status: null, error: error instanceof TargetRefused ? error.message : "the URL is not valid" });
+  }
+  return new Promise((resolve) => {
+    let settled = false;
+    const settle = (answer: Answer) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve({ ...answer, error: answer.error?.slice(0, 200) ?? null });
+    };
+    const transport = url.protocol === "https:" ? https : http;
+    const request = transport.request(url, {
+      method: "POST",
+      headers: { ...headers, "content-length": String(Buffer.byteLength(body)) },
+      lookup: pinnedLookup(settings),
+      agent: false,
+    });
+    const timer = setTimeout(() => {
+      settle({ status: null, error: `no answer within ${settings.webhookTimeoutMs} ms` });
+      request.destroy();
+    }, settings.webhookTimeoutMs);
+    request.on("socket", (socket) => {
+      // The address actually connected to, whatever resolved it (belt and braces over the pinned lookup).
+      socket.once("connect", () => {
+        const remote = socket.remoteAddress;
+        if (!settings.webhookAllowPrivate && (!remote || isPrivateAddress(remote))) {
+          settle({ status: null, error: "target is a loopback, private or link-local address" });
+          request.destroy();
+        }
+      });
+    });
+    request.on("response", (response) => {
+      let read = 0;
+      response.on("data", (chunk: Buffer) => {
+        read += chunk.length;
+        if (read > MAX_ANSWER_BYTES) response.destroy();
+      });
+      const done = () => {
+        const status = response.statusCode ?? null;
+        settle({ status, error: status !== null && status >= 200 && status < 300 ? null : `answered HTTP ${status}` });
+      };
+      response.on("end", done);
+      response.on("close", done);
+      response.on("error", done);
+    });
+    request.on("error", (error: NodeJS.ErrnoException) => {
+      settle({ status: null, error: error instanceof TargetRefused ? error.message : `no answer (${error.code ?? "connection failed"})` });
+    });
+    request.end(body);
+  });
+}
