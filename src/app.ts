@@ -28,6 +28,7 @@ import { exportRouter } from "./reporting/router";
 import { createServices, Services } from "./services";
 import { startPoolSweeper } from "./licenses/pool-sweeper";
 import { createNotifications, Notifications } from "./notifications";
+import { serveSubscriptions } from "./notifications/subscriptions";
 
 export interface App {
   express: express.Express;
@@ -190,6 +191,11 @@ export async function createApp(options: {
     ],
   });
   await apollo.start();
+  // R36: graphql-ws on the same server and path, with the same limits and error format.
+  const subscriptions = serveSubscriptions({
+    ...{ httpServer, schema, db, clock, services, verify, bus: notifications.bus, config, logger, formatError, protect, rateLimits },
+    validationRules: protect ? armor.validationRules : [],
+  });
 
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
@@ -266,7 +272,7 @@ export async function createApp(options: {
       stopping = true;
       stopSweeper?.();
       if (readinessDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, readinessDelayMs));
-      await apollo.stop();
+      await Promise.all([subscriptions.close(config.shutdownGraceMs), apollo.stop()]);
       await rateLimits?.close();
       await notifications.close();
       if (httpServer.listening) await new Promise((resolve) => httpServer.close(resolve));
