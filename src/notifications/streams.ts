@@ -1,29 +1,68 @@
 import { AsyncResource } from "node:async_hooks";
 import { Event, Product, ProductInstance, VirtualAccount } from "../../entities";
-import { virtualAccountPlace } from "../auth/guard";
+import type { Access } from "../auth/access";
+import { Guard, virtualAccountPlace } from "../auth/guard";
+import { reloadAccess } from "../auth/viewer";
 import { Capability, forbiddenMessage } from "../auth/capabilities";
 import { RequestContext } from "../context";
 import { ForbiddenError, UnauthenticatedError } from "../errors";
 import { fromGlobalId } from "../ids";
 import type { Alert, AlertType } from "../licenses/alerts";
+import { createLoaders, Loaders } from "../loaders";
 import type { Logger } from "../logging";
 import type { NotificationBus } from "./bus";
 import { AlertData, EventData, isAlertData, isEventData, NotificationMessage } from "./data";
 
 /**
  * R36: a subscription's request context. One per subscription (graphql-ws builds it as app.ts builds one
- * per HTTP request), with the bus the stream listens to. Before every delivery it reads the viewer's
- * access again, so a revoked role is seen at the next notification.
+ * per HTTP request), with the bus the stream listens to. Before every delivery it takes the viewer's
+ * access as read again for that notification, so a revoked role is seen at the next one.
  */
 export class SubscriptionContext extends RequestContext {
   bus!: NotificationBus;
   logger!: Logger;
+  private delivery: { access: Access; loaders: Loaders } | null = null;
 
-  /** The viewer's grants read again, fresh loaders, and no shield verdict kept from an earlier delivery. */
-  async refresh(): Promise<void> {
-    await this.accessChanged();
+  constructor(...args: ConstructorParameters<typeof RequestContext>) {
+    super(...args);
+    // The guard answers with the access of the latest delivery, as every other check of this context does.
+    Object.defineProperty(this, "guard", { value: new Guard(this.db, () => this.access) });
+  }
+
+  override get access(): Access {
+    return this.delivery?.access ?? super.access;
+  }
+
+  override get loaders(): Loaders {
+    return this.delivery?.loaders ?? super.loaders;
+  }
+
+  /** Before a delivery: the viewer's access as now read, fresh loaders, and no shield verdict kept from an earlier one. */
+  use(access: Access): void {
+    this.delivery = { access, loaders: createLoaders({ db: this.db, access, clock: this.clock }) };
     delete (this as { _shield?: unknown })._shield;
   }
+}
+
+/**
+ * The viewer's access read once per notification, whatever the number of their streams that judge it
+ * (a dashboard holds several): each is read after the notification was published, so each delivery is
+ * judged on grants at least as new as the write it tells of.
+ */
+const reloads = new Map<string, Promise<Access>>();
+
+function accessFor(context: SubscriptionContext, message: NotificationMessage): Promise<Access> {
+  const viewer = context.access.viewer;
+  if (!viewer) return Promise.resolve(context.access);
+  const key = `${viewer.id}:${[...context.access.scopes].sort().join(" ")}:${message.id}`;
+  let reload = reloads.get(key);
+  if (!reload) {
+    reload = reloadAccess(context.db, context.access);
+    reloads.set(key, reload);
+    setTimeout(() => reloads.delete(key), 1000).unref();
+    reload.catch(() => reloads.delete(key));
+  }
+  return reload;
 }
 
 export type AlertChangeKind = "RAISED" | "CLEARED";
@@ -188,24 +227,30 @@ function asSubscription(context: RequestContext): SubscriptionContext {
   return context;
 }
 
+/** The stream's own right at a delivery: anywhere in the account, or over its Virtual Account as it is now. */
+function stillHolds(access: Access, capability: Capability, where: Where, within: VirtualAccount | null): boolean {
+  if (where.virtualAccountId === null) return access.canAnywhere(capability, where.smartAccountId);
+  return within !== null && within.smartAccountId === where.smartAccountId && access.can(capability, virtualAccountPlace(within));
+}
+
 /**
  * Before each delivery: the viewer's access read again (on SQLite in its own turn, so nothing
- * uncommitted is read), the stream's right re-checked (gone → the stream ends with FORBIDDEN), then
- * `judge` decides on the item with the refreshed context.
+ * uncommitted is read) and the stream's right re-checked: gone (a role revoked, its Virtual Account moved
+ * out of reach or deleted), the stream ends with FORBIDDEN. Then `judge` decides on the item, with the
+ * stream's Virtual Account as it is now.
  */
 function checked<T>(
   context: SubscriptionContext,
   capability: Capability,
   where: Where,
-  judge: (message: NotificationMessage) => Promise<T | null>,
+  judge: (message: NotificationMessage, within: VirtualAccount | null) => Promise<T | null>,
 ): (message: NotificationMessage) => Promise<Delivery<T> | null> {
   return (message) =>
     context.db.exclusive(async () => {
-      await context.refresh();
-      const revoked = await refusal(context, capability, where);
-      // Whatever took the right away (a role revoked, the Virtual Account gone), the stream ends FORBIDDEN.
-      if (revoked) return { error: revoked instanceof ForbiddenError ? revoked : new ForbiddenError(forbiddenMessage(capability)) };
-      const value = await judge(message);
+      context.use(await accessFor(context, message));
+      const within = where.virtualAccountId === null ? null : await context.loaders.virtualAccount.load(where.virtualAccountId);
+      if (!stillHolds(context.access, capability, where, within)) return { error: new ForbiddenError(forbiddenMessage(capability, within?.name)) };
+      const value = await judge(message, within);
       return value === null ? null : { value };
     });
 }
@@ -261,11 +306,10 @@ export async function alertChangeStream(raw: RequestContext, args: StreamArgs): 
       (message.topic === "ALERT_RAISED" || message.topic === "ALERT_CLEARED") &&
       message.smartAccountId === where.smartAccountId &&
       isAlertData(message.data),
-    checked(context, "alerts:subscribe", where, async (message) => {
+    checked(context, "alerts:subscribe", where, async (message, within) => {
       const data = (message.data as { alert: AlertData }).alert;
-      const [va, within, product, productInstance] = await Promise.all([
+      const [va, product, productInstance] = await Promise.all([
         context.loaders.virtualAccount.load(data.virtualAccountId),
-        where.virtualAccountId === null ? null : context.loaders.virtualAccount.load(where.virtualAccountId),
         data.productId === null ? null : context.loaders.product.load(data.productId),
         data.productInstanceId === null ? null : context.loaders.productInstance.load(data.productInstanceId),
       ]);

@@ -35,7 +35,12 @@ interface Connection {
   access: Access;
   authError: UnauthenticatedError | null;
   address: string;
+  /** The viewer's access as last read, and when: a subscription starts on access at most a second old. */
+  current: { access: Promise<Access>; at: number };
 }
+
+/** How long a connection's reading of the viewer's access serves the subscriptions it starts. */
+const ACCESS_FRESH_MS = 1000;
 
 type Extra = { connection?: Connection };
 
@@ -90,7 +95,8 @@ export function serveSubscriptions(options: {
             ? await db.exclusive(() => authenticate(db, clock, verify, header as string | undefined))
             : { access: Access.anonymous(), authError: new UnauthenticatedError('Send the token as `authorization: "Bearer <JWT>"`.') };
         const request = ctx.extra.request;
-        ctx.extra.connection = { access, authError, address: request.socket.remoteAddress ?? "unknown" };
+        const current = { access: Promise.resolve(access), at: Date.now() };
+        ctx.extra.connection = { access, authError, address: request.socket.remoteAddress ?? "unknown", current };
         return true;
       },
       async onSubscribe(ctx, _id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> {
@@ -116,8 +122,18 @@ export function serveSubscriptions(options: {
         if (errors?.length) return [new InputError(/Variable "\$([^"]+)"/.exec(errors[0].message)?.[1], errors[0].message)];
         // R1: nothing runs for who has no valid token.
         if (!connection.access.authenticated) return [connection.authError ?? new UnauthenticatedError()];
-        // The viewer as they are now (the connection may be old), in a context of this subscription's own.
-        const access = await db.exclusive(() => reloadAccess(db, connection.access));
+        // The viewer as they are now (the connection may be old; a burst of subscriptions shares one reading),
+        // in a context of this subscription's own.
+        if (Date.now() - connection.current.at > ACCESS_FRESH_MS) {
+          connection.current = { access: db.exclusive(() => reloadAccess(db, connection.access)), at: Date.now() };
+        }
+        let access: Access;
+        try {
+          access = await connection.current.access;
+        } catch (error) {
+          // The database away (R33): a GraphQL error the client can act on (SERVICE_UNAVAILABLE), not a closed socket.
+          return [new GraphQLError("The database could not be reached.", { originalError: error as Error })];
+        }
         const context = new SubscriptionContext({ db, clock, services }, access, null, undefined, { address: connection.address });
         context.bus = bus;
         context.logger = logger;
