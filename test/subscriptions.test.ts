@@ -288,6 +288,20 @@ describe("R36 subscriptions over graphql-ws", () => {
       expect(streams.flatMap((s) => s.heard.data)).toEqual([]);
     });
 
+    it("R36 1,000 subscriptions each hear one write once, and leave no listener behind", async () => {
+      const { world } = await worldWith();
+      const clients = await Promise.all(Array.from({ length: 10 }, async () => wsClient(server.url, await bearer(admin(world)))));
+      const streams = clients.flatMap((client) =>
+        Array.from({ length: 100 }, () => subscribeWith(client, EVENTS, { sa: sa(world) }, { ownsClient: false })),
+      );
+      await listeners.reach(1000, 60_000);
+      await ok(RENAME, { id: va(world.us), name: "USA" }, admin(world));
+      await Promise.all(streams.map((stream) => stream.waitFor((h) => h.data.length >= 1, "the event", 60_000)));
+      expect(streams.every((stream) => stream.heard.data.length === 1 && stream.heard.errors.length === 0)).toBe(true);
+      await Promise.all(clients.map((client) => client.dispose()));
+      await listeners.reach(0, 30_000);
+    }, 120_000);
+
     it("R36 R33 stop() ends open streams and closes their listeners", async () => {
       const own = await startTestServer({ env: { SHUTDOWN_GRACE_MS: "2000" } });
       const ownListeners = listenerCount(own.app.notifications.bus);
