@@ -13,8 +13,9 @@ import "./types/licenses";
 import "./types/orders";
 import "./types/preferences";
 import "./types/webhooks";
+import "./types/subscriptions";
 import { GraphQLInterfaceType, GraphQLSchema } from "graphql";
-import { buildSchemaSync } from "type-graphql";
+import { buildSchemaSync, PubSub } from "type-graphql";
 import { DeviceResolver, RegistrationTokenResolver, SmartAccountDevicesResolver, VirtualAccountDevicesResolver } from "./devices.resolver";
 import { EventResolver } from "./events.resolver";
 import {
@@ -27,6 +28,7 @@ import {
 import { AlertOrderResolver, OrderLineResolver, OrderResolver, SmartAccountOrdersResolver } from "./orders.resolver";
 import { NotificationPreferencesResolver, SmartAccountPreferencesResolver } from "./preferences.resolver";
 import { QueryResolver } from "./query.resolver";
+import { SubscriptionResolver } from "./subscriptions.resolver";
 import { ProductResolver } from "./catalog.resolver";
 import { AccessRequestResolver, RoleAssignmentResolver } from "./roles.resolver";
 import { SmartAccountResolver, VirtualAccountResolver } from "./accounts.resolver";
@@ -74,9 +76,24 @@ export const RESOLVERS = [
   SmartAccountWebhooksResolver,
   WebhookResolver,
   WebhookDeliveryResolver,
+  // notifications
+  SubscriptionResolver,
 ] as const;
 
 let schema: GraphQLSchema | null = null;
+
+/**
+ * Each subscription opens its own stream on the notification bus in its `subscribe`
+ * (src/notifications/streams.ts); type-graphql asks for a PubSub of topics all the same, and none is used.
+ */
+const NO_TOPICS: PubSub = {
+  publish: () => {
+    throw new Error("Notifications are published on the notification bus (src/notifications/bus.ts), not by topic.");
+  },
+  subscribe: () => {
+    throw new Error("Subscriptions open their streams on the notification bus (src/notifications/streams.ts), not by topic.");
+  },
+};
 
 /** The executable schema (without the shield; src/app.ts applies it). Built once per process. */
 export function buildGraphQLSchema(): GraphQLSchema {
@@ -85,6 +102,7 @@ export function buildGraphQLSchema(): GraphQLSchema {
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     validate: false,
     emitSchemaFile: false,
+    pubSub: NO_TOPICS,
   });
   // type-graphql makes every resolveType async; graphql-jit (src/graphql/jit-executor.ts) resolves
   // abstract types synchronously, as the Node mapping is.
@@ -97,6 +115,8 @@ export function buildGraphQLSchema(): GraphQLSchema {
 function describeRootTypes(built: GraphQLSchema): void {
   const query = built.getQueryType();
   if (query) query.description = "The graph's entry points. Every query needs a signed-in user (R1).";
+  const subscription = built.getSubscriptionType();
+  if (subscription) subscription.description = "Live streams over graphql-ws on /graphql, the bearer token in connection_init (R36).";
   const mutation = built.getMutationType();
   if (mutation) {
     mutation.description =

@@ -30,6 +30,7 @@ import { startPoolSweeper } from "./licenses/pool-sweeper";
 import { createNotifications, Notifications } from "./notifications";
 import { serviceJobs } from "./notifications/jobs";
 import { startWorker, WorkerHandle } from "./notifications/worker";
+import { serveSubscriptions } from "./notifications/subscriptions";
 
 export interface App {
   express: express.Express;
@@ -194,6 +195,11 @@ export async function createApp(options: {
     ],
   });
   await apollo.start();
+  // R36: graphql-ws on the same server and path, with the same limits and error format.
+  const subscriptions = serveSubscriptions({
+    ...{ httpServer, schema, db, clock, services, verify, bus: notifications.bus, config, logger, formatError, protect, rateLimits },
+    validationRules: protect ? armor.validationRules : [],
+  });
 
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
@@ -282,7 +288,7 @@ export async function createApp(options: {
       stopping = true;
       stopSweeper?.();
       if (readinessDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, readinessDelayMs));
-      await apollo.stop();
+      await Promise.all([subscriptions.close(config.shutdownGraceMs), apollo.stop()]);
       // The worker finishes the jobs it has begun while the database and the outbox hooks are still there.
       await (await starting)?.stop();
       await rateLimits?.close();

@@ -12,6 +12,7 @@ import {
   ROW,
   RowId,
   Sees,
+  subscriptionOutcome,
   Target,
   Viewer,
 } from "./section5";
@@ -45,7 +46,16 @@ export interface ReadOperation {
   targets: "tree" | "account";
 }
 
-export type Operation = MutationOperation | ReadOperation;
+/** A subscription (R36): the account's stream ("account") or one narrowed to a Virtual Account in or out of scope ("tree"). */
+export interface SubscriptionOperation {
+  kind: "subscription";
+  title: string;
+  /** The row of the stream (one). */
+  rows: readonly [RowId];
+  targets: "tree" | "account";
+}
+
+export type Operation = MutationOperation | ReadOperation | SubscriptionOperation;
 
 const mutation = (title: string, rows: RowId[], names: Sees, targets: "tree" | "account"): MutationOperation => ({
   kind: "mutation",
@@ -55,6 +65,12 @@ const mutation = (title: string, rows: RowId[], names: Sees, targets: "tree" | "
   targets,
 });
 const read = (title: string, rows: RowId[], targets: "tree" | "account"): ReadOperation => ({ kind: "read", title, rows, targets });
+const subscription = (title: string, row: RowId, targets: "tree" | "account"): SubscriptionOperation => ({
+  kind: "subscription",
+  title,
+  rows: [row],
+  targets,
+});
 
 // prettier-ignore
 export const SUITES = {
@@ -103,6 +119,12 @@ export const SUITES = {
     createAccountWebhook: mutation("§5 create account-wide webhooks (R37)", ["webhooks"], "account", "account"),
     deleteWebhook:        mutation("§5 delete webhooks (R37, R4)", ["webhooks"], "webhooks", "tree"),
     redeliverWebhook:     mutation("§5 redeliver a webhook delivery (R37, R4)", ["webhooks"], "webhooks", "tree"),
+  },
+  "role-table-subscriptions": {
+    accountEvents:       subscription("§5 subscribe to events (R36) of the whole account", "subscribeEvents", "account"),
+    virtualAccountEvents: subscription("§5 subscribe to events (R36) of a Virtual Account", "subscribeEvents", "tree"),
+    accountAlerts:       subscription("§5 subscribe to alert changes (R36) of the whole account", "subscribeAlerts", "account"),
+    subtreeAlerts:       subscription("§5 subscribe to alert changes (R36) of a Virtual Account's subtree", "subscribeAlerts", "tree"),
   },
 } as const satisfies Record<string, Record<string, Operation>>;
 
@@ -180,6 +202,14 @@ function casesOf<E>(
 export const mutationCases = (operation: MutationOperation): Case<Outcome>[] =>
   casesOf(operation, (viewer, target) => mutationOutcome(viewer, operation.rows, operation.names, target), String);
 
+/** Every cell of a subscription, its expected outcome read from the table. */
+export const subscriptionCases = (operation: SubscriptionOperation): Case<Outcome>[] =>
+  casesOf(operation, (viewer, target) => subscriptionOutcome(viewer, operation.rows[0], target), String);
+
+/** Every cell of an operation, whatever its kind. */
+export const casesOfOperation = (operation: Operation): Case<unknown>[] =>
+  operation.kind === "mutation" ? mutationCases(operation) : operation.kind === "read" ? readCases(operation) : subscriptionCases(operation);
+
 /** Every cell of a read, labelled with the cell of its (first) row; the body checks each field against the table. */
 export const readCases = (operation: ReadOperation): Case<ReadExpectation>[] =>
   casesOf(
@@ -196,6 +226,9 @@ export const readCases = (operation: ReadOperation): Case<ReadExpectation>[] =>
 type OperationsOf<S extends SuiteId> = (typeof SUITES)[S];
 type MutationKeys<S extends SuiteId> = {
   [K in keyof OperationsOf<S>]: OperationsOf<S>[K] extends MutationOperation ? K : never;
+}[keyof OperationsOf<S>];
+type SubscriptionKeys<S extends SuiteId> = {
+  [K in keyof OperationsOf<S>]: OperationsOf<S>[K] extends SubscriptionOperation ? K : never;
 }[keyof OperationsOf<S>];
 type ReadKeys<S extends SuiteId> = { [K in keyof OperationsOf<S>]: OperationsOf<S>[K] extends ReadOperation ? K : never }[keyof OperationsOf<S>];
 
@@ -222,6 +255,9 @@ export function section5Suite<S extends SuiteId>(suite: S) {
     },
     read(key: ReadKeys<S> & string, body: (cell: Case<ReadExpectation>) => Promise<void>): void {
       it.each(readCases(take<ReadOperation>(key, "read")))("$name", body);
+    },
+    subscription(key: SubscriptionKeys<S> & string, body: (cell: Case<Outcome>) => Promise<void>): void {
+      it.each(subscriptionCases(take<SubscriptionOperation>(key, "subscription")))("$name", body);
     },
     complete(): void {
       it(`§5 every operation registered for ${suite} has its cases here`, () => {

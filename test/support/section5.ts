@@ -72,10 +72,7 @@ const TABLE = [
 export type RowId = (typeof TABLE)[number][0];
 
 /** Rows whose operations land with a later issue (§8): the suites skip them, the coverage test lists them as todo. */
-export const NOT_YET_IMPLEMENTED: Partial<Record<RowId, string>> = {
-  subscribeEvents: "R36 subscriptions land with a later issue",
-  subscribeAlerts: "R36 subscriptions land with a later issue",
-};
+export const NOT_YET_IMPLEMENTED: Partial<Record<RowId, string>> = {};
 
 export interface Row {
   id: RowId;
@@ -186,6 +183,19 @@ export function mutationOutcome(viewer: Viewer, rows: readonly RowId[], names: S
   if (allowed && byScope) return "allowed";
   if (!sees(viewer, names, target)) return "NOT_FOUND";
   return allowed ? "allowed" : "FORBIDDEN";
+}
+
+/**
+ * A subscription (R36) to a row's stream, of the whole account ("account") or narrowed to a Virtual Account
+ * at `target` (virtualAccountId): no token → UNAUTHENTICATED; an account or Virtual Account the viewer
+ * cannot see → NOT_FOUND; the whole account is allowed where the row reaches anywhere in it (what it then
+ * streams is scoped, as the lists are), a Virtual Account where the row reaches it; else FORBIDDEN.
+ */
+export function subscriptionOutcome(viewer: Viewer, row: RowId, target: Target): Outcome {
+  if (viewer.who === "anonymous") return "UNAUTHENTICATED";
+  if (target !== "account") return mutationOutcome(viewer, [row], "tree", target);
+  if (viewer.who === "outsider") return "NOT_FOUND";
+  return reachesAnywhere(cellOf(row, viewer.role as Role)) ? "allowed" : "FORBIDDEN";
 }
 
 /** A field as a read shows it: its value, null with FORBIDDEN at its path (R4), absent (its object is null), or refused (R1). */
