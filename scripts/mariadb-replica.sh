@@ -124,7 +124,9 @@ start_node() {
   fi
   # Own process group and no controlling terminal: a Ctrl-C in the caller's shell does not reach it.
   setsid "$MARIADBD" --defaults-file="$(cnf_of "$node")" "${user_opt[@]}" </dev/null >>"$dir/stdout.log" 2>&1 &
+  local started=$!
   while :; do
+    kill -0 "$started" 2>/dev/null || die "$node exited during its start: see $dir/error.log"
     pid="$(running_pid "$node")"
     if [[ -n "$pid" ]] && "$MARIADB" --no-defaults --protocol=socket -S "$(sock_of "$node")" -uroot -e "SELECT 1" >/dev/null 2>&1; then
       break
@@ -205,7 +207,7 @@ SQL
 }
 
 slave_field() {
-  sql replica -e "SHOW SLAVE STATUS\G" 2>/dev/null | awk -v f="$1" -F': ' '$1 ~ "^ *"f"$" { print $2 }'
+  { sql replica -e "SHOW SLAVE STATUS\G" 2>/dev/null || true; } | awk -v f="$1" -F': ' '$1 ~ "^ *"f"$" { print $2 }'
 }
 
 cmd_status() {
