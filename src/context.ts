@@ -75,9 +75,16 @@ export class RequestContext {
   }
 
   async accessChanged(): Promise<void> {
-    const access = await reloadAccess(this.db, this.current.access);
+    this.useAccess(await reloadAccess(this.db, this.current.access));
+  }
+
+  /**
+   * From here on the request answers with this Access (a write changed the viewer's grants; a subscription
+   * reads them again before each delivery, R36), with loaders built on it: what the old ones hold was read,
+   * and scoped, by the old access.
+   */
+  useAccess(access: Access): void {
     this.current.access = access;
-    // What the loaders hold was read before the write and scoped by the old access: start afresh.
     this.current.loaders = createLoaders({ db: this.db, access, clock: this.clock });
   }
 }

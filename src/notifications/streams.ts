@@ -1,14 +1,13 @@
 import { AsyncResource } from "node:async_hooks";
 import { Event, Product, ProductInstance, VirtualAccount } from "../../entities";
 import type { Access } from "../auth/access";
-import { Guard, virtualAccountPlace } from "../auth/guard";
+import { virtualAccountPlace } from "../auth/guard";
 import { reloadAccess } from "../auth/viewer";
 import { Capability, forbiddenMessage } from "../auth/capabilities";
 import { RequestContext } from "../context";
 import { ForbiddenError, UnauthenticatedError } from "../errors";
 import { fromGlobalId } from "../ids";
 import type { Alert, AlertType } from "../licenses/alerts";
-import { createLoaders, Loaders } from "../loaders";
 import type { Logger } from "../logging";
 import type { NotificationBus } from "./bus";
 import { AlertData, EventData, isAlertData, isEventData, NotificationMessage } from "./data";
@@ -21,25 +20,10 @@ import { AlertData, EventData, isAlertData, isEventData, NotificationMessage } f
 export class SubscriptionContext extends RequestContext {
   bus!: NotificationBus;
   logger!: Logger;
-  private delivery: { access: Access; loaders: Loaders } | null = null;
-
-  constructor(...args: ConstructorParameters<typeof RequestContext>) {
-    super(...args);
-    // The guard answers with the access of the latest delivery, as every other check of this context does.
-    Object.defineProperty(this, "guard", { value: new Guard(this.db, () => this.access) });
-  }
-
-  override get access(): Access {
-    return this.delivery?.access ?? super.access;
-  }
-
-  override get loaders(): Loaders {
-    return this.delivery?.loaders ?? super.loaders;
-  }
 
   /** Before a delivery: the viewer's access as now read, fresh loaders, and no shield verdict kept from an earlier one. */
   use(access: Access): void {
-    this.delivery = { access, loaders: createLoaders({ db: this.db, access, clock: this.clock }) };
+    this.useAccess(access);
     delete (this as { _shield?: unknown })._shield;
   }
 }
