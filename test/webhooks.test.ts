@@ -484,7 +484,7 @@ describe("R37 webhooks", () => {
     expectCode(await attempt({ url: "https://user:pw@example.com/x" }), "BAD_USER_INPUT", { field: "input.url" });
     expectCode(await attempt({ url: `https://example.com/${"x".repeat(2100)}` }), "BAD_USER_INPUT", { field: "input.url" });
     expectCode(await attempt({ topics: [] }), "BAD_USER_INPUT", { field: "input.topics" });
-    expectCode(await attempt({ topics: ["NOT_A_TOPIC"] }), "BAD_USER_INPUT");
+    expectCode(await attempt({ topics: ["EVENT", "NOT_A_TOPIC"] }), "BAD_USER_INPUT", { field: "input.topics[1]" });
     expectCode(await attempt({ smartAccountId: gid("SmartAccount", 999_999) }), "NOT_FOUND");
     expectCode(await attempt({ virtualAccountId: gid("VirtualAccount", 999_999) }), "NOT_FOUND");
     expectCode(await attempt({ smartAccountId: "nonsense" }), "BAD_USER_INPUT", { field: "input.smartAccountId" });

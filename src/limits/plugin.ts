@@ -165,8 +165,9 @@ function coerceVariables(
   const { coerced, errors } = getVariableValues(schema, operation.variableDefinitions ?? [], raw, { maxErrors: 10 });
   if (errors?.length) {
     const first = errors[0];
-    const name = /Variable "\$([^"]+)"/.exec(first.message)?.[1];
-    throw refusedRequest(name, first.message);
+    // The field is where in the variable the value was refused ("input.topics[0]"), or the variable itself.
+    const field = / at "([^"]+)"/.exec(first.message)?.[1] ?? /Variable "\$([^"]+)"/.exec(first.message)?.[1];
+    throw refusedRequest(field, first.message);
   }
   return coerced ?? {};
 }
