@@ -18,7 +18,8 @@ const UNGUARDED: DeviceSecretAttempts = { admit: async () => undefined, failed: 
 /** What a write may replace during the request: the viewer's access and the loaders built on it. */
 interface Current {
   access: Access;
-  loaders: Loaders;
+  /** Built on first use: a request (or a waiting subscription) that reads nothing through them builds none. */
+  loaders: Loaders | null;
 }
 
 /**
@@ -56,7 +57,7 @@ export class RequestContext {
     this.authError = authError;
     this.principal = access.viewer ? `user:${access.viewer.id}` : `address:${client.address}`;
     this.deviceSecrets = client.deviceSecrets ?? UNGUARDED;
-    const current: Current = { access, loaders: createLoaders({ db: base.db, access, clock: base.clock }) };
+    const current: Current = { access, loaders: null };
     this.current = current;
     this.guard = new Guard(base.db, () => current.access);
   }
@@ -66,7 +67,7 @@ export class RequestContext {
   }
 
   get loaders(): Loaders {
-    return this.current.loaders;
+    return (this.current.loaders ??= createLoaders({ db: this.db, access: this.current.access, clock: this.clock }));
   }
 
   /** Reads (R4): the object if the viewer may see it, else null, by the guard's one definition per kind. */
@@ -80,12 +81,13 @@ export class RequestContext {
 
   /**
    * From here on the request answers with this Access (a write changed the viewer's grants; a subscription
-   * reads them again before each delivery, R36), with loaders built on it: what the old ones hold was read,
-   * and scoped, by the old access.
+   * reads them again before each delivery, R36), with loaders built on it (`loaders`, shared by contexts
+   * judging with the same Access, or new ones on first use): what the old ones hold was read, and scoped,
+   * by the old access.
    */
-  useAccess(access: Access): void {
+  useAccess(access: Access, loaders: Loaders | null = null): void {
     this.current.access = access;
-    this.current.loaders = createLoaders({ db: this.db, access, clock: this.clock });
+    this.current.loaders = loaders;
   }
 }
 

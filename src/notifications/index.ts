@@ -10,13 +10,16 @@ import { closeNotes, notesOf, openNotes } from "./transaction";
 
 export interface Notifications {
   readonly bus: NotificationBus;
-  /** Called after every commit that wrote notifications (the worker listens: deliveries are due now). */
-  onWritten(listener: (messages: readonly NotificationMessage[]) => void): () => void;
+  /** Called after every commit that wrote notifications, with the webhook deliveries it wrote (due now: the worker listens). */
+  onWritten(listener: WrittenListener): () => void;
   close(): Promise<void>;
 }
 
+export type WrittenListener = (messages: readonly NotificationMessage[], deliveries: readonly number[]) => void;
+
 interface Finished {
   messages: NotificationMessage[];
+  deliveries: number[];
   touched: number[];
 }
 
@@ -31,13 +34,13 @@ interface Finished {
 export function createNotifications(options: { db: Database; clock: Clock; settings: NotificationSettings; logger: Logger }): Notifications {
   const { db, clock, logger } = options;
   const bus = createBus(options.settings, logger);
-  const written = new Set<(messages: readonly NotificationMessage[]) => void>();
+  const written = new Set<WrittenListener>();
   const hooks: TransactionHooks = {
     begin: (manager) => void openNotes(manager),
     end: (manager) => closeNotes(manager),
     beforeCommit: async (manager): Promise<Finished> => {
       const notes = notesOf(manager);
-      if (!notes) return { messages: [], touched: [] };
+      if (!notes) return { messages: [], deliveries: [], touched: [] };
       const now = clock.now();
       const drafts: NotificationDraft[] = [];
       for (const event of notes.events) {
@@ -52,18 +55,18 @@ export function createNotifications(options: { db: Database; clock: Clock; setti
         });
       }
       drafts.push(...notes.drafts);
-      const messages = await writeNotifications(manager, drafts, now);
+      const { messages, deliveries } = await writeNotifications(manager, drafts, now);
       const touched = [...notes.touched];
       if (touched.length) await markForCheck(manager, touched, now);
-      return { messages, touched };
+      return { messages, deliveries, touched };
     },
     afterCommit: async (finished) => {
-      const { messages, touched } = (finished ?? { messages: [], touched: [] }) as Finished;
+      const { messages, deliveries, touched } = (finished ?? { messages: [], deliveries: [], touched: [] }) as Finished;
       if (messages.length) {
         // Subscribers and the worker go on after the request has ended: not in its SQLite turn.
         await db.detached(() => bus.publish(messages)).catch((error) => logger.warn({ err: error }, "notifications: publishing failed"));
         db.detached(() => {
-          for (const listener of written) listener(messages);
+          for (const listener of written) listener(messages, deliveries);
         });
       }
       if (touched.length) {

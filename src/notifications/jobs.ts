@@ -22,6 +22,7 @@ export function serviceJobs(options: { db: Database; clock: Clock; settings: Not
       const outcome = await attemptDelivery(db, clock, settings, deliveryId, logger, { leased });
       logger.debug({ deliveryId, outcome }, "worker: delivery attempted");
     },
+    deliverClaims: true,
     dueDeliveries: (now, limit) => db.exclusive(() => dueDeliveries(db.manager, now, limit)),
     mail: async (notificationIds) => {
       const { sent, failed } = await sendImmediateMails(db, clock, settings, mailer, notificationIds, logger);

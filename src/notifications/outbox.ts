@@ -77,10 +77,14 @@ export function webhookHears(target: Pick<WebhookTarget, "topics" | "path" | "vi
 /**
  * SPEC §8's outbox: writes the notifications in the caller's transaction, and for each one a PENDING
  * delivery per active webhook that hears it (R37: stored with the write that caused it, so at least once).
- * Returns them as they will be published once the transaction commits.
+ * Returns them as they will be published once the transaction commits, and the deliveries' ids.
  */
-export async function writeNotifications(manager: EntityManager, drafts: readonly NotificationDraft[], now: Date): Promise<NotificationMessage[]> {
-  if (!drafts.length) return [];
+export async function writeNotifications(
+  manager: EntityManager,
+  drafts: readonly NotificationDraft[],
+  now: Date,
+): Promise<{ messages: NotificationMessage[]; deliveries: number[] }> {
+  if (!drafts.length) return { messages: [], deliveries: [] };
   const paths = await pathsOf(
     manager,
     drafts.flatMap((draft) => (draft.virtualAccountId === null ? [] : [draft.virtualAccountId])),
@@ -123,8 +127,17 @@ export async function writeNotifications(manager: EntityManager, drafts: readonl
       });
     }
   }
-  if (deliveries.length) await manager.insert(WebhookDelivery, deliveries);
-  return messages;
+  if (!deliveries.length) return { messages, deliveries: [] };
+  await manager.insert(WebhookDelivery, deliveries);
+  // Their ids, read back rather than counted from an insert id (Galera steps auto-increments by its node count).
+  const ids = await runSql<{ id: unknown }>(
+    manager,
+    sql`SELECT id FROM webhook_deliveries WHERE ${sql.in(
+      sql`notification_id`,
+      messages.map((message) => message.id),
+    )} ORDER BY id`,
+  );
+  return { messages, deliveries: ids.map((row) => Number(row.id)) };
 }
 
 /** A notification row as a message again (the worker and the mail read them back from the outbox). */

@@ -118,11 +118,14 @@ export async function startRedisQueue(context: WorkerContext, redisUrl: string):
   await queue.upsertJobScheduler("digests", { every: timings.digestCheckMs }, { name: "digests", opts: scheduled });
   await queue.upsertJobScheduler("sweep", { every: timings.sweepMs }, { name: "sweep", opts: scheduled });
 
-  // After a commit that wrote notifications: their mail and the deliveries now due, at once.
-  const unsubscribe = context.notifications.onWritten((messages) => {
+  // After a commit that wrote notifications: their mail and the deliveries it wrote (new, due now), at once.
+  const unsubscribe = context.notifications.onWritten((messages, deliveries) => {
     void (async () => {
       await enqueueMail(messages.map((message) => message.id));
-      await enqueueDeliveries(await jobs.dueDeliveries(clock.now(), SWEEP_BATCH));
+      if (deliveries.length)
+        await queue.addBulk(
+          deliveries.map((deliveryId) => ({ name: "deliver" as const, data: { deliveryId }, opts: { jobId: deliveryJobId(deliveryId, 0) } })),
+        );
     })().catch((error) => logger.warn({ err: loggableError(error) }, "worker: enqueueing after a commit failed; the sweep enqueues it"));
   });
   // What a previous process left unenqueued, without waiting for the first scheduled sweep.

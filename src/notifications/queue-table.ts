@@ -32,6 +32,15 @@ export function startTableQueue(context: WorkerContext): WorkerHandle {
     const runner = async () => {
       while (!stopped && next < ids.length) {
         const id = ids[next++];
+        if (jobs.deliverClaims) {
+          // The job claims (and gives back) the delivery itself, in its own statements.
+          await jobs
+            .deliver(id)
+            .catch((error) =>
+              logger.error({ err: loggableError(error), deliveryId: id }, "worker: a delivery attempt failed; it runs again when its lease lapses"),
+            );
+          continue;
+        }
         if (!(await claimDelivery(db, id, due, timings.leaseMs))) continue;
         try {
           await jobs.deliver(id, { leased: true });

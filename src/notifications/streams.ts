@@ -8,6 +8,7 @@ import { RequestContext } from "../context";
 import { ForbiddenError, UnauthenticatedError } from "../errors";
 import { fromGlobalId } from "../ids";
 import type { Alert, AlertType } from "../licenses/alerts";
+import { createLoaders, Loaders } from "../loaders";
 import type { Logger } from "../logging";
 import type { NotificationBus } from "./bus";
 import { AlertData, EventData, isAlertData, isEventData, NotificationMessage } from "./data";
@@ -21,12 +22,26 @@ export class SubscriptionContext extends RequestContext {
   bus!: NotificationBus;
   logger!: Logger;
 
-  /** Before a delivery: the viewer's access as now read, fresh loaders, and no shield verdict kept from an earlier one. */
+  /**
+   * Before a delivery: the viewer's access as now read, the loaders every stream judging with that same
+   * Access shares (a viewer's thousand streams read a Virtual Account once per notification), and no shield
+   * verdict kept from an earlier one.
+   */
   use(access: Access): void {
-    this.useAccess(access);
+    let shared = sharedLoaders.get(access);
+    if (!shared) sharedLoaders.set(access, (shared = createLoaders({ db: this.db, access, clock: this.clock })));
+    this.useAccess(access, shared);
     delete (this as { _shield?: unknown })._shield;
   }
+
+  /** Waiting for its first delivery, a stream holds no loaders of its own (what admitting it read is let go). */
+  idle(): void {
+    this.useAccess(this.access);
+  }
 }
+
+/** Loaders per Access: one reload of a viewer's grants per notification (`accessFor`) gets one set. */
+const sharedLoaders = new WeakMap<Access, Loaders>();
 
 /**
  * The viewer's access read once per notification, whatever the number of their streams that judge it
@@ -89,6 +104,7 @@ async function admit(context: RequestContext, capability: Capability, args: Stre
   const where = { smartAccountId, virtualAccountId };
   const refused = await refusal(context, capability, where);
   if (refused) throw refused;
+  if (context instanceof SubscriptionContext) context.idle();
   return where;
 }
 

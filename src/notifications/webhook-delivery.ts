@@ -153,7 +153,8 @@ export async function attemptDelivery(
       },
     ),
   );
-  logger.info(
+  // A line per failed attempt; a delivered one only at debug (a busy webhook is hundreds a second).
+  logger[status === "DELIVERED" ? "debug" : "info"](
     { webhook: webhook.id, delivery: delivery.id, attempts, status, responseStatus: answer.status ?? undefined, error: answer.error ?? undefined },
     "webhook delivery attempted",
   );

@@ -18,6 +18,8 @@ export interface WorkerJobs {
    * table queue has already taken the delivery's lease for this worker.
    */
   deliver(deliveryId: number, options?: { leased?: boolean }): Promise<void>;
+  /** `deliver` claims each delivery itself, atomically: the table queue then takes no lease of its own for it. */
+  deliverClaims?: boolean;
   /** Delivery ids due at `now` (PENDING, nextAttemptAt <= now). */
   dueDeliveries(now: Date, limit: number): Promise<number[]>;
   /** Immediate mails for these notifications (ALERT_RAISED ones matter). */
