@@ -51,7 +51,13 @@ const EVENTS = Number(option("events", "500"));
 const WEBHOOKS = Number(option("webhooks", "4"));
 const PRODUCERS = 8;
 const WIDE = has("wide");
-const ONLY = option("only", ""); // subscriptions | webhooks
+const ONLY = option("only", ""); // subscriptions | webhooks | redis
+/** How long the receiver may stay quiet before the deliveries still missing count as missing. */
+const QUIET_MS = Number(option("quiet-ms", "20000"));
+/** --server-cpu-prof DIR: the measured servers write a V8 CPU profile there (--cpu-prof) when they stop. */
+const CPU_PROF = option("server-cpu-prof", "");
+/** --merge: keep the saved run's cases that this run does not measure. */
+const MERGE = has("merge");
 const SECRET = randomBytes(32).toString("hex");
 const DOMAIN = "bench.example.com";
 const ADMIN = "admin@bench.example.com";
@@ -90,6 +96,7 @@ function serverEnv(extra: Record<string, string> = {}): Record<string, string> {
     WORKER: "1",
     // No Redis unless a case asks for it (REDIS_URL of the bench's own environment is not inherited).
     REDIS_URL: "",
+    ...(CPU_PROF ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${CPU_PROF}` } : {}),
     ...extra,
   };
 }
@@ -430,7 +437,7 @@ async function deliveredCount(webhookGids: string[]): Promise<number> {
   }
 }
 
-async function waitForArrivals(receiver: Receiver, expected: number, quietMs = 20_000): Promise<void> {
+async function waitForArrivals(receiver: Receiver, expected: number, quietMs = QUIET_MS): Promise<void> {
   let last = receiver.arrivals.length;
   let since = Date.now();
   while (receiver.arrivals.length < expected) {
@@ -589,13 +596,15 @@ async function main(): Promise<void> {
   const vas = await virtualAccounts(PRODUCERS + 1);
   const subscriptions: SubscriptionRun[] = [];
   const webhooks: WebhookRun[] = [];
-  if (ONLY !== "webhooks") {
+  if (ONLY === "" || ONLY === "subscriptions") {
     subscriptions.push(await subscriptionRun(CONNECTIONS, token, sa, vas[PRODUCERS]));
     if (WIDE) subscriptions.push(await subscriptionRun(SUBS, token, sa, vas[PRODUCERS]));
   }
-  if (ONLY !== "subscriptions") {
+  if (ONLY === "" || ONLY === "webhooks") {
     webhooks.push(await webhookLive("table", token, sa, vas, "", ""));
     webhooks.push(await webhookBacklog(token, sa, vas));
+  }
+  if (ONLY === "" || ONLY === "webhooks" || ONLY === "redis") {
     if (REDIS_URL) {
       const prefix = `nbench-${process.pid}`;
       try {
@@ -605,7 +614,7 @@ async function main(): Promise<void> {
       }
     }
   }
-  const run = {
+  const run: Run = {
     at: new Date().toISOString(),
     machine: machine(),
     node: process.version,
@@ -616,7 +625,13 @@ async function main(): Promise<void> {
     webhooks,
   };
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
-  const file = path.join(RESULTS_DIR, "notifications-mariadb-scale1.json");
+  const file = has("no-write") ? path.join("/tmp", `notifications-${process.pid}.json`) : path.join(RESULTS_DIR, "notifications-mariadb-scale1.json");
+  if (MERGE && fs.existsSync(file)) {
+    const saved = JSON.parse(fs.readFileSync(file, "utf8")) as typeof run;
+    run.subscriptions = [...saved.subscriptions.filter((s) => !subscriptions.some((n) => n.connections === s.connections)), ...subscriptions];
+    run.webhooks = [...saved.webhooks.filter((w) => !webhooks.some((n) => n.mode === w.mode)), ...webhooks];
+    run.settings = { ...saved.settings, ...run.settings };
+  }
   fs.writeFileSync(file, `${JSON.stringify(run, null, 2)}\n`);
   console.log(`wrote ${path.relative(process.cwd(), file)}`);
   if (!has("no-write")) writeSection("notifications", render(run));
@@ -624,9 +639,9 @@ async function main(): Promise<void> {
 
 type Run = {
   at: string;
+  database: { url: string; version: string };
   machine: string;
   node: string;
-  database: { version: string };
   redis: string | null;
   settings: Record<string, number>;
   subscriptions: SubscriptionRun[];
