@@ -96,7 +96,7 @@ function serverEnv(extra: Record<string, string> = {}): Record<string, string> {
     WORKER: "1",
     // No Redis unless a case asks for it (REDIS_URL of the bench's own environment is not inherited).
     REDIS_URL: "",
-    ...(CPU_PROF ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${CPU_PROF}` } : {}),
+    ...(CPU_PROF ? { NODE_OPTIONS: `--require ${path.join(__dirname, "cpu-profile.js")}`, CPU_PROF_DIR: CPU_PROF } : {}),
     ...extra,
   };
 }
@@ -180,7 +180,10 @@ interface SubscriptionRun {
 }
 
 function cpu(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /, "").split(" ");
+  const fields = fs
+    .readFileSync(`/proc/${pid}/stat`, "utf8")
+    .replace(/^.*\) /, "")
+    .split(" ");
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
@@ -231,6 +234,7 @@ async function subscriptionRun(connections: number, token: string, sa: string, v
     }
     if (names % 2) await rename();
     const rssIdleMb = await settledRss(pid);
+    http1.reset(); // idle past the server's keep-alive timeout
     console.log(`subscriptions ×${SUBS} over ${connections} connections: idle RSS ${rssIdleMb} MB`);
     const openedAt = Date.now();
     for (let c = 0; c < connections; c++) clients.push(wsClient(token));
@@ -246,6 +250,7 @@ async function subscriptionRun(connections: number, token: string, sa: string, v
     const openSeconds = (Date.now() - openedAt) / 1000;
     if (names % 2) await rename();
     const rssOpenMb = await settledRss(pid);
+    http1.reset();
     console.log(`  open in ${openSeconds.toFixed(1)} s; RSS ${rssOpenMb} MB (+${round1(rssOpenMb - rssIdleMb)})`);
     const fromCreatedAt: number[] = [];
     const fromResponse: number[] = [];
@@ -266,6 +271,10 @@ async function subscriptionRun(connections: number, token: string, sa: string, v
       if (result.arrivals.length) fanOut.push(Math.max(...result.arrivals) - Math.min(...result.arrivals));
     }
     const serverCpuSeconds = round1(cpu(pid) - cpuBefore);
+    if (CPU_PROF) {
+      server.child.kill("SIGUSR2");
+      await sleep(3000);
+    }
     if (names % 2) await rename();
     const rssAfterMutationsMb = round1(rssMb(pid));
     const run: SubscriptionRun = {
@@ -557,12 +566,20 @@ async function webhookBacklog(token: string, sa: string, vas: Va[]): Promise<Web
     await waitForArrivals(receiver, events * hooks.length + creationDeliveries(hooks.length));
     const lastArrival = Math.max(...receiver.arrivals.map((arrival) => arrival.at));
     const serverCpuPercent = Math.round((100 * (cpu(pid) - cpuBefore)) / ((lastArrival - started) / 1000));
-    return summarise("table queue, backlog", receiver, hooks, events, creationDeliveries(hooks.length), await deliveredCount(hooks.map((hook) => hook.id)), {
-      producedPerSecond: null,
-      tailSeconds: null,
-      serverErrors: loggedErrors(server),
-      serverCpuPercent,
-    });
+    return summarise(
+      "table queue, backlog",
+      receiver,
+      hooks,
+      events,
+      creationDeliveries(hooks.length),
+      await deliveredCount(hooks.map((hook) => hook.id)),
+      {
+        producedPerSecond: null,
+        tailSeconds: null,
+        serverErrors: loggedErrors(server),
+        serverCpuPercent,
+      },
+    );
   } finally {
     for (const hook of hooks) await must(admin, DELETE_WEBHOOK, { id: hook.id }, token).catch((error) => console.error(error));
     admin.close();
@@ -631,6 +648,7 @@ async function main(): Promise<void> {
     run.subscriptions = [...saved.subscriptions.filter((s) => !subscriptions.some((n) => n.connections === s.connections)), ...subscriptions];
     run.webhooks = [...saved.webhooks.filter((w) => !webhooks.some((n) => n.mode === w.mode)), ...webhooks];
     run.settings = { ...saved.settings, ...run.settings };
+    run.notes = saved.notes;
   }
   fs.writeFileSync(file, `${JSON.stringify(run, null, 2)}\n`);
   console.log(`wrote ${path.relative(process.cwd(), file)}`);
@@ -646,6 +664,8 @@ type Run = {
   settings: Record<string, number>;
   subscriptions: SubscriptionRun[];
   webhooks: WebhookRun[];
+  /** Written by hand into the saved JSON (what the run could not see: the machine's other load, diagnoses). */
+  notes?: string[];
 };
 
 const verdict = (met: boolean) => (met ? "met" : "**not met**");
@@ -696,11 +716,16 @@ export function render(run: Run): string {
         `| ${w.mode} | ${w.expected} | ${w.received} | ${w.unique} | ${w.duplicates} | ${w.missing} | ${w.deliveredInDb} | ${w.seconds} | **${w.deliveriesPerSecond}** | ${w.producedPerSecond ?? "–"} | ${w.tailSeconds ?? "–"} | ${w.signaturesValid}/${w.signaturesChecked} | ${w.serverCpuPercent ?? "–"}% |`,
       );
     }
-    lines.push("");
+    lines.push(
+      "",
+      "DELIVERED in DB counts every delivery of the webhooks, the deliveries of their own creation events included (1 + 2 + … + webhooks; let through before a live run is timed, part of the backlog run).",
+      "",
+    );
     for (const w of run.webhooks) {
       lines.push(`- ${w.mode}: **${w.deliveriesPerSecond} deliveries/s** (target ≥ 200/s: ${verdict(w.deliveriesPerSecond >= 200)}).`);
     }
   }
+  if (run.notes?.length) lines.push("", ...run.notes.map((note) => `- ${note}`));
   return lines.join("\n");
 }
 
