@@ -177,6 +177,23 @@ interface Answer {
   error: string | null;
 }
 
+/**
+ * Keep-alive agents, one per receiver origin: a busy receiver is not connected to again for every delivery.
+ * Every new socket goes through the pinned lookup and the check of the address it connected to; a socket
+ * kept open was checked when it connected. Idle sockets close after a few seconds.
+ */
+const agents = new Map<string, http.Agent>();
+function agentFor(url: URL): http.Agent {
+  const key = `${url.protocol}//${url.host}`;
+  let agent = agents.get(key);
+  if (!agent) {
+    const options = { keepAlive: true, maxSockets: 16, timeout: 5_000 };
+    agent = url.protocol === "https:" ? new https.Agent(options) : new http.Agent(options);
+    agents.set(key, agent);
+  }
+  return agent;
+}
+
 /** One POST, no redirects followed, connecting only to addresses the SSRF rules admit (R37). */
 function post(rawUrl: string, settings: NotificationSettings, headers: Record<string, string>, body: string): Promise<Answer> {
   let url: URL;
@@ -198,13 +215,15 @@ function post(rawUrl: string, settings: NotificationSettings, headers: Record<st
       method: "POST",
       headers: { ...headers, "content-length": String(Buffer.byteLength(body)) },
       lookup: pinnedLookup(settings),
-      agent: false,
+      agent: agentFor(url),
     });
     const timer = setTimeout(() => {
       settle({ status: null, error: `no answer within ${settings.webhookTimeoutMs} ms` });
       request.destroy();
     }, settings.webhookTimeoutMs);
     request.on("socket", (socket) => {
+      // A kept-alive socket was checked when it connected.
+      if (!socket.connecting) return;
       // The address actually connected to, whatever resolved it (belt and braces over the pinned lookup).
       socket.once("connect", () => {
         const remote = socket.remoteAddress;
