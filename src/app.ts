@@ -16,6 +16,7 @@ import { createContext, RequestContext } from "./context";
 import { Database } from "./db/database";
 import { QueryStats, trackQueries, useSqlLogger } from "./db/query-stats";
 import { databaseFault } from "./db/faults";
+import { ReplicaRouting } from "./db/replicas";
 import { inTurn, readiness } from "./db/requests";
 import { isDomainError } from "./errors";
 import { jitGateway } from "./graphql/jit-executor";
@@ -123,6 +124,8 @@ export async function createApp(options: {
   const services = createServices(clock, config.notifications);
   const notifications = createNotifications({ db, clock, settings: config.notifications, logger });
   const verify: TokenVerifier = createTokenVerifier(config.jwt);
+  // §6: with DATABASE_REPLICA_URLS, a request's reads go to a replica (src/db/replicas.ts); without, null.
+  const replicas = ReplicaRouting.create(db.dataSource, config.replicas);
   const app = express();
   app.disable("x-powered-by");
   // GraphQL answers are not cached by validators: no SHA-1 of every response body for an ETag.
@@ -143,6 +146,20 @@ export async function createApp(options: {
               sqlStatements: contextValue.stats.statements,
             };
           }
+        },
+      };
+    },
+  };
+
+  // A mutation reads from the primary from its start; a request that wrote starts its principal's window.
+  const replicaPlugin: ApolloServerPlugin<RequestContext> = {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation }) {
+          if (operation?.operation === "mutation") replicas?.primary();
+        },
+        async willSendResponse() {
+          await replicas?.settle();
         },
       };
     },
@@ -192,6 +209,7 @@ export async function createApp(options: {
       ...(protect ? [...armor.plugins, operationGuard({ schema, limits: config.limits, rateLimits, introspection: config.introspection })] : []),
       errorLogging,
       ...(config.exposeQueryStats ? [statsPlugin] : []),
+      ...(replicas ? [replicaPlugin] : []),
     ],
   });
   await apollo.start();
@@ -212,7 +230,8 @@ export async function createApp(options: {
 
   const allowOrigins = corsFor(config.corsOrigins, config.production);
   app.use(["/graphql", "/exports"], allowOrigins);
-  app.use(exportRouter({ db, clock, verify }));
+  if (replicas) app.use("/exports", (_req, _res, next) => replicas.run(() => next()));
+  app.use(exportRouter({ db, clock, verify, replicas }));
   if (config.explorer && explorerAvailable()) app.use(explorerRouter({ tokens: await demoTokens(config) }));
 
   app.use(
@@ -226,6 +245,10 @@ export async function createApp(options: {
         const stats = new QueryStats();
         (req as express.Request & { stats?: QueryStats }).stats = stats;
         run = () => trackQueries(stats, () => next());
+      }
+      if (replicas) {
+        const inner = run;
+        run = () => replicas.run(inner);
       }
       if (db.kind === "mysql") return run();
       // On SQLite each request runs alone, so no read sees another request's uncommitted writes.
@@ -247,6 +270,7 @@ export async function createApp(options: {
             }
           : undefined;
         const context = createContext({ db, clock, services }, access, authError, stats, { address, deviceSecrets });
+        await replicas?.admit(context.principal);
         req.log.principal = context.principal;
         context.log = req.log;
         return context;
@@ -292,6 +316,7 @@ export async function createApp(options: {
       // The worker finishes the jobs it has begun while the database and the outbox hooks are still there.
       await (await starting)?.stop();
       await rateLimits?.close();
+      await replicas?.close();
       await notifications.close();
       if (httpServer.listening) await new Promise((resolve) => httpServer.close(resolve));
     },

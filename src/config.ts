@@ -47,10 +47,21 @@ export interface Config {
   shutdownReadinessDelayMs: number;
   /** R33: connect, pool, statement, probe and SQLite-queue timeouts and transaction retries (src/db/timeouts.ts). */
   database: DatabaseTimeouts;
+  /** §6: read replicas (docs/replicas.md). */
+  replicas: ReplicaConfig;
   /** R22/R27: how often kept pools whose soonest lot has ended are counted again (`POOL_SWEEP_INTERVAL_S`, 0 = never). */
   poolSweepIntervalMs: number;
   /** SPEC §8: alert changes, subscriptions, webhooks, mail and the worker (src/notifications). */
   notifications: NotificationSettings;
+}
+
+export interface ReplicaConfig {
+  /** `DATABASE_REPLICA_URLS`: comma-separated `mysql://…` URLs of replicas of DATABASE_URL; none by default. */
+  urls: string[];
+  /** `READ_YOUR_WRITES_MS`: after a principal's write, its reads go to the primary this long (default 5000). */
+  readYourWritesMs: number;
+  redisUrl: string | null;
+  keyPrefix: string;
 }
 
 export interface NotificationSettings {
@@ -157,8 +168,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownGraceMs: whole(env, "SHUTDOWN_GRACE_MS", 10_000, 0),
     shutdownReadinessDelayMs: whole(env, "SHUTDOWN_READINESS_DELAY_MS", 0, 0),
     database: loadDatabaseTimeouts(env),
+    replicas: replicaConfig(env),
     poolSweepIntervalMs: whole(env, "POOL_SWEEP_INTERVAL_S", 60, 0) * 1000,
     notifications: notificationSettings(env, production, secret),
+  };
+}
+
+function replicaConfig(env: NodeJS.ProcessEnv): ReplicaConfig {
+  const urls = (env.DATABASE_REPLICA_URLS ?? "")
+    .split(",")
+    .map((url) => url.trim())
+    .filter(Boolean);
+  for (const url of urls) {
+    if (!/^(mysql|mariadb):\/\//.test(url)) throw new Error(`DATABASE_REPLICA_URLS must list mysql:// URLs (got "${url.split(":")[0]}:…")`);
+  }
+  return {
+    urls,
+    readYourWritesMs: whole(env, "READ_YOUR_WRITES_MS", 5_000, 0),
+    redisUrl: env.REDIS_URL?.trim() || null,
+    keyPrefix: env.REDIS_KEY_PREFIX?.trim() || "sag",
   };
 }
 

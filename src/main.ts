@@ -13,7 +13,7 @@ async function main(): Promise<void> {
       "JWT_SECRET is not set: using the built-in DEVELOPMENT secret, so anyone can mint tokens for this server. Set JWT_SECRET (or JWT_JWKS_URL) before exposing it; NODE_ENV=production refuses to start without one.",
     );
   }
-  const db = await openDatabase(config.databaseUrl, config.database);
+  const db = await openDatabase(config.databaseUrl, config.database, config.replicas.urls);
   if (config.seedDemo && (await seedDemoIfEmpty(db))) logger.info("Seeded the demo data set (see README: Demo users).");
   const app = await createApp({ db, config, logger });
   const port = await app.listen(config.port);

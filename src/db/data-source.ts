@@ -14,8 +14,12 @@ export type DatabaseKind = "sqlite" | "mysql";
  * Builds the TypeORM data source for a database URL: `mysql://user:pass@host:port/db` (MySQL 8,
  * MariaDB 10.11+) or `sqlite:<file>` / `sqlite::memory:`. Never `synchronize`: the schema is the migrations'.
  */
-export async function createDataSource(databaseUrl: string, timeouts: DatabaseTimeouts = loadDatabaseTimeouts()): Promise<DataSource> {
-  const options = dataSourceOptions(databaseUrl, timeouts);
+export async function createDataSource(
+  databaseUrl: string,
+  timeouts: DatabaseTimeouts = loadDatabaseTimeouts(),
+  replicaUrls: readonly string[] = [],
+): Promise<DataSource> {
+  const options = dataSourceOptions(databaseUrl, timeouts, replicaUrls);
   // TypeORM reads MariaDB's catalog differently from MySQL's; ask the server which one it is.
   if (options.type === "mysql" && (await isMariaDb(databaseUrl, timeouts))) {
     return new DataSource({ ...options, type: "mariadb" } as DataSourceOptions);
@@ -33,7 +37,15 @@ async function isMariaDb(databaseUrl: string, timeouts: DatabaseTimeouts): Promi
   }
 }
 
-export function dataSourceOptions(databaseUrl: string, timeouts: DatabaseTimeouts = loadDatabaseTimeouts()): DataSourceOptions {
+/**
+ * `replicaUrls` (`DATABASE_REPLICA_URLS`, MySQL/MariaDB only): TypeORM's replication, the primary being
+ * `databaseUrl`; every statement goes to the primary unless src/db/replicas.ts routes a read to a replica.
+ */
+export function dataSourceOptions(
+  databaseUrl: string,
+  timeouts: DatabaseTimeouts = loadDatabaseTimeouts(),
+  replicaUrls: readonly string[] = [],
+): DataSourceOptions {
   const common = {
     entities: ENTITIES,
     migrations: MIGRATIONS,
@@ -45,10 +57,22 @@ export function dataSourceOptions(databaseUrl: string, timeouts: DatabaseTimeout
     maxQueryExecutionTime: 2000,
   };
   if (/^mysql:\/\//.test(databaseUrl) || /^mariadb:\/\//.test(databaseUrl)) {
+    const url = databaseUrl.replace(/^mariadb:/, "mysql:");
     return {
       ...common,
       type: "mysql",
-      url: databaseUrl.replace(/^mariadb:/, "mysql:"),
+      ...(replicaUrls.length
+        ? {
+            replication: {
+              master: { url },
+              slaves: replicaUrls.map((replica) => ({ url: replica.replace(/^mariadb:/, "mysql:") })),
+              // Nothing reads from a replica unless routed there (src/db/replicas.ts); a replica that fails
+              // is left out for a second, then tried again (mysql2's default would drop it for good).
+              defaultMode: "master" as const,
+              restoreNodeTimeout: 1000,
+            },
+          }
+        : { url }),
       timezone: "Z",
       charset: "utf8mb4_unicode_ci",
       supportBigNumbers: true,
@@ -59,6 +83,7 @@ export function dataSourceOptions(databaseUrl: string, timeouts: DatabaseTimeout
     };
   }
   if (databaseUrl.startsWith("sqlite:")) {
+    if (replicaUrls.length) throw new Error("DATABASE_REPLICA_URLS needs a mysql:// DATABASE_URL: SQLite has no replicas.");
     const file = databaseUrl.slice("sqlite:".length);
     if (file !== ":memory:") fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     return {

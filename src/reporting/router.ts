@@ -5,6 +5,7 @@ import { authenticate } from "../auth/viewer";
 import { TokenVerifier } from "../auth/identity";
 import { Clock } from "../clock";
 import { Database } from "../db/database";
+import type { ReplicaRouting } from "../db/replicas";
 import { DomainError, InputError, UnauthenticatedError } from "../errors";
 import { singleLine } from "../input";
 import { ExportDefinition, ExportFilters, licenseExport, poolExport, productInstanceExport, SqlRow } from "./exports";
@@ -67,7 +68,7 @@ const param = (req: express.Request, name: string): string | undefined => {
  * graph), in keyset batches so memory stays flat; a client that disconnects stops the export; a failure
  * after the first byte ends the stream with a visible truncation marker.
  */
-export function exportRouter(deps: { db: Database; clock: Clock; verify: TokenVerifier }): express.Router {
+export function exportRouter(deps: { db: Database; clock: Clock; verify: TokenVerifier; replicas?: ReplicaRouting | null }): express.Router {
   const router = express.Router();
   const kinds: Record<
     string,
@@ -91,6 +92,8 @@ export function exportRouter(deps: { db: Database; clock: Clock; verify: TokenVe
       format = formatOf(req);
       const { access, authError } = await authenticate(deps.db, deps.clock, deps.verify, req.headers.authorization);
       if (!access.authenticated) throw authError ?? new UnauthenticatedError();
+      // §6: an export reads from a replica, unless its principal wrote within READ_YOUR_WRITES_MS.
+      if (access.viewer) await deps.replicas?.admit(`user:${access.viewer.id}`);
       const scope = await exportScope(deps.db, access, {
         domain: param(req, "domain"),
         virtualAccountId: param(req, "virtualAccountId"),
