@@ -18,7 +18,7 @@
  *   succeed, 10 are UNAUTHENTICATED / EXHAUSTED; on every node the token's uses are 10 and 10 devices exist.
  * - The retryable failures (1213, 1205, 1047) each copy's transactions met are counted, as are each node's
  *   `wsrep_local_cert_failures` and `wsrep_local_bf_aborts`, and printed. They may be zero; what the test
- *   proves is that none reached a client.
+ *   proves is that none reached a client (with the retry bound of RETRIES below).
  */
 import "reflect-metadata";
 import { AsyncLocalStorage } from "node:async_hooks";
