@@ -123,14 +123,6 @@ export class Database {
   }
 
   /**
-   * Runs `work` outside any SQLite turn this async context holds: for what a request starts and does not
-   * wait for (the notifications' listeners), which would otherwise run in the request's turn after it ended.
-   */
-  detached<T>(work: () => T): T {
-    return this.holder.exit(work);
-  }
-
-  /**
    * A fixed statement that every request runs (authentication): on MySQL/MariaDB a server-side
    * prepared statement, parsed once per connection and answered in the binary protocol; on SQLite
    * through TypeORM, whose driver keeps its statements prepared already. Counted like any other.

@@ -10,6 +10,8 @@ import { closeNotes, notesOf, openNotes } from "./transaction";
 
 export interface Notifications {
   readonly bus: NotificationBus;
+  /** Resolves once everything committed so far has been published and its alert checks have run (tests wait on it). */
+  settled(): Promise<void>;
   /** Called after every commit that wrote notifications, with the webhook deliveries it wrote (due now: the worker listens). */
   onWritten(listener: WrittenListener): () => void;
   close(): Promise<void>;
@@ -35,6 +37,10 @@ export function createNotifications(options: { db: Database; clock: Clock; setti
   const { db, clock, logger } = options;
   const bus = createBus(options.settings, logger);
   const written = new Set<WrittenListener>();
+  const after = afterCommits(db, clock, logger, async (messages, deliveries) => {
+    await bus.publish(messages).catch((error) => logger.warn({ err: error }, "notifications: publishing failed"));
+    for (const listener of written) listener(messages, deliveries);
+  });
   const hooks: TransactionHooks = {
     begin: (manager) => void openNotes(manager),
     end: (manager) => closeNotes(manager),
@@ -62,18 +68,7 @@ export function createNotifications(options: { db: Database; clock: Clock; setti
     },
     afterCommit: async (finished) => {
       const { messages, deliveries, touched } = (finished ?? { messages: [], deliveries: [], touched: [] }) as Finished;
-      if (messages.length) {
-        // Subscribers and the worker go on after the request has ended: not in its SQLite turn.
-        await db.detached(() => bus.publish(messages)).catch((error) => logger.warn({ err: error }, "notifications: publishing failed"));
-        db.detached(() => {
-          for (const listener of written) listener(messages, deliveries);
-        });
-      }
-      if (touched.length) {
-        await checkMarked(db, clock, touched).catch((error) =>
-          logger.warn({ err: error, virtualAccounts: touched.length }, "notifications: alert check failed; the scan will retry it"),
-        );
-      }
+      after.add(messages, deliveries, touched);
     },
   };
   db.useHooks(hooks);
@@ -83,8 +78,10 @@ export function createNotifications(options: { db: Database; clock: Clock; setti
       written.add(listener);
       return () => written.delete(listener);
     },
+    settled: () => after.settled(),
     async close() {
       db.useHooks(null);
+      await after.stop();
       written.clear();
       await bus.close();
     },
@@ -93,3 +90,73 @@ export function createNotifications(options: { db: Database; clock: Clock; setti
 
 export type { NotificationBus } from "./bus";
 export type { NotificationMessage } from "./data";
+
+/**
+ * What follows a commit, off the request's path: publishing what it wrote (R36, and the worker's wake-up),
+ * then the alert check of the Virtual Accounts it marked (R35). One loop, started with the service, so its
+ * work never runs in a request's async context (its SQLite turn, its statement count) and the request
+ * answers without waiting for it. Checks asked for while one runs are merged into the next: a burst of
+ * writes into one Virtual Account is compared once. A process that dies first leaves the marks to the scan.
+ */
+function afterCommits(
+  db: Database,
+  clock: Clock,
+  logger: Logger,
+  publish: (messages: readonly NotificationMessage[], deliveries: readonly number[]) => Promise<void>,
+) {
+  const published: { messages: NotificationMessage[]; deliveries: number[] }[] = [];
+  const marked = new Set<number>();
+  const waiters = new Set<() => void>();
+  let wake: (() => void) | null = null;
+  let busy = false;
+  let stopped = false;
+
+  async function loop(): Promise<void> {
+    while (!stopped || published.length || marked.size) {
+      if (!published.length && !marked.size) {
+        for (const done of waiters) done();
+        waiters.clear();
+        if (stopped) return;
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = null;
+        continue;
+      }
+      busy = true;
+      try {
+        while (published.length) {
+          const { messages, deliveries } = published.shift() as (typeof published)[number];
+          await publish(messages, deliveries);
+        }
+        if (marked.size) {
+          const ids = [...marked];
+          marked.clear();
+          await checkMarked(db, clock, ids).catch((error) =>
+            logger.warn({ err: error, virtualAccounts: ids.length }, "notifications: alert check failed; the scan will retry it"),
+          );
+        }
+      } finally {
+        busy = false;
+      }
+    }
+    for (const done of waiters) done();
+    waiters.clear();
+  }
+  const running = loop();
+
+  return {
+    add(messages: NotificationMessage[], deliveries: number[], touched: number[]): void {
+      if (messages.length) published.push({ messages, deliveries });
+      for (const id of touched) marked.add(id);
+      wake?.();
+    },
+    settled(): Promise<void> {
+      if (!published.length && !marked.size && !busy) return Promise.resolve();
+      return new Promise((resolve) => waiters.add(resolve));
+    },
+    async stop(): Promise<void> {
+      stopped = true;
+      wake?.();
+      await running;
+    },
+  };
+}

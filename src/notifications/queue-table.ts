@@ -123,7 +123,12 @@ export function startTableQueue(context: WorkerContext): WorkerHandle {
     tasks.wake();
   };
   const timer = setInterval(wake, settings.workerPollMs).unref();
-  const unsubscribe = context.notifications.onWritten(wake);
+  // After a commit, only what it made due: its deliveries at once, and the mail lane when an alert was
+  // raised (immediate mail); the rest waits for the next poll, so a busy API does not drive the worker per write.
+  const unsubscribe = context.notifications.onWritten((messages, written) => {
+    if (written.length) deliveries.wake();
+    if (messages.some((message) => message.topic === "ALERT_RAISED")) tasks.wake();
+  });
   wake();
   return {
     mode: "table",

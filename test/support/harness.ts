@@ -97,6 +97,9 @@ export async function startTestServer(options: { env?: Record<string, string>; l
       if (as) headers.authorization = `Bearer ${as.startsWith("raw:") ? as.slice(4) : await token(as, scope)}`;
       const response = await fetch(url, { method: "POST", headers, body: JSON.stringify({ query, variables }) });
       const body = (await response.json()) as { data: any; errors?: any[]; extensions?: { sqlStatements?: number } };
+      // What follows a commit runs after the answer (src/notifications/index.ts): the suites read its results
+      // (outbox rows, alert changes) right after the request, so they wait for it here.
+      await app.notifications.settled();
       return { status: response.status, data: body.data, errors: body.errors, statements: body.extensions?.sqlStatements ?? -1 };
     },
     async close() {
