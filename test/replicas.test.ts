@@ -94,6 +94,8 @@ suite(title, () => {
 
   /** What `work` made each server count (caught up first, so that nothing earlier is still arriving). */
   async function measure<T>(work: () => Promise<T>): Promise<{ result: T; primary: Counters; replica: Counters }> {
+    // What followed an earlier write (its alert check, on the primary, after the answer) is done first.
+    await Promise.all(copies.map((copy) => copy.app.notifications.settled()));
     await caughtUp();
     const [p0, r0] = await Promise.all([counters(primary), counters(replica)]);
     const result = await work();
@@ -195,7 +197,9 @@ suite(title, () => {
     expect(write.primary.Com_select).toBeGreaterThanOrEqual(1);
     expect(write.replica.Com_select).toBe(0);
 
-    // Right away, not caught up first: the writer reads its own write from the primary.
+    // Right away, not caught up first: the writer reads its own write from the primary (once what follows
+    // the write's commit on the primary, its alert check, is done: it would count there too).
+    await a.app.notifications.settled();
     const p0 = await counters(primary);
     const r0 = await counters(replica);
     const own = await dashboard(a, "admin@example.com");
@@ -286,6 +290,7 @@ suite(title, () => {
       expect(before.primary.Com_select).toBe(1);
 
       await gql(one, CREATE_VA, { id: accountId, name: "Across" }, "admin@example.com");
+      await one.app.notifications.settled(); // the write's alert check, on the primary, after the answer
       const keys = await redis.keys(`${prefix}:wrote:*`);
       expect(keys).toHaveLength(1);
       const ttl = await redis.pttl(keys[0]);
