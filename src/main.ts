@@ -3,7 +3,8 @@ import { createApp } from "./app";
 import { loadConfig, usesDevSecret } from "./config";
 import { openDatabase } from "./db/open";
 import { seedDemoIfEmpty } from "./db/seed/demo";
-import { createLogger, loggableError } from "./logging";
+import { exitOnSignals } from "./shutdown";
+import { createLogger } from "./logging";
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -24,32 +25,15 @@ async function main(): Promise<void> {
    * load balancer sees it), the listener closes, in-flight requests and streamed exports get
    * SHUTDOWN_GRACE_MS to finish (then their sockets are closed), the pools close, exit 0.
    */
-  let shuttingDown = false;
-  const shutdown = (signal: string) => {
-    if (shuttingDown) return;
-    shuttingDown = true;
-    logger.info(`${signal}: draining for up to ${config.shutdownGraceMs} ms, then closing the database pools`);
-    // Whatever hangs (a pool on a database that never answers), the process still ends.
-    setTimeout(
-      () => {
-        logger.error(`${signal}: shutdown did not complete in time; exiting`);
-        process.exit(1);
-      },
-      config.shutdownReadinessDelayMs + config.shutdownGraceMs + 5000,
-    ).unref();
-    void (async () => {
+  exitOnSignals({
+    logger,
+    deadlineMs: config.shutdownReadinessDelayMs + config.shutdownGraceMs + 5000,
+    stopping: `draining for up to ${config.shutdownGraceMs} ms, then closing the database pools`,
+    stop: async () => {
       await app.stop({ readinessDelayMs: config.shutdownReadinessDelayMs });
       await db.close();
-    })().then(
-      () => process.exit(0),
-      (error) => {
-        logger.error({ err: loggableError(error) }, `${signal}: shutdown failed`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on("SIGINT", () => shutdown("SIGINT"));
-  process.on("SIGTERM", () => shutdown("SIGTERM"));
+    },
+  });
 }
 
 main().catch((error) => {

@@ -8,7 +8,8 @@ import "reflect-metadata";
 import { systemClock } from "./clock";
 import { loadConfig } from "./config";
 import { openDatabase } from "./db/open";
-import { createLogger, loggableError } from "./logging";
+import { exitOnSignals } from "./shutdown";
+import { createLogger } from "./logging";
 import { createNotifications } from "./notifications";
 import { serviceJobs } from "./notifications/jobs";
 import { startWorker } from "./notifications/worker";
@@ -26,30 +27,17 @@ async function main(): Promise<void> {
 
   // The worker's timers do not hold the process open (a server's listener does that): this one does, until SIGTERM.
   const alive = setInterval(() => undefined, 60_000);
-  let shuttingDown = false;
-  const shutdown = (signal: string) => {
-    if (shuttingDown) return;
-    shuttingDown = true;
-    clearInterval(alive);
-    logger.info(`${signal}: finishing the jobs in progress, then closing`);
-    setTimeout(() => {
-      logger.error(`${signal}: the worker did not stop in time; exiting`);
-      process.exit(1);
-    }, config.shutdownGraceMs + 5000).unref();
-    void (async () => {
+  exitOnSignals({
+    logger,
+    deadlineMs: config.shutdownGraceMs + 5000,
+    stopping: "finishing the jobs in progress, then closing",
+    stop: async () => {
+      clearInterval(alive);
       await worker.stop();
       await notifications.close();
       await db.close();
-    })().then(
-      () => process.exit(0),
-      (error) => {
-        logger.error({ err: loggableError(error) }, `${signal}: shutdown failed`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on("SIGINT", () => shutdown("SIGINT"));
-  process.on("SIGTERM", () => shutdown("SIGTERM"));
+    },
+  });
 }
 
 main().catch((error) => {

@@ -18,8 +18,9 @@ export function serviceJobs(options: { db: Database; clock: Clock; settings: Not
   const { db, clock, settings, logger } = options;
   const mailer = createMailer(settings, logger);
   return {
-    deliver: async (deliveryId, { leased } = {}) => {
-      const outcome = await attemptDelivery(db, clock, settings, deliveryId, logger, { leased });
+    // attemptDelivery claims the delivery itself (a conditional UPDATE of its lease), once across workers.
+    deliver: async (deliveryId) => {
+      const outcome = await attemptDelivery(db, clock, settings, deliveryId, logger);
       logger.debug({ deliveryId, outcome }, "worker: delivery attempted");
     },
     deliverClaims: true,

@@ -43,7 +43,7 @@ export function startTableQueue(context: WorkerContext): WorkerHandle {
         }
         if (!(await claimDelivery(db, id, due, timings.leaseMs))) continue;
         try {
-          await jobs.deliver(id, { leased: true });
+          await jobs.deliver(id);
         } catch (error) {
           logger.error({ err: loggableError(error), deliveryId: id }, "worker: a delivery attempt failed; it runs again when its lease lapses");
           continue;

@@ -75,18 +75,15 @@ export async function attemptDelivery(
   settings: NotificationSettings,
   deliveryId: number,
   logger: Logger,
-  options: { leased?: boolean } = {},
 ): Promise<AttemptOutcome> {
   const started = clock.now();
-  // `leased`: the table queue's worker already holds the delivery's lease (src/notifications/queue-leases.ts).
-  const free = options.leased ? "" : " AND (lease_until IS NULL OR lease_until < :now)";
   const lease = new Date(started.getTime() + settings.webhookTimeoutMs + LEASE_MARGIN_MS);
   const prepared = await db.transaction(async (manager): Promise<Prepared | AttemptOutcome> => {
     const claimed = await manager
       .createQueryBuilder()
       .update(WebhookDelivery)
       .set({ leaseUntil: lease })
-      .where(`id = :id AND status = :pending AND next_attempt_at <= :now${free}`, {
+      .where("id = :id AND status = :pending AND next_attempt_at <= :now AND (lease_until IS NULL OR lease_until < :now)", {
         id: deliveryId,
         pending: "PENDING",
         now: started,

@@ -13,12 +13,12 @@ import { startTableQueue } from "./queue-table";
  * how often, so that each runs once however many workers run. src/notifications/jobs.ts builds the real set.
  */
 export interface WorkerJobs {
+  /** One attempt of a webhook delivery. */
+  deliver(deliveryId: number): Promise<void>;
   /**
-   * One attempt of a webhook delivery. It claims the row itself (safe to call twice), unless `leased`: the
-   * table queue has already taken the delivery's lease for this worker.
+   * `deliver` claims each delivery itself, atomically (the service's does): the table queue then takes no
+   * lease of its own. Without it, the table queue leases each delivery around the call.
    */
-  deliver(deliveryId: number, options?: { leased?: boolean }): Promise<void>;
-  /** `deliver` claims each delivery itself, atomically: the table queue then takes no lease of its own for it. */
   deliverClaims?: boolean;
   /** Delivery ids due at `now` (PENDING, nextAttemptAt <= now). */
   dueDeliveries(now: Date, limit: number): Promise<number[]>;
