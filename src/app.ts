@@ -19,6 +19,7 @@ import { databaseFault } from "./db/faults";
 import { ReplicaRouting } from "./db/replicas";
 import { inTurn, readiness } from "./db/requests";
 import { isDomainError } from "./errors";
+import { RedisPersistedQueries } from "./graphql/persisted-queries";
 import { jitGateway } from "./graphql/jit-executor";
 import { corsFor } from "./http/cors";
 import { explorerAvailable, explorerRouter } from "./http/explorer";
@@ -65,11 +66,14 @@ const PASS_THROUGH = new Set([
  */
 const TOO_MANY_TOKENS = /Document contains more th(?:an|at) \d+ tokens/;
 const VALIDATION_ABORTED = "Validation aborted.";
+/** Apollo's refusal of a persisted query whose hash is not its query's (it gives it no code; it answers 400). */
+const APQ_HASH_MISMATCH = "provided sha does not match query";
 
 /** An error the client is told about as it is (a domain error, or one of Apollo's own before execution). */
 function isExpected(error: GraphQLError): boolean {
   const original = error.originalError;
   if (isDomainError(original) || isDomainError(error) || databaseFault(original ?? error)) return true;
+  if (!error.originalError && !error.path && error.message === APQ_HASH_MISMATCH) return true;
   const code = error.extensions?.code as string | undefined;
   return Boolean(code && PASS_THROUGH.has(code) && (!original || (original instanceof GraphQLError && !error.path)));
 }
@@ -94,6 +98,10 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   }
   // Apollo's parse/validation errors wrap graphql-js's own error (no path: nothing was executed yet).
   const preExecution = !original || (original instanceof GraphQLError && !formatted.path);
+  if (!code || code === "INTERNAL_SERVER_ERROR") {
+    if (!original && !formatted.path && formatted.message === APQ_HASH_MISMATCH)
+      return { message: formatted.message, extensions: { code: "BAD_REQUEST" } };
+  }
   if (code && PASS_THROUGH.has(code) && preExecution)
     return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } };
   if (code === "BAD_USER_INPUT") return { message: formatted.message, locations: formatted.locations, extensions: { code } };
@@ -191,10 +199,15 @@ export async function createApp(options: {
       };
     },
   };
+  // §6: a query registered with one copy is known to every copy (in this process's memory without Redis).
+  const persistedQueries = config.persistedQueries.redisUrl
+    ? new RedisPersistedQueries({ ...config.persistedQueries, redisUrl: config.persistedQueries.redisUrl }, logger)
+    : null;
   const apollo = new ApolloServer<RequestContext>({
     ...(config.graphqlJit ? { gateway: jitGateway(schema) } : { schema }),
     formatError,
     logger,
+    ...(persistedQueries ? { persistedQueries: { cache: persistedQueries } } : {}),
     ...(protect ? { parseOptions: { maxTokens: config.limits.maxTokens }, validationRules: armor.validationRules } : {}),
     // main.ts drains on SIGTERM and exits 0 (R33); Apollo's own handler would re-raise the signal.
     stopOnTerminationSignals: false,
@@ -317,6 +330,7 @@ export async function createApp(options: {
       await (await starting)?.stop();
       await rateLimits?.close();
       await replicas?.close();
+      await persistedQueries?.close();
       await notifications.close();
       if (httpServer.listening) await new Promise((resolve) => httpServer.close(resolve));
     },

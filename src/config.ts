@@ -49,6 +49,8 @@ export interface Config {
   database: DatabaseTimeouts;
   /** §6: read replicas (docs/replicas.md). */
   replicas: ReplicaConfig;
+  /** §6: automatic persisted queries, shared by every copy through Redis when `REDIS_URL` is set. */
+  persistedQueries: PersistedQuerySettings;
   /** R22/R27: how often kept pools whose soonest lot has ended are counted again (`POOL_SWEEP_INTERVAL_S`, 0 = never). */
   poolSweepIntervalMs: number;
   /** SPEC §8: alert changes, subscriptions, webhooks, mail and the worker (src/notifications). */
@@ -62,6 +64,14 @@ export interface ReplicaConfig {
   readYourWritesMs: number;
   redisUrl: string | null;
   keyPrefix: string;
+}
+
+export interface PersistedQuerySettings {
+  /** In Redis when set (every copy knows a hash another registered); in this process's memory otherwise. */
+  redisUrl: string | null;
+  keyPrefix: string;
+  /** `PERSISTED_QUERY_TTL_S`: how long a registered query is kept in Redis (default a day, renewed on each registration). */
+  ttlSeconds: number;
 }
 
 export interface NotificationSettings {
@@ -146,6 +156,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxDirectives: whole(env, "MAX_DIRECTIVES", 50, 0),
       maxTokens: whole(env, "MAX_TOKENS", 5000, 1),
       maxVariableDepth: whole(env, "MAX_VARIABLE_DEPTH", 16, 1),
+    },
+    persistedQueries: {
+      redisUrl: env.REDIS_URL?.trim() || null,
+      keyPrefix: env.REDIS_KEY_PREFIX?.trim() || "sag",
+      ttlSeconds: whole(env, "PERSISTED_QUERY_TTL_S", 86_400, 1),
     },
     rateLimits: {
       costPerMinute: whole(env, "RATE_LIMIT_COST_PER_MINUTE", 1_000_000_000, 1),
