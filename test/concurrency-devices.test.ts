@@ -82,7 +82,8 @@ describe("R24 concurrent registrations against one token", () => {
     try {
       const results: GqlResult[] = await Promise.all(
         tokens.map(({ secret }, i) =>
-          server.gql(REGISTER, { input: { token: secret, pid: "C9300-24T", serialNumber: `GAP-${String(i).padStart(2, "0")}` } }),
+          // The spies watch this process: straight to its own copy (with TEST_COPIES=2, not through the proxy).
+          server.direct.gql(REGISTER, { input: { token: secret, pid: "C9300-24T", serialNumber: `GAP-${String(i).padStart(2, "0")}` } }),
         ),
       );
       expect(results.map((result) => result.errors ?? null)).toEqual(tokens.map(() => null));

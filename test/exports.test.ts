@@ -8,11 +8,11 @@ import { startTestServer, TestServer } from "./support/harness";
 import { gid } from "./support/ids";
 
 /** GET an export; resolves with status, headers and the whole body. */
-async function get(server: TestServer, path: string, as: string | null, accept?: string) {
+async function get(server: TestServer, path: string, as: string | null, accept?: string, options: { direct?: boolean } = {}) {
   const headers: Record<string, string> = {};
   if (as) headers.authorization = `Bearer ${await server.token(as)}`;
   if (accept) headers.accept = accept;
-  const response = await fetch(server.url.replace("/graphql", path), { headers });
+  const response = await fetch((options.direct ? server.direct.url : server.url).replace("/graphql", path), { headers });
   return { status: response.status, type: response.headers.get("content-type") ?? "", body: await response.text() };
 }
 
@@ -226,7 +226,8 @@ describe("streamed exports for reporting tools (issue #6)", () => {
 
     it("streams every row in keyset batches, each exactly once and in id order", async () => {
       const spy = jest.spyOn(server.db.dataSource, "query");
-      const whole = await get(server, "/exports/licenses?domain=big.example.com&format=ndjson", "admin@big.example.com");
+      // The spy watches this process: straight to its own copy (with TEST_COPIES=2, not through the proxy).
+      const whole = await get(server, "/exports/licenses?domain=big.example.com&format=ndjson", "admin@big.example.com", undefined, { direct: true });
       const quantities = whole.body
         .trimEnd()
         .split("\n")
@@ -243,7 +244,7 @@ describe("streamed exports for reporting tools (issue #6)", () => {
         return query(sql, parameters);
       });
       const token = await server.token("admin@big.example.com");
-      const url = new URL(server.url.replace("/graphql", "/exports/licenses?domain=big.example.com"));
+      const url = new URL(server.direct.url.replace("/graphql", "/exports/licenses?domain=big.example.com"));
       await new Promise<void>((resolve, reject) => {
         // A connection of its own (agent: false), never one pooled for later requests: it is hung up on.
         const request = http.get(url, { agent: false, headers: { authorization: `Bearer ${token}` } }, (response) => {
@@ -281,7 +282,7 @@ describe("streamed exports for reporting tools (issue #6)", () => {
       expect([response.listenerCount("drain"), response.listenerCount("close"), response.listenerCount("error")]).toEqual([0, 0, 0]);
     });
 
-    /** Fails the second batch, once the first is on its way. */
+    /** Fails the second batch, once the first is on its way (in this process: ask its own copy, `direct`). */
     const failSecondBatch = () => {
       const query = server.db.dataSource.query.bind(server.db.dataSource);
       let batches = 0;
@@ -294,7 +295,7 @@ describe("streamed exports for reporting tools (issue #6)", () => {
 
     it("a failure after the first byte ends a CSV export with a visible truncation row, never a silently short file", async () => {
       failSecondBatch();
-      const response = await get(server, "/exports/licenses?domain=big.example.com&format=csv", "admin@big.example.com");
+      const response = await get(server, "/exports/licenses?domain=big.example.com&format=csv", "admin@big.example.com", undefined, { direct: true });
       expect(response.status).toBe(200);
       const rows = parseCsv(response.body);
       expect(rows).toHaveLength(1 + BATCH_SIZE + 1);
@@ -304,7 +305,9 @@ describe("streamed exports for reporting tools (issue #6)", () => {
 
     it("a failure after the first byte ends an NDJSON export with a trailing error line", async () => {
       failSecondBatch();
-      const response = await get(server, "/exports/licenses?domain=big.example.com&format=ndjson", "admin@big.example.com");
+      const response = await get(server, "/exports/licenses?domain=big.example.com&format=ndjson", "admin@big.example.com", undefined, {
+        direct: true,
+      });
       const lines = response.body
         .trimEnd()
         .split("\n")

@@ -206,6 +206,8 @@ describe("R35 alert changes and the outbox", () => {
     });
     try {
       expect((await server.gql(REPORT, { input: { credential, usage: [{ sku: DNA, count: 2 }] } })).errors).toBeUndefined();
+      // With TEST_COPIES=2 the write may have run on the other copy: its messages reach this bus through Redis.
+      for (let waited = 0; server.copies && heard.length < 2 && waited < 5000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
       expect(heard.map((message) => message.topic)).toEqual(["EVENT", "ALERT_RAISED"]);
       expect(heard[1].virtualAccountPath).toBe(lab.path);
     } finally {

@@ -34,7 +34,7 @@ describe("§5 role table: subscriptions (R36)", () => {
 
   beforeAll(async () => {
     server = await startTestServer();
-    listeners = listenerCount(server.app.notifications.bus);
+    listeners = listenerCount(server.app.notifications.bus, server.copies);
     await addOutsider(server);
     world = await makeWorld();
     await grantEveryRole(world);
@@ -54,7 +54,7 @@ describe("§5 role table: subscriptions (R36)", () => {
   /** Subscribes as the cell's actor; an allowed cell resolves once its stream listens on the bus. */
   async function open(cell: Case<string>, query: string, variables: Record<string, unknown>): Promise<Subscriber> {
     const actor = actorIn(world, cell);
-    const before = listeners.now();
+    const before = await listeners.now();
     const stream = subscribe(server.url, actor === null ? undefined : `Bearer ${await server.token(actor)}`, query, variables);
     if (cell.expected === "allowed") await listeners.reach(before + 1);
     return stream;

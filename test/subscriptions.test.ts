@@ -38,7 +38,7 @@ describe("R36 subscriptions over graphql-ws", () => {
 
   /** A subscription that must open: resolves once its stream listens on the bus. */
   async function listening(email: string, query: string, variables: Record<string, unknown>): Promise<Subscriber> {
-    const before = listeners.now();
+    const before = await listeners.now();
     const stream = await subscriber(email, query, variables);
     await listeners.reach(before + 1);
     return stream;
@@ -63,7 +63,7 @@ describe("R36 subscriptions over graphql-ws", () => {
 
   beforeAll(async () => {
     server = await startTestServer();
-    listeners = listenerCount(server.app.notifications.bus);
+    listeners = listenerCount(server.app.notifications.bus, server.copies);
   });
   afterEach(async () => {
     await Promise.all(open.splice(0).map((stream) => stream.close()));
@@ -244,7 +244,7 @@ describe("R36 subscriptions over graphql-ws", () => {
       const stream = await listening(member, EVENTS, { sa: sa(world) });
       await ok(RENAME, { id: va(world.us), name: "USA" }, admin(world));
       await stream.waitFor((h) => h.data.length >= 1, "the event before the revocation");
-      const before = listeners.now();
+      const before = await listeners.now();
       await ok(REVOKE, { id: gid("RoleAssignment", (assignment as RoleAssignment).id) }, admin(world));
       await stream.waitFor((h) => h.completed, "the end of the stream");
       expect(stream.heard.errors.map((e) => e.extensions?.code)).toEqual(["FORBIDDEN"]);
@@ -275,7 +275,7 @@ describe("R36 subscriptions over graphql-ws", () => {
   describe("R36 cleaning up", () => {
     it("R36 completing a subscription removes its bus listener; closing the connection removes all of its", async () => {
       const { world } = await worldWith();
-      const base = listeners.now();
+      const base = await listeners.now();
       const client = wsClient(server.url, await bearer(admin(world)));
       const streams = [0, 1, 2].map(() => subscribeWith(client, EVENTS, { sa: sa(world) }, { ownsClient: false }));
       await listeners.reach(base + 3);
@@ -304,7 +304,7 @@ describe("R36 subscriptions over graphql-ws", () => {
 
     it("R36 R33 stop() ends open streams and closes their listeners", async () => {
       const own = await startTestServer({ env: { SHUTDOWN_GRACE_MS: "2000" } });
-      const ownListeners = listenerCount(own.app.notifications.bus);
+      const ownListeners = listenerCount(own.app.notifications.bus, own.copies);
       const account = await own.build.account("subs-stop.test");
       await account.grant("admin@subs-stop.test", Role.SMART_ACCOUNT_ADMIN);
       const stream = subscribe(own.url, `Bearer ${await own.token("admin@subs-stop.test")}`, EVENTS, { sa: gid("SmartAccount", account.id) });
@@ -313,7 +313,7 @@ describe("R36 subscriptions over graphql-ws", () => {
       await own.close();
       await stream.waitFor((h) => h.completed, "the end of the stream");
       expect(Date.now() - started).toBeLessThan(2000 + 1000);
-      expect(ownListeners.now()).toBe(0);
+      expect(await ownListeners.now()).toBe(0);
       await stream.close();
     });
   });

@@ -1,6 +1,7 @@
 import { Client, createClient } from "graphql-ws";
 import WebSocket from "ws";
 import type { NotificationBus } from "../../src/notifications";
+import type { Copies } from "./copies";
 
 /** What a subscriber heard: the data of each delivery, the errors of each (R36: codes in extensions), and whether it ended. */
 export interface Heard<T = any> {
@@ -104,7 +105,7 @@ export const subscribe = <T = any>(httpUrl: string, authorization: string | unde
  * How many listeners the real bus has right now (R36: one per open stream): the bus is wrapped, not
  * replaced, so every message still goes through it. Lets a test know a stream is open before it writes.
  */
-export function listenerCount(bus: NotificationBus): { now(): number; reach(count: number, timeoutMs?: number): Promise<void> } {
+export function countListeners(bus: NotificationBus): () => number {
   const marked = bus as NotificationBus & { __counted?: { now: number } };
   if (!marked.__counted) {
     const counted = { now: 0 };
@@ -122,13 +123,28 @@ export function listenerCount(bus: NotificationBus): { now(): number; reach(coun
     marked.__counted = counted;
   }
   const counted = marked.__counted;
+  return () => counted.now;
+}
+
+/**
+ * The listeners of a test server's bus, and with TEST_COPIES=2 of its second copy's too (asked over IPC,
+ * test/support/copies.ts): one per stream open on either copy.
+ */
+export function listenerCount(
+  bus: NotificationBus,
+  copies: Copies | null = null,
+): { now(): Promise<number>; reach(count: number, timeoutMs?: number): Promise<void> } {
+  const own = countListeners(bus);
+  const now = async () => own() + (copies ? await copies.listeners() : 0);
   return {
-    now: () => counted.now,
+    now,
     async reach(count, timeoutMs = 10_000) {
       const started = Date.now();
-      while (counted.now !== count) {
-        if (Date.now() - started > timeoutMs) throw new Error(`The bus has ${counted.now} listeners, not ${count}, after ${timeoutMs} ms`);
+      let seen = await now();
+      while (seen !== count) {
+        if (Date.now() - started > timeoutMs) throw new Error(`The bus has ${seen} listeners, not ${count}, after ${timeoutMs} ms`);
         await new Promise((resolve) => setTimeout(resolve, 10));
+        seen = await now();
       }
     },
   };
