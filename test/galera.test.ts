@@ -58,12 +58,13 @@ const REGISTRATIONS = 20;
 const MAX_USES = 10;
 
 /**
- * R33's bound on retries for these copies. The service's default (3) is too few for this load written to
- * all three nodes at once: 8–13 of the 50 transfers ran out of retries and answered SERVICE_UNAVAILABLE
- * (docs/scaling.md has the figures). The slowest transfer here took 7 attempts. DB_TRANSACTION_RETRIES,
- * when set, wins, so the default can be tried: DB_TRANSACTION_RETRIES=3 GALERA_URLS=… npx jest test/galera.test.ts
+ * R33's bound on retries for these copies: the service's own default (8, DB_TRANSACTION_RETRIES to try
+ * another). The earlier default, 3, was too few for this load written to all three nodes at once: 8–13 of
+ * the 50 transfers ran out of retries and answered SERVICE_UNAVAILABLE (docs/scaling.md has the figures);
+ * the slowest transfer took 7 attempts. DB_TRANSACTION_RETRIES=3 GALERA_URLS=… npx jest test/galera.test.ts
+ * shows that failure.
  */
-const RETRIES = process.env.DB_TRANSACTION_RETRIES ? loadDatabaseTimeouts().transactionRetries : 10;
+const RETRIES = loadDatabaseTimeouts().transactionRetries;
 const timeouts = { ...loadDatabaseTimeouts(), transactionRetries: RETRIES };
 
 const TRANSFER = `mutation($from: ID!, $to: ID!, $sku: String!, $quantity: Int!) {

@@ -90,8 +90,9 @@ export class Database {
         if (attempt >= this.timeouts.transactionRetries) {
           throw Object.assign(new ServiceUnavailableError("The database is too busy to complete this change; try again shortly."), { cause: error });
         }
-        // 20, 40, 80 ms … each between half and one and a half of that, so that the two sides of a deadlock part.
-        await sleep(20 * 2 ** attempt * (0.5 + Math.random()));
+        // 20, 40, 80, 160, then 320 ms each time, each between half and one and a half of that, so that the two
+        // sides of a deadlock part; all eight default retries wait about 1.6 s in all.
+        await sleep(20 * 2 ** Math.min(attempt, 4) * (0.5 + Math.random()));
       }
     }
   }

@@ -15,7 +15,11 @@ export interface DatabaseTimeouts {
   probeTimeoutMs: number;
   /** `DB_QUEUE_TIMEOUT_MS`: on SQLite, the longest a request waits for its turn. */
   queueMs: number;
-  /** `DB_TRANSACTION_RETRIES`: retries of a write transaction after a deadlock, lock-wait timeout or certification conflict. */
+  /**
+   * `DB_TRANSACTION_RETRIES`: retries of a write transaction after a deadlock, lock-wait timeout or certification
+   * conflict. 8 by default: one server rarely needs more than one, but writes on every node of a Galera
+   * cluster took up to 7 attempts on hot rows (docs/scaling.md), and a conflict must not reach the client.
+   */
   transactionRetries: number;
 }
 
@@ -26,7 +30,7 @@ export const DEFAULT_TIMEOUTS: DatabaseTimeouts = {
   probeAfterMs: 250,
   probeTimeoutMs: 1000,
   queueMs: 5000,
-  transactionRetries: 3,
+  transactionRetries: 8,
 };
 
 const VARIABLES: Record<keyof DatabaseTimeouts, string> = {
