@@ -73,6 +73,65 @@ describe("R36 subscriptions over graphql-ws", () => {
   afterAll(() => server.close());
 
   describe("R36 events", () => {
+    it("R36 streams of one viewer share a delivery's execution only where their operations are the same: each gets its own selection", async () => {
+      const { world } = await worldWith();
+      const client = wsClient(server.url, await bearer(admin(world)));
+      const before = await listeners.now();
+      const byType = subscribeWith(
+        client,
+        `subscription($sa: ID!) { events(smartAccountId: $sa) { id type } }`,
+        { sa: sa(world) },
+        { ownsClient: false },
+      );
+      const same = subscribeWith(
+        client,
+        `subscription($sa: ID!) { events(smartAccountId: $sa) { id type } }`,
+        { sa: sa(world) },
+        { ownsClient: false },
+      );
+      const byMessage = subscribeWith(
+        client,
+        `subscription($sa: ID!) { events(smartAccountId: $sa) { id message } }`,
+        { sa: sa(world) },
+        { ownsClient: false },
+      );
+      const narrowed = subscribeWith(client, EVENTS, { sa: sa(world), va: va(world.paris) }, { ownsClient: false });
+      try {
+        await listeners.reach(before + 4);
+        await ok(RENAME, { id: va(world.us), name: "USA" }, admin(world));
+        await ok(RENAME, { id: va(world.paris), name: "Lille" }, admin(world));
+        const [a, b, c] = await Promise.all([byType, same, byMessage].map((s) => s.waitFor((h) => h.data.length >= 2, "two events")));
+        expect(a.data.map((d) => Object.keys(d.events).sort())).toEqual([
+          ["id", "type"],
+          ["id", "type"],
+        ]);
+        expect(b.data).toEqual(a.data);
+        expect(c.data.map((d) => Object.keys(d.events).sort())).toEqual([
+          ["id", "message"],
+          ["id", "message"],
+        ]);
+        expect(c.data.map((d) => d.events.id)).toEqual(a.data.map((d) => d.events.id));
+        // Another operation (narrowed to Paris) hears only its own event.
+        const d = await narrowed.waitFor((h) => h.data.length >= 1, "the Paris rename");
+        expect(d.data.map((x) => x.events.virtualAccount.name)).toEqual(["Lille"]);
+      } finally {
+        await client.dispose();
+      }
+    });
+
+    it("R36 each delivery says when its write committed (extensions.committedAt, wall clock): after the mutation was sent, before it arrived", async () => {
+      const { world } = await worldWith();
+      const stream = await listening(admin(world), EVENTS, { sa: sa(world) });
+      const sent = Date.now();
+      await ok(RENAME, { id: va(world.paris), name: "Nice" }, admin(world));
+      const heard = await stream.waitFor((h) => h.data.length >= 1, "the rename");
+      const [{ extensions, at }] = heard.extensions;
+      const committedAt = Date.parse(String(extensions?.committedAt));
+      expect(extensions?.committedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      expect(committedAt).toBeGreaterThanOrEqual(sent);
+      expect(committedAt).toBeLessThanOrEqual(at);
+    });
+
     it("R36 a SMART_ACCOUNT_ADMIN gets each event of real mutations once, in order, as SmartAccount.events shows them", async () => {
       const { world } = await worldWith();
       const stream = await listening(admin(world), EVENTS, { sa: sa(world) });

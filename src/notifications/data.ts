@@ -42,6 +42,11 @@ export interface NotificationMessage {
   virtualAccountPath: string | null;
   createdAt: string;
   data: NotificationData;
+  /**
+   * When its transaction committed (ISO, the server's wall clock, not the service clock): stamped after the
+   * commit, before publishing; subscribers get it as `extensions.committedAt` of each delivery.
+   */
+  committedAt?: string;
 }
 
 export const isAlertData = (data: NotificationData): data is { alert: AlertData } => "alert" in data;

@@ -1,3 +1,4 @@
+import { AsyncResource } from "node:async_hooks";
 import type { Clock } from "../clock";
 import type { NotificationSettings } from "../config";
 import type { Database, TransactionHooks } from "../db/database";
@@ -68,6 +69,8 @@ export function createNotifications(options: { db: Database; clock: Clock; setti
     },
     afterCommit: async (finished) => {
       const { messages, deliveries, touched } = (finished ?? { messages: [], deliveries: [], touched: [] }) as Finished;
+      const committedAt = new Date().toISOString();
+      for (const message of messages) message.committedAt = committedAt;
       after.add(messages, deliveries, touched);
     },
   };
@@ -92,11 +95,14 @@ export type { NotificationBus } from "./bus";
 export type { NotificationMessage } from "./data";
 
 /**
- * What follows a commit, off the request's path: publishing what it wrote (R36, and the worker's wake-up),
- * then the alert check of the Virtual Accounts it marked (R35). One loop, started with the service, so its
- * work never runs in a request's async context (its SQLite turn, its statement count) and the request
- * answers without waiting for it. Checks asked for while one runs are merged into the next: a burst of
- * writes into one Virtual Account is compared once. A process that dies first leaves the marks to the scan.
+ * What follows a commit, off the request's path: publishing what it wrote (R36, and the worker's wake-up)
+ * and the alert check of the Virtual Accounts it marked (R35). Two lanes, started with the service, so
+ * their work never runs in a request's async context (its SQLite turn, its statement count) and the
+ * request answers without waiting for them. Publishing goes in commit order and never waits behind a check
+ * (a check reads alerts over whole Virtual Accounts: tens of milliseconds a subscriber would otherwise wait);
+ * checks asked for while one runs are merged into the next, so a burst of writes into one Virtual Account is
+ * compared once, and what a check records is published by the first lane after its own commit. A process
+ * that dies first leaves the marks to the scan.
  */
 function afterCommits(
   db: Database,
@@ -106,57 +112,78 @@ function afterCommits(
 ) {
   const published: { messages: NotificationMessage[]; deliveries: number[] }[] = [];
   const marked = new Set<number>();
-  const waiters = new Set<() => void>();
-  let wake: (() => void) | null = null;
-  let busy = false;
-  let stopped = false;
-
-  async function loop(): Promise<void> {
-    while (!stopped || published.length || marked.size) {
-      if (!published.length && !marked.size) {
-        for (const done of waiters) done();
-        waiters.clear();
-        if (stopped) return;
-        await new Promise<void>((resolve) => (wake = resolve));
-        wake = null;
-        continue;
+  const publishing = lane(
+    () => published.length > 0,
+    async () => {
+      while (published.length) {
+        const { messages, deliveries } = published.shift() as (typeof published)[number];
+        await publish(messages, deliveries);
       }
-      busy = true;
-      try {
-        while (published.length) {
-          const { messages, deliveries } = published.shift() as (typeof published)[number];
-          await publish(messages, deliveries);
-        }
-        if (marked.size) {
-          const ids = [...marked];
-          marked.clear();
-          await checkMarked(db, clock, ids).catch((error) =>
-            logger.warn({ err: error, virtualAccounts: ids.length }, "notifications: alert check failed; the scan will retry it"),
-          );
-        }
-      } finally {
-        busy = false;
-      }
-    }
-    for (const done of waiters) done();
-    waiters.clear();
-  }
-  const running = loop();
+    },
+    logger,
+  );
+  const checking = lane(
+    () => marked.size > 0,
+    async () => {
+      const ids = [...marked];
+      marked.clear();
+      await checkMarked(db, clock, ids).catch((error) =>
+        logger.warn({ err: error, virtualAccounts: ids.length }, "notifications: alert check failed; the scan will retry it"),
+      );
+    },
+    logger,
+  );
 
   return {
     add(messages: NotificationMessage[], deliveries: number[], touched: number[]): void {
-      if (messages.length) published.push({ messages, deliveries });
-      for (const id of touched) marked.add(id);
-      wake?.();
+      if (messages.length) {
+        published.push({ messages, deliveries });
+        publishing.wake();
+      }
+      if (touched.length) {
+        for (const id of touched) marked.add(id);
+        checking.wake();
+      }
     },
-    settled(): Promise<void> {
-      if (!published.length && !marked.size && !busy) return Promise.resolve();
-      return new Promise((resolve) => waiters.add(resolve));
+    /** Both lanes idle: a check's own commit queues a publish, so this waits until neither has work. */
+    async settled(): Promise<void> {
+      while (publishing.busy() || checking.busy()) await Promise.all([publishing.idle(), checking.idle()]);
     },
+    /** Drains both lanes (the service's hooks are off by now: nothing new comes). */
     async stop(): Promise<void> {
-      stopped = true;
-      wake?.();
-      await running;
+      await Promise.all([publishing.drain(), checking.drain()]);
+      // A check's commit may have queued a publish after the first lane went idle.
+      await publishing.drain();
+    },
+  };
+}
+
+/**
+ * A loop that runs `work` while `pending()` holds, one pass at a time, started by `wake`. A pass that
+ * throws is logged and the loop goes on (each pass takes its work off `pending` before it runs it).
+ */
+function lane(pending: () => boolean, work: () => Promise<void>, logger: Logger) {
+  let running: Promise<void> | null = null;
+  // Bound to the context the lane was made in (the service's start): woken from a commit hook, its work
+  // still runs outside that request's async context (its SQLite turn, its statement count).
+  const run = AsyncResource.bind(async () => {
+    try {
+      while (pending()) await work().catch((error) => logger.warn({ err: error }, "notifications: after-commit work failed"));
+    } finally {
+      running = null;
+    }
+  });
+  const wake = () => {
+    if (!running) running = run();
+  };
+  return {
+    wake,
+    busy: () => running !== null || pending(),
+    idle: () => running ?? Promise.resolve(),
+    /** Runs what is pending and waits for it. */
+    async drain(): Promise<void> {
+      if (pending()) wake();
+      await (running ?? Promise.resolve());
     },
   };
 }

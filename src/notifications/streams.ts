@@ -21,6 +21,11 @@ import { AlertData, EventData, isAlertData, isEventData, NotificationMessage } f
 export class SubscriptionContext extends RequestContext {
   bus!: NotificationBus;
   logger!: Logger;
+  /**
+   * The operation as the client sent it (document, operation name, variables): streams whose operation,
+   * viewer's access and notification are the same get the same result, executed once.
+   */
+  operationKey: string | null = null;
 
   /**
    * Before a delivery: the viewer's access as now read, the loaders every stream judging with that same
@@ -73,8 +78,12 @@ export interface AlertChange {
   at: Date;
 }
 
-/** One item of a stream: a value, or the error that ends it (a right revoked while it ran). */
-export type Delivery<T> = { value: T } | { error: ForbiddenError };
+/**
+ * One item of a stream: a value, or the error that ends it (a right revoked while it ran); with the
+ * notification it came from and the viewer's access it was judged on (streams of one viewer judging one
+ * notification on one reading share it, and so their result: src/notifications/subscriptions.ts).
+ */
+export type Delivery<T> = ({ value: T } | { error: ForbiddenError }) & { from?: NotificationMessage; judgedOn?: Access };
 
 /** The value of a delivery, or its error thrown where graphql-js reports it (the stream then ends). */
 export function delivered<T>(delivery: Delivery<T>): T {
@@ -185,6 +194,7 @@ function busStream<T>(
           onError(error);
         }
         if (ended || !delivery) continue;
+        delivery.from = message;
         if ("error" in delivery) {
           // The stream's right is gone: this error is its last item; nothing more is heard.
           endAfterReady = true;
@@ -249,9 +259,11 @@ function checked<T>(
     context.db.exclusive(async () => {
       context.use(await accessFor(context, message));
       const within = where.virtualAccountId === null ? null : await context.loaders.virtualAccount.load(where.virtualAccountId);
-      if (!stillHolds(context.access, capability, where, within)) return { error: new ForbiddenError(forbiddenMessage(capability, within?.name)) };
+      const judgedOn = context.access;
+      if (!stillHolds(judgedOn, capability, where, within))
+        return { error: new ForbiddenError(forbiddenMessage(capability, within?.name)), judgedOn };
       const value = await judge(message, within);
-      return value === null ? null : { value };
+      return value === null ? null : { value, judgedOn };
     });
 }
 

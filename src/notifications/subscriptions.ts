@@ -6,15 +6,18 @@ import {
   getVariableValues,
   GraphQLError,
   GraphQLFormattedError,
+  ExecutionResult,
   GraphQLSchema,
+  createSourceEventStream,
+  execute,
   parse,
   specifiedRules,
-  subscribe,
   validate,
   ValidationRule,
 } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
-import { WebSocketServer } from "ws";
+import type { Duplex } from "node:stream";
+import { WebSocket, WebSocketServer } from "ws";
 import { Access } from "../auth/access";
 import type { TokenVerifier } from "../auth/identity";
 import { authenticate, reloadAccess } from "../auth/viewer";
@@ -28,7 +31,7 @@ import type { RateLimits } from "../limits/rate-limits";
 import { loggableError, Logger } from "../logging";
 import type { Services } from "../services";
 import type { NotificationBus } from "./bus";
-import { SubscriptionContext } from "./streams";
+import { Delivery, SubscriptionContext } from "./streams";
 
 /** What one WebSocket connection learned at connection_init: who it is (R1, R36). */
 interface Connection {
@@ -76,6 +79,7 @@ export function serveSubscriptions(options: {
   const { db, clock, services, verify, bus, config, logger, schema } = options;
   const rules = [...specifiedRules, ...options.validationRules];
   const wss = new WebSocketServer({ server: options.httpServer, path: "/graphql", maxPayload: config.maxBodyBytes });
+  wss.on("connection", batchWrites);
 
   const format = (errors: readonly GraphQLError[]): GraphQLFormattedError[] =>
     errors.map((error) => {
@@ -137,6 +141,7 @@ export function serveSubscriptions(options: {
         const context = new SubscriptionContext({ db, clock, services }, access, null, undefined, { address: connection.address });
         context.bus = bus;
         context.logger = logger;
+        context.operationKey = JSON.stringify([payload.query, payload.operationName ?? null, coerced ?? {}]);
         if (options.protect) {
           const requested = Math.round(operationCost(schema, document, operation, coerced ?? {}).cost);
           if (requested > config.limits.maxCost) {
@@ -156,8 +161,9 @@ export function serveSubscriptions(options: {
         }
         return { schema, document, operationName: payload.operationName, variableValues: coerced, contextValue: context };
       },
-      subscribe,
+      subscribe: sharedSubscribe,
       onError: (_ctx, _id, _payload, errors) => format(errors),
+      // Each delivery says when the write it tells of committed (extensions.committedAt): a client's lag is its arrival less that.
       onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: format(result.errors) } : undefined),
     },
     wss,
@@ -176,4 +182,83 @@ export function serveSubscriptions(options: {
       clearTimeout(timer);
     },
   };
+}
+
+/**
+ * One write to the network per connection per turn of the event loop, however many messages it sends in
+ * that turn: a notification fanned out to a connection's twenty streams leaves as one `writev`, not twenty
+ * (R36's latency under a thousand subscriptions was mostly system calls). The first send of a turn corks
+ * the TCP socket under the WebSocket; the turn's end (setImmediate, after the burst's microtasks and I/O)
+ * uncorks it. ws frames each message as before; only the flush is shared.
+ */
+function batchWrites(socket: WebSocket): void {
+  const tcp = (socket as unknown as { _socket?: Duplex })._socket;
+  if (!tcp || typeof tcp.cork !== "function") return;
+  const send = socket.send.bind(socket) as (...args: unknown[]) => void;
+  let corked = false;
+  const flush = () => {
+    corked = false;
+    if (!tcp.destroyed) tcp.uncork();
+  };
+  socket.send = ((...args: unknown[]) => {
+    if (!corked && !tcp.destroyed) {
+      corked = true;
+      tcp.cork();
+      setImmediate(flush);
+    }
+    send(...args);
+  }) as WebSocket["send"];
+}
+
+/**
+ * graphql-js's `subscribe`, but each delivery's result is executed once for all the streams that would
+ * compute the same one: the same operation (document, name, variables), judged on the same reading of the
+ * viewer's access, for the same notification. A dashboard holding a thousand streams of one query gets one
+ * execution per notification instead of a thousand. Every result says when its write committed
+ * (`extensions.committedAt`, the server's wall clock): a client's lag is its arrival less that.
+ */
+async function sharedSubscribe(args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+  const source = await createSourceEventStream(args);
+  if (!(Symbol.asyncIterator in source)) return source as ExecutionResult;
+  const stream = source as AsyncIterableIterator<Delivery<unknown>>;
+  const context = args.contextValue as SubscriptionContext;
+  const run = (delivery: Delivery<unknown>) => withCommitTime(execute({ ...args, rootValue: delivery }), delivery);
+  const resultOf = async (delivery: Delivery<unknown>): Promise<ExecutionResult> => {
+    const { from, judgedOn } = delivery;
+    if (!from || !judgedOn || !context.operationKey) return run(delivery);
+    let byOperation = sharedResults.get(judgedOn);
+    if (!byOperation) sharedResults.set(judgedOn, (byOperation = new Map()));
+    const key = `${from.id}\u0000${context.operationKey}`;
+    let result = byOperation.get(key);
+    if (!result) {
+      result = run(delivery);
+      byOperation.set(key, result);
+      const forget = byOperation;
+      setTimeout(() => forget.delete(key), SHARED_RESULT_MS).unref();
+    }
+    return result;
+  };
+  return {
+    async next() {
+      const item = await stream.next();
+      return item.done ? { value: undefined, done: true } : { value: await resultOf(item.value), done: false };
+    },
+    return: () => stream.return?.() ?? Promise.resolve({ value: undefined, done: true }),
+    throw: (error) => stream.throw?.(error) ?? Promise.reject(error),
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  } as AsyncIterableIterator<ExecutionResult>;
+}
+
+/** How long a shared result is kept for the streams still judging the same notification. */
+const SHARED_RESULT_MS = 1000;
+
+/** Results per reading of a viewer's access (`accessFor` in streams.ts: one per viewer and notification). */
+const sharedResults = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
+
+async function withCommitTime(result: ExecutionResult | Promise<ExecutionResult>, delivery: Delivery<unknown>): Promise<ExecutionResult> {
+  const done = await result;
+  const committedAt = delivery.from?.committedAt;
+  return committedAt ? { ...done, extensions: { ...done.extensions, committedAt } } : done;
 }

@@ -6,6 +6,8 @@ import type { Copies } from "./copies";
 /** What a subscriber heard: the data of each delivery, the errors of each (R36: codes in extensions), and whether it ended. */
 export interface Heard<T = any> {
   data: T[];
+  /** Each delivery's `extensions` (R36: `committedAt`), in order, and when it arrived (wall clock, ms). */
+  extensions: { extensions: Record<string, unknown> | undefined; at: number }[];
   errors: { message: string; extensions?: { code?: string; [key: string]: unknown } }[];
   completed: boolean;
 }
@@ -43,7 +45,7 @@ export function subscribeWith<T = any>(
   variables: Record<string, unknown>,
   options: { ownsClient?: boolean } = {},
 ): Subscriber<T> {
-  const heard: Heard<T> = { data: [], errors: [], completed: false };
+  const heard: Heard<T> = { data: [], extensions: [], errors: [], completed: false };
   const changed = new Set<() => void>();
   const notify = () => changed.forEach((listener) => listener());
   const dispose = client.subscribe<T>(
@@ -51,6 +53,7 @@ export function subscribeWith<T = any>(
     {
       next: (result) => {
         if (result.data) heard.data.push(result.data as T);
+        if (result.data) heard.extensions.push({ extensions: result.extensions as Record<string, unknown> | undefined, at: Date.now() });
         if (result.errors) heard.errors.push(...(result.errors as Heard["errors"]));
         notify();
       },
