@@ -547,6 +547,10 @@ async function webhookLive(mode: "table" | "redis", token: string, sa: string, v
     await waitForArrivals(receiver, events * hooks.length);
     const lastArrival = Math.max(...receiver.arrivals.map((arrival) => arrival.at));
     const serverCpuPercent = Math.round((100 * (cpu(pid) - cpuBefore)) / ((lastArrival - cpuStarted) / 1000));
+    if (CPU_PROF) {
+      server.child.kill("SIGUSR2");
+      await sleep(3000);
+    }
     return summarise(`${mode} queue, live`, receiver, hooks, events, 0, await deliveredCount(hooks.map((hook) => hook.id)), {
       producedPerSecond: Math.round(events / producing),
       tailSeconds: round1((lastArrival - producedAt) / 1000),

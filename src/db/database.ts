@@ -80,11 +80,26 @@ export class Database {
     return result;
   }
 
+  /**
+   * Runs `work`, one statement that stands alone (a conditional UPDATE, say), without a transaction around
+   * it: no BEGIN or COMMIT, and none of the write hooks (it must write no events). On SQLite in its own
+   * turn; on MySQL/MariaDB rerun on a deadlock, lock-wait timeout or certification conflict as a
+   * transaction is (R33).
+   */
+  async autocommit<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    if (this.kind !== "mysql") return this.exclusive(() => work(this.manager));
+    return this.retried(() => work(this.manager));
+  }
+
   private async transactionOnce<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     if (this.kind !== "mysql") return this.exclusive(() => this.dataSource.transaction(work));
+    return this.retried(() => this.dataSource.transaction(work));
+  }
+
+  private async retried<T>(run: () => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt += 1) {
       try {
-        return await this.dataSource.transaction(work);
+        return await run();
       } catch (error) {
         if (!retryableTransactionError(error)) throw error;
         if (attempt >= this.timeouts.transactionRetries) {

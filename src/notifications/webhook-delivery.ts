@@ -78,8 +78,11 @@ export async function attemptDelivery(
 ): Promise<AttemptOutcome> {
   const started = clock.now();
   const lease = new Date(started.getTime() + settings.webhookTimeoutMs + LEASE_MARGIN_MS);
-  const prepared = await db.transaction(async (manager): Promise<Prepared | AttemptOutcome> => {
-    const claimed = await manager
+  // The claim is one conditional UPDATE, atomic alone; what follows reads rows the lease now keeps to this
+  // worker (and a webhook and grants no transaction would hold still either), so no transaction is opened
+  // around the attempt: an attempt is four to six statements, not a dozen.
+  const claimed = await db.autocommit((manager) =>
+    manager
       .createQueryBuilder()
       .update(WebhookDelivery)
       .set({ leaseUntil: lease })
@@ -88,18 +91,28 @@ export async function attemptDelivery(
         pending: "PENDING",
         now: started,
       })
-      .execute();
-    if ((claimed.affected ?? 0) !== 1) return "skipped";
-    const delivery = await manager.findOneByOrFail(WebhookDelivery, { id: deliveryId });
-    const webhook = await manager.findOneByOrFail(Webhook, { id: delivery.webhookId });
-    if (!webhook.active) return fail(manager, delivery, `webhook disabled (${webhook.disabledReason ?? "inactive"})`);
+      .execute(),
+  );
+  if ((claimed.affected ?? 0) !== 1) return "skipped";
+  const prepared = await db.exclusive(async (): Promise<Prepared | AttemptOutcome> => {
+    const manager = db.manager;
+    const delivery = await manager
+      .createQueryBuilder(WebhookDelivery, "d")
+      .innerJoinAndSelect("d.webhook", "w")
+      .where("d.id = :id", { id: deliveryId })
+      .getOneOrFail();
+    const webhook = delivery.webhook as Webhook;
+    if (!webhook.active) return db.transaction((m) => fail(m, delivery, `webhook disabled (${webhook.disabledReason ?? "inactive"})`));
     const creatorId = webhook.createdById;
     const creator = creatorId === null ? null : (await accessOfUsers(manager, [creatorId])).get(creatorId);
     const va = webhook.virtualAccountId === null ? null : await manager.findOneBy(VirtualAccount, { id: webhook.virtualAccountId });
     if (!creator?.can("webhooks:manage", webhookPlace(webhook, va))) {
-      await manager.update(Webhook, { id: webhook.id }, { active: false, disabledAt: started, disabledReason: "creator lost access" });
+      await db.transaction(async (m) => {
+        await m.update(Webhook, { id: webhook.id }, { active: false, disabledAt: started, disabledReason: "creator lost access" });
+        await fail(m, delivery, "webhook disabled (creator lost access)");
+      });
       logger.info({ webhook: webhook.id, delivery: delivery.id }, "webhook disabled: its creator may no longer manage webhooks there");
-      return fail(manager, delivery, "webhook disabled (creator lost access)");
+      return "FAILED";
     }
     const [message] = await readNotifications(manager, [delivery.notificationId]);
     // What the creator may see now (R37): events by "see events", alerts by "see … alerts", where the
@@ -109,7 +122,7 @@ export async function attemptDelivery(
       message !== undefined &&
       message.smartAccountId === webhook.smartAccountId &&
       creator.can(needs, { smartAccountId: message.smartAccountId, path: message.virtualAccountPath });
-    if (!visible) return fail(manager, delivery, "the webhook's creator may not see this notification");
+    if (!visible) return db.transaction((m) => fail(m, delivery, "the webhook's creator may not see this notification"));
     return { delivery, webhook, message };
   });
   if (typeof prepared === "string") return prepared;
@@ -135,7 +148,7 @@ export async function attemptDelivery(
   const finished = clock.now();
   const delivered = answer.status !== null && answer.status >= 200 && answer.status < 300;
   const status: WebhookDelivery["status"] = delivered ? "DELIVERED" : attempts >= settings.webhookMaxAttempts ? "FAILED" : "PENDING";
-  await db.transaction((manager) =>
+  await db.autocommit((manager) =>
     manager.update(
       WebhookDelivery,
       { id: delivery.id },
