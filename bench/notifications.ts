@@ -25,8 +25,10 @@
  * and the "notifications" section of bench/results.md.
  */
 import { createHmac, randomBytes } from "node:crypto";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
+import os from "node:os";
 import path from "node:path";
 import { Client as WsClient, createClient } from "graphql-ws";
 import Redis from "ioredis";
@@ -525,8 +527,19 @@ function summarise(
 }
 
 /** Live: webhooks created, producers renaming in parallel while the worker delivers. */
-async function webhookLive(mode: "table" | "redis", token: string, sa: string, vas: Va[], redisUrl: string, prefix: string): Promise<WebhookRun> {
-  const server = await startServer("src/main.ts", PORT, serverEnv(mode === "redis" ? { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix } : {}));
+async function webhookLive(
+  mode: "table" | "redis",
+  token: string,
+  sa: string,
+  vas: Va[],
+  redisUrl: string,
+  prefix: string,
+  options: { workerApart?: boolean } = {},
+): Promise<WebhookRun> {
+  const redis: Record<string, string> = mode === "redis" ? { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix } : {};
+  const server = await startServer("src/main.ts", PORT, serverEnv({ ...redis, ...(options.workerApart ? { WORKER: "0" } : {}) }));
+  // R39's worker as a process of its own (`npm run worker`), beside a server with WORKER=0.
+  const worker = options.workerApart ? await startWorkerProcess(serverEnv(redis)) : null;
   const receiver = await startReceiver();
   const clients = Array.from({ length: PRODUCERS }, (_, i) => new Client(PORT, `127.0.0.${i + 2}`));
   let hooks: { id: string; secret: string }[] = [];
@@ -539,19 +552,20 @@ async function webhookLive(mode: "table" | "redis", token: string, sa: string, v
     receiver.arrivals.length = 0;
     receiver.samples.length = 0;
     const pid = server.child.pid as number;
-    const cpuBefore = cpu(pid);
+    const cpuOf = () => cpu(pid) + (worker ? cpu(worker.pid) : 0);
+    const cpuBefore = cpuOf();
     const cpuStarted = Date.now();
     const producing = await produce(clients, token, vas, EVENTS);
     const producedAt = Date.now();
     const events = PRODUCERS * (Math.ceil(EVENTS / PRODUCERS) + (Math.ceil(EVENTS / PRODUCERS) % 2));
     await waitForArrivals(receiver, events * hooks.length);
     const lastArrival = Math.max(...receiver.arrivals.map((arrival) => arrival.at));
-    const serverCpuPercent = Math.round((100 * (cpu(pid) - cpuBefore)) / ((lastArrival - cpuStarted) / 1000));
+    const serverCpuPercent = Math.round((100 * (cpuOf() - cpuBefore)) / ((lastArrival - cpuStarted) / 1000));
     if (CPU_PROF) {
       server.child.kill("SIGUSR2");
       await sleep(3000);
     }
-    return summarise(`${mode} queue, live`, receiver, hooks, events, 0, await deliveredCount(hooks.map((hook) => hook.id)), {
+    return summarise(`${mode} queue, live${worker ? ", worker apart" : ""}`, receiver, hooks, events, 0, await deliveredCount(hooks.map((hook) => hook.id)), {
       producedPerSecond: Math.round(events / producing),
       tailSeconds: round1((lastArrival - producedAt) / 1000),
       serverErrors: loggedErrors(server),
@@ -562,7 +576,35 @@ async function webhookLive(mode: "table" | "redis", token: string, sa: string, v
     clients.forEach((client) => client.close());
     await receiver.close();
     await server.stop();
+    await worker?.stop();
   }
+}
+
+/** `src/worker-main.ts` with `env`, as the image runs it; up once its log says it started. */
+async function startWorkerProcess(env: Record<string, string>): Promise<{ pid: number; stop(): Promise<void> }> {
+  const logFile = path.join(os.tmpdir(), `sag-worker-${process.pid}.log`);
+  const log = fs.openSync(logFile, "w");
+  const child = spawn(process.execPath, ["-r", "@swc-node/register", "src/worker-main.ts"], {
+    cwd: path.join(__dirname, ".."),
+    env: { ...process.env, ...env, NODE_ENV: "production" },
+    stdio: ["ignore", log, log],
+  });
+  fs.closeSync(log);
+  let exited = false;
+  child.on("exit", () => (exited = true));
+  for (let i = 0; i < 240 && !/worker: started/.test(fs.readFileSync(logFile, "utf8")); i++) {
+    if (exited) throw new Error(`the worker exited at start:\n${fs.readFileSync(logFile, "utf8").slice(-2000)}`);
+    await sleep(250);
+  }
+  return {
+    pid: child.pid as number,
+    async stop() {
+      if (exited) return;
+      child.kill("SIGTERM");
+      for (let i = 0; i < 60 && !exited; i++) await sleep(250);
+      if (!exited) child.kill("SIGKILL");
+    },
+  };
 }
 
 /** Backlog (table queue): the deliveries written with the worker off, then a fresh server's worker drains them. */
@@ -643,6 +685,7 @@ async function main(): Promise<void> {
   }
   if (ONLY === "" || ONLY === "webhooks") {
     webhooks.push(await webhookLive("table", token, sa, vas, "", ""));
+    webhooks.push(await webhookLive("table", token, sa, vas, "", "", { workerApart: true }));
     webhooks.push(await webhookBacklog(token, sa, vas));
   }
   if (ONLY === "" || ONLY === "webhooks" || ONLY === "redis") {
@@ -650,6 +693,7 @@ async function main(): Promise<void> {
       const prefix = `nbench-${process.pid}`;
       try {
         webhooks.push(await webhookLive("redis", token, sa, vas, REDIS_URL, prefix));
+        webhooks.push(await webhookLive("redis", token, sa, vas, REDIS_URL, prefix, { workerApart: true }));
       } finally {
         console.log(`deleted ${await deleteRedisKeys(REDIS_URL, prefix)} Redis keys under ${prefix}:`);
       }

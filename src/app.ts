@@ -31,6 +31,7 @@ import { createServices, Services } from "./services";
 import { startPoolSweeper } from "./licenses/pool-sweeper";
 import { createNotifications, Notifications } from "./notifications";
 import { serviceJobs } from "./notifications/jobs";
+import { startRedisEnqueuer } from "./notifications/queue-redis";
 import { startWorker, WorkerHandle } from "./notifications/worker";
 import { serveSubscriptions } from "./notifications/subscriptions";
 
@@ -300,6 +301,11 @@ export async function createApp(options: {
   let worker: WorkerHandle | null = null;
   let starting: Promise<WorkerHandle | null> | null = null;
   const settings = config.notifications;
+  // R39: without a worker of its own, on Redis, the server still enqueues what its writes make due.
+  const enqueuer =
+    !settings.worker && settings.redisUrl
+      ? startRedisEnqueuer({ redisUrl: settings.redisUrl, keyPrefix: settings.keyPrefix, notifications, logger })
+      : null;
   return {
     express: app,
     httpServer,
@@ -328,6 +334,7 @@ export async function createApp(options: {
       await Promise.all([subscriptions.close(config.shutdownGraceMs), apollo.stop()]);
       // The worker finishes the jobs it has begun while the database and the outbox hooks are still there.
       await (await starting)?.stop();
+      await enqueuer?.stop();
       await rateLimits?.close();
       await replicas?.close();
       await persistedQueries?.close();

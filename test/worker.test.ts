@@ -1,5 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { WorkerTask } from "../entities";
+import { Queue } from "bullmq";
+import { Role, WebhookDelivery, WorkerTask } from "../entities";
+import { deliveryJobId, QUEUE_NAME } from "../src/notifications/queue-redis";
+import { gid } from "./support/ids";
 import { ALERT_SCAN_TASK } from "../src/notifications/alert-changes";
 import { startTestServer } from "./support/harness";
 import {
@@ -125,6 +128,48 @@ describe("R39 the worker in the server process", () => {
       await server.close();
     }
   });
+
+  (REDIS_URL ? test : test.skip)(
+    "R39 a server with WORKER=0 on Redis enqueues the deliveries its writes make due after each commit, for worker processes to start on at once",
+    async () => {
+      const keyPrefix = `sag-enqueuer-test-${randomBytes(5).toString("hex")}`;
+      const server = await startTestServer({
+        env: { WORKER: "0", REDIS_URL: REDIS_URL as string, REDIS_KEY_PREFIX: keyPrefix },
+        copies: { one: "reads one process's queue" },
+      });
+      const queue = new Queue(QUEUE_NAME, { connection: { url: REDIS_URL }, prefix: keyPrefix });
+      try {
+        const domain = "enqueuer.test";
+        const account = await server.build.account(domain);
+        const [us] = await account.chain("US");
+        await account.grant(`admin@${domain}`, Role.SMART_ACCOUNT_ADMIN);
+        const created = await server.gql(
+          `mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { webhook { id } } }`,
+          { input: { smartAccountId: gid("SmartAccount", account.id), topics: ["EVENT"], url: "http://127.0.0.1:9/hook" } },
+          `admin@${domain}`,
+        );
+        expect(created.errors).toBeUndefined();
+        const renamed = await server.gql(
+          `mutation($id: ID!) { updateVirtualAccount(input: { id: $id, name: "USA" }) { id } }`,
+          { id: gid("VirtualAccount", us.id) },
+          `admin@${domain}`,
+        );
+        expect(renamed.errors).toBeUndefined();
+        const deliveries = await server.db.manager.find(WebhookDelivery, { order: { id: "ASC" } });
+        expect(deliveries.length).toBeGreaterThan(0);
+        await waitFor(
+          async () => (await Promise.all(deliveries.map((d) => queue.getJob(deliveryJobId(d.id, 0))))).every(Boolean),
+          5000,
+          "every delivery's job in the queue",
+        );
+        expect(server.app.worker).toBeNull();
+      } finally {
+        await queue.close();
+        await server.close();
+        await deleteRedisKeys(REDIS_URL as string, keyPrefix);
+      }
+    },
+  );
 
   test("R39 WORKER=0 keeps the worker out of the server process", async () => {
     const server = await startTestServer({ env: { WORKER: "0", WORKER_POLL_MS: "50" } });

@@ -2,6 +2,8 @@ import { Job, JobsOptions, Queue, Worker } from "bullmq";
 import Redis from "ioredis";
 import { loggableError } from "../logging";
 import { advanceCursor, deliveryStates, ensureTask, notificationsAfter, taskCursor, WORKER_TASKS } from "./queue-leases";
+import type { Logger } from "../logging";
+import type { Notifications } from "./index";
 import type { WorkerContext, WorkerHandle } from "./worker";
 
 /** The queue's name under `settings.keyPrefix`: its Redis keys are `<prefix>:worker:…`. */
@@ -15,6 +17,13 @@ export const mailJobId = (notificationId: number): string => `mail-${notificatio
 
 type JobName = "deliver" | "mail" | "alert-scan" | "digests" | "sweep";
 type JobData = { deliveryId?: number; notificationId?: number };
+
+const KEEP: Pick<JobsOptions, "removeOnComplete" | "removeOnFail"> = {
+  // Kept an hour so that the same job id enqueued again (by a sweep) is recognised and dropped.
+  removeOnComplete: { age: 3600 },
+  // A job that failed every try is dropped, so that the next sweep may enqueue it again.
+  removeOnFail: true,
+};
 
 /**
  * R39 with Redis: one BullMQ queue that every worker (server processes and `npm run worker` alike) takes
@@ -35,16 +44,10 @@ export async function startRedisQueue(context: WorkerContext, redisUrl: string):
   const queueConnection = connect();
   const workerConnection = connect();
   const prefix = settings.keyPrefix;
-  const keep: Pick<JobsOptions, "removeOnComplete" | "removeOnFail"> = {
-    // Kept an hour so that the same job id enqueued again (by a sweep) is recognised and dropped.
-    removeOnComplete: { age: 3600 },
-    // A job that failed every try is dropped, so that the next sweep may enqueue it again.
-    removeOnFail: true,
-  };
   const queue = new Queue<JobData, unknown, JobName>(QUEUE_NAME, {
     connection: queueConnection,
     prefix,
-    defaultJobOptions: { ...keep, attempts: 5, backoff: { type: "exponential", delay: 2000 } },
+    defaultJobOptions: { ...KEEP, attempts: 5, backoff: { type: "exponential", delay: 2000 } },
   });
   queue.on("error", (error) => logger.warn({ err: loggableError(error) }, "worker: queue error"));
 
@@ -118,18 +121,7 @@ export async function startRedisQueue(context: WorkerContext, redisUrl: string):
   await queue.upsertJobScheduler("digests", { every: timings.digestCheckMs }, { name: "digests", opts: scheduled });
   await queue.upsertJobScheduler("sweep", { every: timings.sweepMs }, { name: "sweep", opts: scheduled });
 
-  // After a commit that wrote notifications: their mail and the deliveries it wrote (new, due now), at once.
-  const unsubscribe = context.notifications.onWritten((messages, deliveries) => {
-    void (async () => {
-      // Only a raised alert can be mailed at once (R38); the sweep hands the rest past the cursor.
-      const raised = messages.filter((message) => message.topic === "ALERT_RAISED").map((message) => message.id);
-      if (raised.length) await enqueueMail(raised);
-      if (deliveries.length)
-        await queue.addBulk(
-          deliveries.map((deliveryId) => ({ name: "deliver" as const, data: { deliveryId }, opts: { jobId: deliveryJobId(deliveryId, 0) } })),
-        );
-    })().catch((error) => logger.warn({ err: loggableError(error) }, "worker: enqueueing after a commit failed; the sweep enqueues it"));
-  });
+  const unsubscribe = enqueueAfterCommits(context.notifications, logger, () => queue);
   // What a previous process left unenqueued, without waiting for the first scheduled sweep.
   void sweep().catch((error) => logger.warn({ err: loggableError(error) }, "worker: the first sweep failed; the scheduled one retries"));
 
@@ -142,6 +134,66 @@ export async function startRedisQueue(context: WorkerContext, redisUrl: string):
       await worker.close();
       await queue.close();
       await Promise.all([queueConnection.quit().catch(() => undefined), workerConnection.quit().catch(() => undefined)]);
+    },
+  };
+}
+
+type QueueJobs = Pick<Queue<JobData, unknown, JobName>, "addBulk">;
+
+/**
+ * R39 with Redis, the writer's half: after a commit that wrote webhook deliveries (new, due now) or raised an
+ * alert (its immediate mail, R38), their jobs go to the queue at once, from the process that committed; the
+ * job ids keep each once, and the sweep hands on whatever this misses. Returns the unsubscribe.
+ */
+function enqueueAfterCommits(notifications: Notifications, logger: Logger, queueOf: () => QueueJobs): () => void {
+  return notifications.onWritten((messages, deliveries) => {
+    // Only a raised alert can be mailed at once (R38); the sweep hands the rest past the cursor.
+    const raised = messages.filter((message) => message.topic === "ALERT_RAISED").map((message) => message.id);
+    if (!raised.length && !deliveries.length) return;
+    void (async () => {
+      const queue = queueOf();
+      if (raised.length)
+        await queue.addBulk(
+          raised.map((notificationId) => ({ name: "mail" as const, data: { notificationId }, opts: { jobId: mailJobId(notificationId) } })),
+        );
+      if (deliveries.length)
+        await queue.addBulk(
+          deliveries.map((deliveryId) => ({ name: "deliver" as const, data: { deliveryId }, opts: { jobId: deliveryJobId(deliveryId, 0) } })),
+        );
+    })().catch((error) => logger.warn({ err: loggableError(error) }, "worker: enqueueing after a commit failed; the sweep enqueues it"));
+  });
+}
+
+/**
+ * A server that runs no worker (WORKER=0) beside `npm run worker` processes on Redis: what its writes make
+ * due is enqueued after each commit as a worker's would be (above), so the workers start on it at once instead
+ * of at their next sweep (every 30 s). The queue and its Redis connection open at the first such commit.
+ */
+export function startRedisEnqueuer(options: { redisUrl: string; keyPrefix: string; notifications: Notifications; logger: Logger }): {
+  stop(): Promise<void>;
+} {
+  let opened: { queue: Queue<JobData, unknown, JobName>; connection: Redis } | null = null;
+  const queueOf = () => {
+    if (!opened) {
+      const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: 2, connectTimeout: 2000 });
+      connection.on("error", () => undefined);
+      const queue = new Queue<JobData, unknown, JobName>(QUEUE_NAME, {
+        connection,
+        prefix: options.keyPrefix,
+        defaultJobOptions: { ...KEEP, attempts: 5, backoff: { type: "exponential", delay: 2000 } },
+      });
+      queue.on("error", (error) => options.logger.warn({ err: loggableError(error) }, "enqueuer: queue error"));
+      opened = { queue, connection };
+    }
+    return opened.queue;
+  };
+  const unsubscribe = enqueueAfterCommits(options.notifications, options.logger, queueOf);
+  return {
+    async stop() {
+      unsubscribe();
+      if (!opened) return;
+      await opened.queue.close();
+      await opened.connection.quit().catch(() => opened?.connection.disconnect());
     },
   };
 }
