@@ -565,12 +565,20 @@ async function webhookLive(
       server.child.kill("SIGUSR2");
       await sleep(3000);
     }
-    return summarise(`${mode} queue, live${worker ? ", worker apart" : ""}`, receiver, hooks, events, 0, await deliveredCount(hooks.map((hook) => hook.id)), {
-      producedPerSecond: Math.round(events / producing),
-      tailSeconds: round1((lastArrival - producedAt) / 1000),
-      serverErrors: loggedErrors(server),
-      serverCpuPercent,
-    });
+    return summarise(
+      `${mode} queue, live${worker ? ", worker apart" : ""}`,
+      receiver,
+      hooks,
+      events,
+      0,
+      await deliveredCount(hooks.map((hook) => hook.id)),
+      {
+        producedPerSecond: Math.round(events / producing),
+        tailSeconds: round1((lastArrival - producedAt) / 1000),
+        serverErrors: loggedErrors(server),
+        serverCpuPercent,
+      },
+    );
   } finally {
     for (const hook of hooks) await must(clients[0], DELETE_WEBHOOK, { id: hook.id }, token).catch((error) => console.error(error));
     clients.forEach((client) => client.close());
