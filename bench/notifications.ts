@@ -798,7 +798,12 @@ export function render(run: Run): string {
       "",
     );
     for (const w of run.webhooks) {
-      lines.push(`- ${w.mode}: **${w.deliveriesPerSecond} deliveries/s** (target ≥ 200/s: ${verdict(w.deliveriesPerSecond >= 200)}).`);
+      // A live run whose last delivery came right after the last write was bounded by the writers, not the worker.
+      const keptUp =
+        w.tailSeconds !== null && w.tailSeconds <= 0.5 && w.producedPerSecond !== null
+          ? `; the worker kept up (last delivery ${w.tailSeconds} s after the last write): this is ${w.webhooks} webhooks × ${w.producedPerSecond} writes/s, the writers' limit, not the worker's`
+          : "";
+      lines.push(`- ${w.mode}: **${w.deliveriesPerSecond} deliveries/s** (target ≥ 200/s: ${verdict(w.deliveriesPerSecond >= 200)}${keptUp}).`);
     }
   }
   if (run.notes?.length) lines.push("", ...run.notes.map((note) => `- ${note}`));

@@ -13,7 +13,7 @@ import { Role, SmartAccountType, Webhook, WebhookDelivery } from "../entities";
 import { NotificationSettings } from "../src/config";
 import { createLogger } from "../src/logging";
 import { isPrivateAddress } from "../src/notifications/ssrf";
-import { attemptDelivery, dueDeliveries, retryDelayMs } from "../src/notifications/webhook-delivery";
+import { attemptDeliveries, attemptDelivery, dueDeliveries, retryDelayMs } from "../src/notifications/webhook-delivery";
 import { countRows } from "./support/db-counts";
 import { expectCode } from "./support/fixtures";
 import { startTestServer, TestServer } from "./support/harness";
@@ -89,7 +89,12 @@ const idOf = (globalId: string): number => Number(Buffer.from(globalId, "base64u
 const sign = (secret: string, timestamp: string, body: string) =>
   `sha256=${createHmac("sha256", secret).update(`${timestamp}.${body}`).digest("hex")}`;
 
-describe("R37 webhooks", () => {
+describe.each(["one at a time", "in batches"] as const)("R37 webhooks (attempts %s)", (mode) => {
+  /** One attempt of one delivery: by itself, or as a batch of one (the table queue's path). */
+  const attempt = async (with_: NotificationSettings, id: number) =>
+    mode === "in batches"
+      ? (await attemptDeliveries(server.db, server.clock, with_, [id], logger, { concurrency: 4 }))[0]
+      : attemptDelivery(server.db, server.clock, with_, id, logger);
   let server: TestServer;
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
   let settings: NotificationSettings;
@@ -133,7 +138,8 @@ describe("R37 webhooks", () => {
     const own = new Set((await rowsOf(webhookId)).map((row) => row.id));
     const ids = (await dueDeliveries(server.db.manager, server.clock.now(), 1000)).filter((id) => own.has(id));
     const outcomes: string[] = [];
-    for (const id of ids) outcomes.push(await attemptDelivery(server.db, server.clock, settings, id, logger));
+    if (mode === "in batches") return attemptDeliveries(server.db, server.clock, settings, ids, logger, { concurrency: 4 });
+    for (const id of ids) outcomes.push(await attempt(settings, id));
     return outcomes;
   }
 
@@ -206,14 +212,14 @@ describe("R37 webhooks", () => {
     receiver.answer(500, 500, 200);
     const [delivery] = await rowsOf(webhookId);
     const t0 = server.clock.now().getTime();
-    expect(await attemptDelivery(server.db, server.clock, settings, delivery.id, logger)).toBe("PENDING");
+    expect(await attempt(settings, delivery.id)).toBe("PENDING");
     let row = await server.db.manager.findOneByOrFail(WebhookDelivery, { id: delivery.id });
     expect(row).toMatchObject({ status: "PENDING", attempts: 1, lastResponseStatus: 500, lastError: "answered HTTP 500" });
     const firstDelay = row.nextAttemptAt!.getTime() - t0;
     expect(firstDelay).toBeGreaterThanOrEqual(16_000);
     expect(firstDelay).toBeLessThanOrEqual(30_000);
     // Not due yet: a worker that asks now attempts nothing.
-    expect(await attemptDelivery(server.db, server.clock, settings, delivery.id, logger)).toBe("skipped");
+    expect(await attempt(settings, delivery.id)).toBe("skipped");
     expect(await runDue(webhookId)).toEqual([]);
     server.clock.set(row.nextAttemptAt!);
     expect(await runDue(webhookId)).toEqual(["PENDING"]);
@@ -245,7 +251,7 @@ describe("R37 webhooks", () => {
     const t0 = server.clock.now().getTime();
     let outcome = "";
     for (let i = 0; i < 20 && outcome !== "FAILED"; i++) {
-      outcome = await attemptDelivery(server.db, server.clock, settings, delivery.id, logger);
+      outcome = await attempt(settings, delivery.id);
       const row = await server.db.manager.findOneByOrFail(WebhookDelivery, { id: delivery.id });
       if (row.nextAttemptAt) server.clock.set(row.nextAttemptAt);
     }
@@ -273,7 +279,7 @@ describe("R37 webhooks", () => {
       webhook: { id: webhookId },
     });
     expect(await countRows(server, "events", "smart_account_id = ?", [w.account.id])).toBe(events + 1); // R29
-    expect(await attemptDelivery(server.db, server.clock, settings, delivery.id, logger)).toBe("DELIVERED");
+    expect(await attempt(settings, delivery.id)).toBe("DELIVERED");
     expect(await server.db.manager.findOneByOrFail(WebhookDelivery, { id: delivery.id })).toMatchObject({
       status: "DELIVERED",
       attempts: settings.webhookMaxAttempts + 1,
@@ -291,7 +297,7 @@ describe("R37 webhooks", () => {
     const w = await world();
     const { webhookId } = await create(w.admin, { smartAccountId: w.accountId });
     const [delivery] = await rowsOf(webhookId);
-    const outcomes = await Promise.all([1, 2, 3].map(() => attemptDelivery(server.db, server.clock, settings, delivery.id, logger)));
+    const outcomes = await Promise.all([1, 2, 3].map(() => attempt(settings, delivery.id)));
     expect(outcomes.sort()).toEqual(["DELIVERED", "skipped", "skipped"]);
     expect(receiver.received).toHaveLength(1);
   });
@@ -304,7 +310,7 @@ describe("R37 webhooks", () => {
     const lease = new Date(server.clock.now().getTime() + settings.webhookTimeoutMs + 30_000);
     await server.db.manager.update(WebhookDelivery, { id: delivery.id }, { leaseUntil: lease });
     expect(await runDue(webhookId)).toEqual([]);
-    expect(await attemptDelivery(server.db, server.clock, settings, delivery.id, logger)).toBe("skipped");
+    expect(await attempt(settings, delivery.id)).toBe("skipped");
     server.clock.set(new Date(lease.getTime() + 1));
     expect(await runDue(webhookId)).toEqual(["DELIVERED"]);
     expect(receiver.received).toHaveLength(1);
@@ -384,7 +390,7 @@ describe("R37 webhooks", () => {
       const [delivery] = await rowsOf(webhookId);
       const quick: NotificationSettings = { ...settings, webhookTimeoutMs: 300 };
       const started = Date.now();
-      expect(await attemptDelivery(server.db, server.clock, quick, delivery.id, logger)).toBe("PENDING");
+      expect(await attempt(quick, delivery.id)).toBe("PENDING");
       expect(Date.now() - started).toBeLessThan(5_000);
       expect(await server.db.manager.findOneByOrFail(WebhookDelivery, { id: delivery.id })).toMatchObject({
         status: "PENDING",
@@ -506,7 +512,7 @@ describe("R37 webhooks", () => {
     const { webhookId } = await create(w.admin, { smartAccountId: w.accountId, url: `https://localhost:${receiver.port}/hook` });
     const production: NotificationSettings = { ...settings, webhookAllowPrivate: false };
     const [delivery] = await rowsOf(webhookId);
-    expect(await attemptDelivery(server.db, server.clock, production, delivery.id, logger)).toBe("PENDING");
+    expect(await attempt(production, delivery.id)).toBe("PENDING");
     expect(receiver.connections).toBe(0);
     expect(await server.db.manager.findOneByOrFail(WebhookDelivery, { id: delivery.id })).toMatchObject({
       attempts: 1,
@@ -516,7 +522,7 @@ describe("R37 webhooks", () => {
     // An address literal is refused before any connection too.
     const literal = await create(w.admin, { smartAccountId: w.accountId, url: `https://127.0.0.1:${receiver.port}/hook` });
     const [literalDelivery] = await rowsOf(literal.webhookId);
-    expect(await attemptDelivery(server.db, server.clock, production, literalDelivery.id, logger)).toBe("PENDING");
+    expect(await attempt(production, literalDelivery.id)).toBe("PENDING");
     expect(receiver.connections).toBe(0);
   });
 

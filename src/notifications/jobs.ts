@@ -6,7 +6,7 @@ import { scanAlerts } from "./alert-changes";
 import { sendDigests } from "./digest";
 import { sendImmediateMails } from "./immediate-mail";
 import { createMailer } from "./mail";
-import { attemptDelivery, dueDeliveries } from "./webhook-delivery";
+import { attemptDeliveries, attemptDelivery, dueDeliveries } from "./webhook-delivery";
 import type { WorkerJobs } from "./worker";
 
 /**
@@ -24,6 +24,11 @@ export function serviceJobs(options: { db: Database; clock: Clock; settings: Not
       logger.debug({ deliveryId, outcome }, "worker: delivery attempted");
     },
     deliverClaims: true,
+    // The table queue's passes: a batch claimed and recorded in a handful of statements (attemptDeliveries).
+    deliverBatch: async (deliveryIds, concurrency) => {
+      const outcomes = await attemptDeliveries(db, clock, settings, deliveryIds, logger, { concurrency });
+      logger.debug({ deliveries: deliveryIds.length, skipped: outcomes.filter((o) => o === "skipped").length }, "worker: deliveries attempted");
+    },
     dueDeliveries: (now, limit) => db.exclusive(() => dueDeliveries(db.manager, now, limit)),
     mail: async (notificationIds) => {
       const { sent, failed } = await sendImmediateMails(db, clock, settings, mailer, notificationIds, logger);

@@ -13,6 +13,8 @@ import {
 import type { WorkerContext, WorkerHandle } from "./worker";
 
 const DELIVERY_BATCH = 100;
+/** A batch handed to `deliverBatch` is this many rounds of the worker's concurrency. */
+const BATCH_ROUNDS = 4;
 const MAIL_BATCH = 100;
 
 /**
@@ -28,6 +30,17 @@ export function startTableQueue(context: WorkerContext): WorkerHandle {
   const deliveries = lane(async () => {
     const due = clock.now();
     const ids = await jobs.dueDeliveries(due, DELIVERY_BATCH);
+    if (jobs.deliverBatch) {
+      // Batches of a few rounds of `concurrency` each, so that a claim's lease covers its batch.
+      for (let from = 0; from < ids.length && !stopped; from += BATCH_ROUNDS * timings.concurrency) {
+        await jobs
+          .deliverBatch(ids.slice(from, from + BATCH_ROUNDS * timings.concurrency), timings.concurrency)
+          .catch((error) =>
+            logger.error({ err: loggableError(error) }, "worker: a batch of deliveries failed; they run again when their leases lapse"),
+          );
+      }
+      return ids.length === DELIVERY_BATCH;
+    }
     let next = 0;
     const runner = async () => {
       while (!stopped && next < ids.length) {

@@ -20,6 +20,11 @@ export interface WorkerJobs {
    * lease of its own. Without it, the table queue leases each delivery around the call.
    */
   deliverClaims?: boolean;
+  /**
+   * Attempts these due deliveries together, up to `concurrency` POSTs at once, claiming each itself (the
+   * table queue uses it when given; BullMQ's jobs stay one delivery each).
+   */
+  deliverBatch?(deliveryIds: number[], concurrency: number): Promise<void>;
   /** Delivery ids due at `now` (PENDING, nextAttemptAt <= now). */
   dueDeliveries(now: Date, limit: number): Promise<number[]>;
   /** Immediate mails for these notifications (ALERT_RAISED ones matter). */
