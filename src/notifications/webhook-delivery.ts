@@ -160,8 +160,7 @@ export async function attemptDelivery(
 /**
  * R37, a batch at a time (the table queue): the same attempt as `attemptDelivery`, for many deliveries in
  * a handful of statements instead of a handful each. Claims those of `ids` still due in one transaction
- * (on MySQL/MariaDB `FOR UPDATE SKIP LOCKED`, so workers claiming at once each get their own; the lease
- * covers the whole batch), reads the deliveries with their webhooks, the creators' grants, the webhooks'
+ * (a locking read, then one UPDATE of their leases; the lease covers the whole batch), reads the deliveries with their webhooks, the creators' grants, the webhooks'
  * Virtual Accounts and the notifications once for all, judges each as `attemptDelivery` does, POSTs up to
  * `concurrency` at once, and records the delivered ones in one UPDATE per answer status (the rest one by
  * one, as they need their own retry times). Returns each id's outcome, in the order of `ids`.
@@ -180,13 +179,16 @@ export async function attemptDeliveries(
   const concurrency = Math.max(1, options.concurrency);
   const lease = new Date(started.getTime() + Math.ceil(ids.length / concurrency) * settings.webhookTimeoutMs + LEASE_MARGIN_MS);
   const claimed = await db.transaction(async (manager) => {
-    const skipLocked = db.kind === "mysql" ? sql`FOR UPDATE SKIP LOCKED` : sql.empty;
+    // A locking read: a worker claiming the same rows at once waits for this claim's commit, then reads the
+    // lease it wrote and passes them by (on Galera, the later commit fails certification and is rerun, R33).
+    // Not SKIP LOCKED: Galera's handling of it has been unreliable, and the wait is one short transaction.
+    const locking = db.kind === "mysql" ? sql`FOR UPDATE` : sql.empty;
     const rows = await runSql<{ id: unknown }>(
       manager,
       sql`SELECT id FROM webhook_deliveries
            WHERE ${sql.in(sql`id`, ids)} AND status = ${"PENDING"} AND next_attempt_at <= ${started}
              AND (lease_until IS NULL OR lease_until < ${started})
-           ORDER BY id ${skipLocked}`,
+           ORDER BY id ${locking}`,
     );
     const won = rows.map((row) => Number(row.id));
     if (won.length) await runSql(manager, sql`UPDATE webhook_deliveries SET lease_until = ${lease} WHERE ${sql.in(sql`id`, won)}`);
