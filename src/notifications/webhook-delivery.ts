@@ -61,13 +61,13 @@ interface Prepared {
 }
 
 /**
- * One attempt of one PENDING, due delivery (R37). Claims it first (a conditional UPDATE of its lease: a
- * second worker calling for the same id at once gets `skipped`); then checks, at delivery time, that the
- * webhook is active and that its creator may still manage webhooks where it sits (else the webhook is
- * disabled, "creator lost access", and the delivery FAILED) and may still see the notification (else the
- * delivery alone is FAILED); then POSTs the signed body. A 2xx is DELIVERED; anything else, or no answer
- * within `webhookTimeoutMs`, counts an attempt and is retried with backoff, FAILED after
- * `webhookMaxAttempts`. Nothing of the secret or the body is logged or stored.
+ * One attempt of one PENDING, due delivery (R37): `attemptDeliveries` of that one id. Claims it first (a
+ * conditional UPDATE of its lease: a second worker calling for the same id at once gets `skipped`); then
+ * checks, at delivery time, that the webhook is active and that its creator may still manage webhooks where
+ * it sits (else the webhook is disabled, "creator lost access", and the delivery FAILED) and may still see
+ * the notification (else the delivery alone is FAILED); then POSTs the signed body. A 2xx is DELIVERED;
+ * anything else, or no answer within `webhookTimeoutMs`, counts an attempt and is retried with backoff,
+ * FAILED after `webhookMaxAttempts`. Nothing of the secret or the body is logged or stored.
  */
 export async function attemptDelivery(
   db: Database,
@@ -76,93 +76,51 @@ export async function attemptDelivery(
   deliveryId: number,
   logger: Logger,
 ): Promise<AttemptOutcome> {
-  const started = clock.now();
-  const lease = new Date(started.getTime() + settings.webhookTimeoutMs + LEASE_MARGIN_MS);
-  // The claim is one conditional UPDATE, atomic alone; what follows reads rows the lease now keeps to this
-  // worker (and a webhook and grants no transaction would hold still either), so no transaction is opened
-  // around the attempt: an attempt is four to six statements, not a dozen.
-  const claimed = await db.autocommit((manager) =>
-    manager
-      .createQueryBuilder()
-      .update(WebhookDelivery)
-      .set({ leaseUntil: lease })
-      .where("id = :id AND status = :pending AND next_attempt_at <= :now AND (lease_until IS NULL OR lease_until < :now)", {
-        id: deliveryId,
-        pending: "PENDING",
-        now: started,
-      })
-      .execute(),
-  );
-  if ((claimed.affected ?? 0) !== 1) return "skipped";
-  const prepared = await db.exclusive(async (): Promise<Prepared | AttemptOutcome> => {
-    const manager = db.manager;
-    const delivery = await manager
-      .createQueryBuilder(WebhookDelivery, "d")
-      .innerJoinAndSelect("d.webhook", "w")
-      .where("d.id = :id", { id: deliveryId })
-      .getOneOrFail();
-    const webhook = delivery.webhook as Webhook;
-    if (!webhook.active) return db.transaction((m) => fail(m, delivery, `webhook disabled (${webhook.disabledReason ?? "inactive"})`));
-    const creatorId = webhook.createdById;
-    const creator = creatorId === null ? null : (await accessOfUsers(manager, [creatorId])).get(creatorId);
-    const va = webhook.virtualAccountId === null ? null : await manager.findOneBy(VirtualAccount, { id: webhook.virtualAccountId });
-    if (!creator?.can("webhooks:manage", webhookPlace(webhook, va))) {
-      await db.transaction(async (m) => {
-        await m.update(Webhook, { id: webhook.id }, { active: false, disabledAt: started, disabledReason: "creator lost access" });
-        await fail(m, delivery, "webhook disabled (creator lost access)");
-      });
-      logger.info({ webhook: webhook.id, delivery: delivery.id }, "webhook disabled: its creator may no longer manage webhooks there");
-      return "FAILED";
-    }
-    const [message] = await readNotifications(manager, [delivery.notificationId]);
-    // What the creator may see now (R37): events by "see events", alerts by "see … alerts", where the
-    // notification's Virtual Account sits today.
-    const needs: Capability = message?.topic === "EVENT" ? "events:read" : "licenses:read";
-    const visible =
-      message !== undefined &&
-      message.smartAccountId === webhook.smartAccountId &&
-      creator.can(needs, { smartAccountId: message.smartAccountId, path: message.virtualAccountPath });
-    if (!visible) return db.transaction((m) => fail(m, delivery, "the webhook's creator may not see this notification"));
-    return { delivery, webhook, message };
-  });
-  if (typeof prepared === "string") return prepared;
-
-  const { delivery, webhook } = prepared;
-  const answer = await send(prepared, settings, started);
-
-  const attempts = delivery.attempts + 1;
-  const finished = clock.now();
-  const delivered = answer.status !== null && answer.status >= 200 && answer.status < 300;
-  const status: WebhookDelivery["status"] = delivered ? "DELIVERED" : attempts >= settings.webhookMaxAttempts ? "FAILED" : "PENDING";
-  await db.autocommit((manager) =>
-    manager.update(
-      WebhookDelivery,
-      { id: delivery.id },
-      {
-        status,
-        attempts,
-        lastAttemptAt: started,
-        lastResponseStatus: answer.status,
-        lastError: delivered ? null : answer.error,
-        nextAttemptAt: status === "PENDING" ? new Date(finished.getTime() + retryDelayMs(settings, attempts)) : null,
-        leaseUntil: null,
-      },
-    ),
-  );
-  // A line per failed attempt; a delivered one only at debug (a busy webhook is hundreds a second).
-  logger[status === "DELIVERED" ? "debug" : "info"](
-    { webhook: webhook.id, delivery: delivery.id, attempts, status, responseStatus: answer.status ?? undefined, error: answer.error ?? undefined },
-    "webhook delivery attempted",
-  );
-  return status;
+  const [outcome] = await attemptDeliveries(db, clock, settings, [deliveryId], logger, { concurrency: 1 });
+  return outcome;
 }
 
 /**
- * R37, a batch at a time (the table queue): the same attempt as `attemptDelivery`, for many deliveries in
- * a handful of statements instead of a handful each. Claims those of `ids` still due in one transaction
- * (a locking read, then one UPDATE of their leases; the lease covers the whole batch), reads the deliveries with their webhooks, the creators' grants, the webhooks'
- * Virtual Accounts and the notifications once for all, judges each as `attemptDelivery` does, POSTs up to
- * `concurrency` at once, and records the delivered ones in one UPDATE per answer status (the rest one by
+ * Claims those of `ids` still due, leased until `lease`; returns the ids won. One id: a conditional UPDATE,
+ * atomic alone. More: one transaction, a locking read and one UPDATE of their leases (a worker claiming the
+ * same rows at once waits for this commit, then reads the lease and passes them by; on Galera the later
+ * commit fails certification and is rerun, R33). Not SKIP LOCKED: Galera's handling of it has been
+ * unreliable, and the wait is one short transaction.
+ */
+async function claim(db: Database, ids: readonly number[], now: Date, lease: Date): Promise<number[]> {
+  const due = sql`status = ${"PENDING"} AND next_attempt_at <= ${now} AND (lease_until IS NULL OR lease_until < ${now})`;
+  if (ids.length === 1) {
+    const { sql: stillDue, params } = due.toNamed("due");
+    const claimed = await db.autocommit((manager) =>
+      manager
+        .createQueryBuilder()
+        .update(WebhookDelivery)
+        .set({ leaseUntil: lease })
+        .where("id = :id", { id: ids[0] })
+        .andWhere(stillDue, params)
+        .execute(),
+    );
+    return (claimed.affected ?? 0) === 1 ? [ids[0]] : [];
+  }
+  return db.transaction(async (manager) => {
+    const locking = db.kind === "mysql" ? sql`FOR UPDATE` : sql.empty;
+    const rows = await runSql<{ id: unknown }>(
+      manager,
+      sql`SELECT id FROM webhook_deliveries WHERE ${sql.in(sql`id`, ids)} AND ${due} ORDER BY id ${locking}`,
+    );
+    const won = rows.map((row) => Number(row.id));
+    if (won.length) await runSql(manager, sql`UPDATE webhook_deliveries SET lease_until = ${lease} WHERE ${sql.in(sql`id`, won)}`);
+    return won;
+  });
+}
+
+/**
+ * R37, a batch at a time (the table queue; `attemptDelivery` is a batch of one): the attempt for many
+ * deliveries in a handful of statements instead of a handful each. Claims those of `ids` still due
+ * (`claim`; the lease covers the whole batch), reads the deliveries with their webhooks, the creators'
+ * grants, the webhooks' Virtual Accounts and the notifications once for all, judges each (the webhook
+ * active, its creator's right where it sits, the notification visible to them), POSTs up to `concurrency`
+ * at once, and records the delivered ones in one UPDATE per answer status (the rest one by
  * one, as they need their own retry times). Returns each id's outcome, in the order of `ids`.
  */
 export async function attemptDeliveries(
@@ -178,22 +136,7 @@ export async function attemptDeliveries(
   const started = clock.now();
   const concurrency = Math.max(1, options.concurrency);
   const lease = new Date(started.getTime() + Math.ceil(ids.length / concurrency) * settings.webhookTimeoutMs + LEASE_MARGIN_MS);
-  const claimed = await db.transaction(async (manager) => {
-    // A locking read: a worker claiming the same rows at once waits for this claim's commit, then reads the
-    // lease it wrote and passes them by (on Galera, the later commit fails certification and is rerun, R33).
-    // Not SKIP LOCKED: Galera's handling of it has been unreliable, and the wait is one short transaction.
-    const locking = db.kind === "mysql" ? sql`FOR UPDATE` : sql.empty;
-    const rows = await runSql<{ id: unknown }>(
-      manager,
-      sql`SELECT id FROM webhook_deliveries
-           WHERE ${sql.in(sql`id`, ids)} AND status = ${"PENDING"} AND next_attempt_at <= ${started}
-             AND (lease_until IS NULL OR lease_until < ${started})
-           ORDER BY id ${locking}`,
-    );
-    const won = rows.map((row) => Number(row.id));
-    if (won.length) await runSql(manager, sql`UPDATE webhook_deliveries SET lease_until = ${lease} WHERE ${sql.in(sql`id`, won)}`);
-    return won;
-  });
+  const claimed = await claim(db, ids, started, lease);
   if (!claimed.length) return ids.map((id) => outcomes.get(id) as AttemptOutcome);
 
   const { prepared, failures } = await db.exclusive(async () => {
