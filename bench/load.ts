@@ -46,17 +46,17 @@ import {
   sleep,
   startServer,
   writeSection,
+  flag,
+  numberOption,
 } from "./support";
 
 const args = process.argv.slice(2);
-const option = (name: string, fallback: number) => (args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : fallback);
-const flag = (name: string) => args.includes(`--${name}`);
-const SECONDS = option("seconds", 60);
-const SCALE = option("scale", 1);
-const PORT = option("port", 4420);
+const SECONDS = numberOption("seconds", 60);
+const SCALE = numberOption("scale", 1);
+const PORT = numberOption("port", 4420);
 const DATABASE_URL = process.env.DATABASE_URL?.trim() || "mysql://root@127.0.0.1:3306/sag_load";
 /** --budget N: the server's RATE_LIMIT_COST_PER_MINUTE (R31); by default, the server's own default. */
-const BUDGET = args.includes("--budget") ? String(option("budget", 0)) : null;
+const BUDGET = args.includes("--budget") ? String(numberOption("budget", 0)) : null;
 /** A fresh key per run, strong enough for production's checks (R32); nothing outside this run knows it. */
 const SECRET = randomBytes(32).toString("hex");
 const BENCH = "bench.example.com";

@@ -30,13 +30,12 @@ import {
   round1,
   startServer,
   writeSection,
+  flag,
+  numberOption,
 } from "./support";
 
-const args = process.argv.slice(2);
-const option = (name: string, fallback: number) => (args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : fallback);
-const flag = (name: string) => args.includes(`--${name}`);
-const ROUNDS = option("rounds", 5);
-const CONNECTIONS = option("connections", 2);
+const ROUNDS = numberOption("rounds", 5);
+const CONNECTIONS = numberOption("connections", 2);
 const DATABASE_URL = process.env.DATABASE_URL?.trim() || "mysql://root@127.0.0.1:3306/sag_protection";
 const SECRET = randomBytes(32).toString("hex");
 /** High enough that no benchmark run comes near it. */

@@ -44,14 +44,13 @@ import {
   Server,
   startServer,
   writeSection,
+  flag,
+  numberOption,
 } from "./support";
 
-const args = process.argv.slice(2);
-const option = (name: string, fallback: number) => (args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : fallback);
-const flag = (name: string) => args.includes(`--${name}`);
-const SCALE = option("scale", 1);
-const CLIENTS = option("clients", 8);
-const ROUNDS = option("rounds", 3);
+const SCALE = numberOption("scale", 1);
+const CLIENTS = numberOption("clients", 8);
+const ROUNDS = numberOption("rounds", 3);
 const REUSE = flag("reuse");
 const KEEP = flag("keep");
 const PRIMARY_PORT = process.env.PRIMARY_PORT ?? "3417";
@@ -69,8 +68,8 @@ const RATE_LIMIT_COST_PER_MINUTE = "1000000000000000";
 const API_PORTS = { primary1: 4440, primary2: 4441, replica1: 4442, replica2: 4443 };
 /** Requests per client per round, and warm-up per client, for each operation. */
 const WORK: Record<"Light" | "Dashboard", { requests: number; warmup: number }> = {
-  Light: { requests: option("light-requests", 500), warmup: option("light-warmup", 150) },
-  Dashboard: { requests: option("dashboard-requests", 30), warmup: option("dashboard-warmup", 8) },
+  Light: { requests: numberOption("light-requests", 500), warmup: numberOption("light-warmup", 150) },
+  Dashboard: { requests: numberOption("dashboard-requests", 30), warmup: numberOption("dashboard-warmup", 8) },
 };
 
 interface Arrangement {
@@ -113,7 +112,8 @@ function replicaScript(command: "start" | "stop" | "status"): string {
 
 function pairRuns(): boolean {
   try {
-    return /primary: running/.test(replicaScript("status")) && /replica: running/.test(replicaScript("status"));
+    const status = replicaScript("status");
+    return /primary: running/.test(status) && /replica: running/.test(status);
   } catch {
     return false;
   }

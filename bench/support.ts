@@ -29,6 +29,14 @@ export function referenceOperations(): Map<string, string> {
   return operations;
 }
 
+/** `--name N` from this script's arguments, else `fallback`. */
+export const numberOption = (name: string, fallback: number): number => {
+  const args = process.argv.slice(2);
+  return args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : fallback;
+};
+/** Whether `--name` is among this script's arguments. */
+export const flag = (name: string): boolean => process.argv.slice(2).includes(`--${name}`);
+
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function machine(): string {

@@ -18,12 +18,22 @@ export const mailJobId = (notificationId: number): string => `mail-${notificatio
 type JobName = "deliver" | "mail" | "alert-scan" | "digests" | "sweep";
 type JobData = { deliveryId?: number; notificationId?: number };
 
-const KEEP: Pick<JobsOptions, "removeOnComplete" | "removeOnFail"> = {
-  // Kept an hour so that the same job id enqueued again (by a sweep) is recognised and dropped.
-  removeOnComplete: { age: 3600 },
-  // A job that failed every try is dropped, so that the next sweep may enqueue it again.
-  removeOnFail: true,
-};
+/** The queue as every process opens it, to add jobs (and, in a worker, to schedule them). */
+function openQueue(connection: Redis, prefix: string, logger: Logger, who: string): Queue<JobData, unknown, JobName> {
+  const keep: Pick<JobsOptions, "removeOnComplete" | "removeOnFail"> = {
+    // Kept an hour so that the same job id enqueued again (by a sweep) is recognised and dropped.
+    removeOnComplete: { age: 3600 },
+    // A job that failed every try is dropped, so that the next sweep may enqueue it again.
+    removeOnFail: true,
+  };
+  const queue = new Queue<JobData, unknown, JobName>(QUEUE_NAME, {
+    connection,
+    prefix,
+    defaultJobOptions: { ...keep, attempts: 5, backoff: { type: "exponential", delay: 2000 } },
+  });
+  queue.on("error", (error) => logger.warn({ err: loggableError(error) }, `${who}: queue error`));
+  return queue;
+}
 
 /**
  * R39 with Redis: one BullMQ queue that every worker (server processes and `npm run worker` alike) takes
@@ -44,12 +54,7 @@ export async function startRedisQueue(context: WorkerContext, redisUrl: string):
   const queueConnection = connect();
   const workerConnection = connect();
   const prefix = settings.keyPrefix;
-  const queue = new Queue<JobData, unknown, JobName>(QUEUE_NAME, {
-    connection: queueConnection,
-    prefix,
-    defaultJobOptions: { ...KEEP, attempts: 5, backoff: { type: "exponential", delay: 2000 } },
-  });
-  queue.on("error", (error) => logger.warn({ err: loggableError(error) }, "worker: queue error"));
+  const queue = openQueue(queueConnection, prefix, logger, "worker");
 
   const enqueueDeliveries = async (ids: readonly number[]) => {
     const states = await deliveryStates(db, ids);
@@ -177,13 +182,7 @@ export function startRedisEnqueuer(options: { redisUrl: string; keyPrefix: strin
     if (!opened) {
       const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: 2, connectTimeout: 2000 });
       connection.on("error", () => undefined);
-      const queue = new Queue<JobData, unknown, JobName>(QUEUE_NAME, {
-        connection,
-        prefix: options.keyPrefix,
-        defaultJobOptions: { ...KEEP, attempts: 5, backoff: { type: "exponential", delay: 2000 } },
-      });
-      queue.on("error", (error) => options.logger.warn({ err: loggableError(error) }, "enqueuer: queue error"));
-      opened = { queue, connection };
+      opened = { queue: openQueue(connection, options.keyPrefix, options.logger, "enqueuer"), connection };
     }
     return opened.queue;
   };
