@@ -120,7 +120,7 @@ export class VirtualAccountLicensesResolver {
     includeDescendants: boolean,
     @Ctx() context: RequestContext,
   ): Promise<LicensePool[]> {
-    return (includeDescendants ? context.loaders.subtreePools : context.loaders.pools).load(va.id);
+    return includeDescendants ? context.loaders.subtreePools.load(va) : context.loaders.pools.load(va.id);
   }
 
   @FieldResolver(() => [AlertObject], {

@@ -5,7 +5,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import mysql from "mysql2/promise";
 import { runSql, sql } from "../src/db/sql";
-import { comparePools, countDuePools, rebuildPools } from "../src/licenses/kept-pools";
+import { comparePools, countDuePools, outermostRoots, rebuildPools } from "../src/licenses/kept-pools";
 import { openDatabase } from "../src/db/open";
 import { Builder } from "../src/db/seed/builder";
 import { FixedClock } from "../src/clock";
@@ -146,6 +146,24 @@ describe("kept pools (R22, R27): figures served from license_pools, exact at eve
     await server.db.dataSource.runMigrations({ transaction: "each" });
     expect(await keys()).toEqual(before);
     expect((await comparePools(server.db.manager, server.clock.now())).differences).toEqual([]);
+  });
+});
+
+describe("R27 includeDescendants reads only the outermost roots' subtrees", () => {
+  const root = (id: number, smartAccountId: number, path: string) => ({ id, smartAccountId, path });
+
+  it("keeps a root that no other root of its account contains, whatever the order asked in", () => {
+    const top = root(1, 7, "/0000000001/");
+    const child = root(2, 7, "/0000000001/0000000002/");
+    const grandchild = root(3, 7, "/0000000001/0000000002/0000000003/");
+    const sibling = root(4, 7, "/0000000004/");
+    // The same path in another account is another tree (paths are per account).
+    const elsewhere = root(5, 8, "/0000000001/0000000002/");
+    // Id 11's path starts with id 1's digits but not with its path: not contained.
+    const lookalike = root(11, 7, "/0000000011/");
+    expect(outermostRoots([grandchild, elsewhere, child, lookalike, top, sibling]).map((r) => r.id)).toEqual([1, 4, 11, 5]);
+    expect(outermostRoots([child, grandchild]).map((r) => r.id)).toEqual([2]);
+    expect(outermostRoots([])).toEqual([]);
   });
 });
 

@@ -162,7 +162,8 @@ describe("kept pools are exact: a seeded random sequence of every pool-changing 
   const account = accounts(() => server);
 
   /** The pools of these accounts as the service reads them at `now`: loadPools, as the loaders call it. */
-  async function servicePools(accountIds: number[], vaIds: number[], now: Date): Promise<OracleView> {
+  async function servicePools(accountIds: number[], tree: Tree[], now: Date): Promise<OracleView> {
+    const vaIds = tree.map((va) => va.id);
     const { manager } = server.db;
     const accountScope: PoolScope = {
       owner: sql`va.smart_account_id`,
@@ -171,7 +172,13 @@ describe("kept pools are exact: a seeded random sequence of every pool-changing 
     };
     return {
       byVirtualAccount: plainMap(await loadPools(manager, exactVirtualAccounts(vaIds), now)),
-      bySubtree: plainMap(await loadSubtreePools(manager, vaIds, now)),
+      bySubtree: plainMap(
+        await loadSubtreePools(
+          manager,
+          tree.map((va) => ({ id: va.id, smartAccountId: va.accountId, path: va.path })),
+          now,
+        ),
+      ),
       byAccount: plainMap(await loadPools(manager, accountScope, now)),
     };
   }
@@ -241,10 +248,10 @@ describe("kept pools are exact: a seeded random sequence of every pool-changing 
    */
   async function verify(accountIds: number[], now: Date, names: Map<number, string>, context: () => string): Promise<OracleView> {
     const { manager } = server.db;
-    const vaIds = (await treeOf(accountIds)).map((va) => va.id);
+    const tree = await treeOf(accountIds);
     const oracle = await oraclePools(manager, accountIds, now);
     const recount = await recountPools(manager, accountIds, now);
-    const service = await servicePools(accountIds, vaIds, now);
+    const service = await servicePools(accountIds, tree, now);
     const vaLabel = (id: number) => `Virtual Account ${id} (${names.get(id) ?? "?"})`;
     const accountLabel = (id: number) => `Smart Account ${id} (${names.get(-id) ?? "?"})`;
     const problems = [

@@ -247,20 +247,48 @@ function rowFigures(now: Date): { purchased: Sql; nextExpiry: Sql } {
   };
 }
 
+/** A subtree's root as `keptRowsUnder` needs it: where it sits. */
+export interface SubtreeRoot {
+  id: number;
+  smartAccountId: number;
+  path: string;
+}
+
+/**
+ * The roots no other root contains (by path prefix, within one account): their subtrees hold every
+ * other root's. Sorted by path, a root is contained exactly when it starts with the last kept one.
+ */
+export function outermostRoots(roots: readonly SubtreeRoot[]): SubtreeRoot[] {
+  const sorted = [...roots].sort((a, b) => a.smartAccountId - b.smartAccountId || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const outermost: SubtreeRoot[] = [];
+  for (const root of sorted) {
+    const last = outermost[outermost.length - 1];
+    if (last && last.smartAccountId === root.smartAccountId && root.path.startsWith(last.path)) continue;
+    outermost.push(root);
+  }
+  return outermost;
+}
+
 /**
  * The non-empty kept rows of every Virtual Account in the subtrees of these roots, each once, with the
  * Virtual Account's path (which names all its ancestors): subtree sums are added from them by the caller,
- * rather than the database joining every root to every Virtual Account below it and grouping.
+ * rather than the database joining every root to every Virtual Account below it and grouping. Only the
+ * outermost roots reach the database, each one indexed (account, path prefix) range: a tree of 500 roots
+ * is then read as the one or few subtrees that hold them all.
  * Columns: owner_id (the row's Virtual Account), product_id, purchased, in_use, next_expiry, path.
  */
-export function keptRowsUnder(rootIds: readonly number[], now: Date): Sql {
+export function keptRowsUnder(roots: readonly SubtreeRoot[], now: Date): Sql {
   const { purchased, nextExpiry } = rowFigures(now);
+  const ranges = outermostRoots(roots).map((root) => {
+    // Paths are zero-padded ids between slashes (entities/virtual-account.ts): nothing LIKE would read as a wildcard.
+    if (!/^[/0-9]+$/.test(root.path)) throw new Error(`Virtual Account ${root.id} has an unexpected path "${root.path}"`);
+    return sql`(va.smart_account_id = ${root.smartAccountId} AND va.path LIKE ${`${root.path}%`})`;
+  });
   return sql`
       SELECT r.* FROM (
         SELECT kp.virtual_account_id AS owner_id, kp.product_id AS product_id, ${purchased} AS purchased, kp.in_use AS in_use, ${nextExpiry} AS next_expiry, va.path AS path
           FROM virtual_accounts va JOIN license_pools kp ON kp.virtual_account_id = va.id
-         WHERE EXISTS (SELECT 1 FROM virtual_accounts root
-                        WHERE ${sql.in(sql`root.id`, rootIds)} AND root.smart_account_id = va.smart_account_id AND va.path LIKE CONCAT(root.path, '%'))
+         WHERE ${ranges.length ? sql`(${sql.join(ranges, " OR ")})` : sql`1 = 0`}
       ) r
       WHERE r.purchased > 0 OR r.in_use > 0`;
 }

@@ -8,6 +8,7 @@ import { SortKey } from "../db/windowed";
 import { Alert, byUrgency } from "./alerts";
 import { loadAlerts } from "./alert-rows";
 import { LicenseFilter, licenseFilterTerms } from "./filter";
+import { SubtreeRoot } from "./kept-pools";
 import { exactVirtualAccounts, LicensePool, loadPools, loadSubtreePools } from "./pools";
 
 const BY_ID: SortKey[] = [{ property: "id" }];
@@ -85,10 +86,14 @@ export function licenseLoaders(context: Scope) {
 
     /** R27 pools: one statement per level for all the Virtual Accounts asked about. */
     pools: poolLoader(exactVirtualAccounts),
-    subtreePools: new DataLoader<number, LicensePool[]>(async (ids) => {
-      const pools = await loadSubtreePools(db.manager, ids, now);
-      return ids.map((id) => pools.get(id) ?? []);
-    }),
+    /** includeDescendants: keyed by the root Virtual Account itself (its path bounds the statement), cached by id. */
+    subtreePools: new DataLoader<SubtreeRoot, LicensePool[], number>(
+      async (roots) => {
+        const pools = await loadSubtreePools(db.manager, roots, now);
+        return roots.map((root) => pools.get(root.id) ?? []);
+      },
+      { cacheKeyFn: (root) => root.id },
+    ),
     /** SmartAccount.licensePools: summed over every Virtual Account where the viewer may see licenses. */
     accountPools: poolLoader((accountIds) => ({
       owner: sql`va.smart_account_id`,

@@ -4,7 +4,7 @@ import { cached } from "../collections";
 import { pathIds } from "../accounts/tree";
 import { runSql, Sql, sql, toDate } from "../db/sql";
 import { hydrate, selectColumns } from "../db/windowed";
-import { keptPools, keptRowsUnder } from "./kept-pools";
+import { keptPools, keptRowsUnder, SubtreeRoot } from "./kept-pools";
 import { PoolOwners } from "./sql";
 
 export { toDate } from "../db/sql";
@@ -44,13 +44,11 @@ export async function loadPools(manager: EntityManager, scope: PoolScope, now: D
     having: ({ purchased, inUse }) => sql`${purchased} > 0 OR ${inUse} > 0`,
   });
   const pools = new Map<number, LicensePool[]>();
-  for (const row of await withProducts(manager, aggregate)) {
-    const purchased = Number(row.purchased);
-    const inUse = Number(row.in_use);
-    const pool = poolOf(row.product, purchased, inUse, toDate(row.next_expiry));
-    if (scope.account) pool.accountId = Number(row.account_id);
-    cached(pools, Number(row.owner_id), () => []).push(pool);
-  }
+  await withProducts(manager, aggregate, false, (row) => {
+    const pool = poolOf(row.product, row.purchased, row.in_use, row.next_expiry);
+    if (scope.account) pool.accountId = row.account_id;
+    cached(pools, row.owner_id, () => []).push(pool);
+  });
   return bySku(pools);
 }
 
@@ -58,25 +56,26 @@ export async function loadPools(manager: EntityManager, scope: PoolScope, now: D
  * includeDescendants for any number of roots in one statement: each kept row below any root is read once
  * with its Virtual Account's path, and added here to every requested root on that path.
  */
-export async function loadSubtreePools(manager: EntityManager, rootIds: readonly number[], now: Date): Promise<Map<number, LicensePool[]>> {
-  const roots = new Set(rootIds);
+export async function loadSubtreePools(manager: EntityManager, subtreeRoots: readonly SubtreeRoot[], now: Date): Promise<Map<number, LicensePool[]>> {
+  const roots = new Set(subtreeRoots.map((root) => root.id));
+  // A path names its ancestors: tens of pool rows share each Virtual Account's path, split once.
+  const paths = new Map<string, number[]>();
   const sums = new Map<number, Map<number, { product: Product; purchased: number; inUse: number; nextExpiry: Date | null }>>();
-  for (const row of await withProducts(manager, keptRowsUnder(rootIds, now))) {
-    const purchased = Number(row.purchased);
-    const inUse = Number(row.in_use);
-    const nextExpiry = toDate(row.next_expiry);
-    for (const rootId of pathIds(String(row.path))) {
+  await withProducts(manager, keptRowsUnder(subtreeRoots, now), true, (row) => {
+    const { product, purchased, in_use: inUse, next_expiry: nextExpiry } = row;
+    const path = String(row.path);
+    for (const rootId of cached(paths, path, () => pathIds(path))) {
       if (!roots.has(rootId)) continue;
       const sum = cached(
         cached(sums, rootId, () => new Map()),
-        row.product.id,
-        () => ({ product: row.product, purchased: 0, inUse: 0, nextExpiry: null }),
+        product.id,
+        () => ({ product, purchased: 0, inUse: 0, nextExpiry: null }),
       );
       sum.purchased += purchased;
       sum.inUse += inUse;
       if (nextExpiry && (!sum.nextExpiry || nextExpiry < sum.nextExpiry)) sum.nextExpiry = nextExpiry;
     }
-  }
+  });
   const pools = new Map<number, LicensePool[]>();
   for (const [rootId, byProduct] of sums) {
     pools.set(
@@ -87,18 +86,60 @@ export async function loadSubtreePools(manager: EntityManager, rootIds: readonly
   return bySku(pools);
 }
 
-/** A pool statement's rows with each product joined in and hydrated once per distinct product. */
-async function withProducts(manager: EntityManager, statement: Sql): Promise<(Record<string, unknown> & { product: Product })[]> {
-  const rows = await runSql(
+/** A pool row as `withProducts` hands it on: figures as numbers, the soonest end as a Date (one per distinct moment). */
+interface PoolRow {
+  owner_id: number;
+  account_id: number;
+  product_id: number;
+  purchased: number;
+  in_use: number;
+  next_expiry: Date | null;
+  path?: string;
+  product: Product;
+}
+
+/**
+ * A pool statement's rows with each product joined in, hydrated once per distinct product. A tree's
+ * tens of thousands of pool rows repeat a few hundred products: the product's columns come only on the
+ * first row of each product (ROW_NUMBER over the product), not on every row, and figures and ends come
+ * as integers (on MySQL/MariaDB, a DATETIME per row is a Date parsed from text and a SUM a decimal string:
+ * together three times the client's CPU of the rows themselves, measured in bench/results.md).
+ */
+async function withProducts(manager: EntityManager, statement: Sql, withPath: boolean, visit: (row: Readonly<PoolRow>) => void): Promise<void> {
+  const mysql = manager.connection.driver.options.type !== "better-sqlite3";
+  const integer = (column: Sql) => (mysql ? sql`CAST(${column} AS SIGNED)` : column);
+  // Milliseconds since 1970 of a UTC DATETIME, with no time zone in between (SQLite keeps the text).
+  const end = mysql ? sql`CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01', g.next_expiry) DIV 1000 AS SIGNED)` : sql`g.next_expiry`;
+  const rows = await runSql<Record<string, unknown>>(
     manager,
-    sql`SELECT g.*, ${selectColumns(manager.connection, Product, "p", "p__", GRAPH_PRODUCT_COLUMNS)} FROM (${statement}
-    ) g JOIN products p ON p.id = g.product_id`,
+    sql`SELECT f.owner_id, f.account_id, f.product_id, f.purchased, f.in_use, f.next_expiry${withPath ? sql`, f.path` : sql.empty},
+               ${selectColumns(manager.connection, Product, "p", "p__", GRAPH_PRODUCT_COLUMNS)} FROM (
+      SELECT g.owner_id, ${withPath ? sql`0` : sql`g.account_id`} AS account_id, g.product_id, ${integer(sql`g.purchased`)} AS purchased,
+             ${integer(sql`g.in_use`)} AS in_use, ${end} AS next_expiry${withPath ? sql`, g.path` : sql.empty},
+             ROW_NUMBER() OVER (PARTITION BY g.product_id) AS first__
+        FROM (${statement}
+        ) g
+    ) f LEFT JOIN products p ON p.id = f.product_id AND f.first__ = 1`,
   );
-  // One Product per distinct product, not per row: a tree's pools repeat the same few hundred products.
   const products = new Map<number, Product>();
-  return rows.map((row) =>
-    Object.assign(row, { product: cached(products, Number(row.product_id), () => hydrate(manager.connection, Product, row, "p__")) }),
-  );
+  for (const row of rows) {
+    if (row.p__id != null) products.set(Number(row.p__id), hydrate(manager.connection, Product, row, "p__"));
+  }
+  const ends = new Map<unknown, Date>();
+  const endOf = (value: unknown): Date => cached(ends, value, () => (mysql ? new Date(Number(value)) : (toDate(value) as Date)));
+  // One object, refilled for each row: the callers copy what they keep (no object per row to collect).
+  const current = {} as PoolRow;
+  for (const row of rows) {
+    current.owner_id = Number(row.owner_id);
+    current.account_id = Number(row.account_id ?? 0);
+    current.product_id = Number(row.product_id);
+    current.purchased = Number(row.purchased);
+    current.in_use = Number(row.in_use);
+    current.next_expiry = row.next_expiry == null ? null : endOf(row.next_expiry);
+    current.path = row.path as string | undefined;
+    current.product = products.get(current.product_id) as Product;
+    visit(current);
+  }
 }
 
 function poolOf(product: Product, purchased: number, inUse: number, nextExpiry: Date | null): LicensePool {
