@@ -152,17 +152,41 @@ const OPERATIONS: Record<string, (q: Query, email: string, after: string | null)
       `SELECT va.id, va.name, va.depth, va.parent_id, va.path FROM virtual_accounts va WHERE va.smart_account_id = ? AND ${scope.sql("va")} ORDER BY va.path LIMIT 500`,
       [account.id, ...scope.params],
     );
-    const ids = vas.map((v) => Number(v.id));
-    const subtreePools = await pools(
-      q,
-      {
-        owner: "root.id",
-        from: "virtual_accounts root JOIN virtual_accounts va ON va.smart_account_id = root.smart_account_id AND va.path LIKE CONCAT(root.path, '%')",
-        where: `root.id IN (${marks(ids)})`,
-        params: ids,
-      },
-      now,
+    // As the service reads subtrees: the kept rows under the outermost roots once each, with their
+    // Virtual Account's path, added in code to every root on that path (no root x Virtual Account join).
+    const roots = new Set(vas.map((v) => Number(v.id)));
+    const outermost: string[] = [];
+    for (const path of vas.map((v) => String(v.path)).sort()) {
+      if (!outermost.length || !path.startsWith(outermost[outermost.length - 1])) outermost.push(path);
+    }
+    const rows = outermost.length
+      ? await pools(
+          q,
+          {
+            owner: "va.id",
+            from: "virtual_accounts va",
+            where: `va.smart_account_id = ? AND (${outermost.map(() => "va.path LIKE ?").join(" OR ")})`,
+            params: [account.id, ...outermost.map((path) => `${path}%`)],
+          },
+          now,
+        )
+      : [];
+    const pathOf = new Map(
+      (await q(`SELECT id, path FROM virtual_accounts WHERE smart_account_id = ?`, [account.id])).map((v) => [Number(v.id), String(v.path)]),
     );
+    const sums = new Map<string, { root: number; product: number; purchased: number; inUse: number; nextExpiry: unknown }>();
+    for (const row of rows) {
+      for (const id of (pathOf.get(Number(row.owner_id)) ?? "").split("/").filter(Boolean).map(Number)) {
+        if (!roots.has(id)) continue;
+        const key = `${id}:${row.product_id}`;
+        let sum = sums.get(key);
+        if (!sum) sums.set(key, (sum = { root: id, product: Number(row.product_id), purchased: 0, inUse: 0, nextExpiry: null }));
+        sum.purchased += Number(row.purchased);
+        sum.inUse += Number(row.in_use);
+        if (row.next_expiry && (!sum.nextExpiry || (row.next_expiry as Date) < (sum.nextExpiry as Date))) sum.nextExpiry = row.next_expiry;
+      }
+    }
+    const subtreePools = [...sums.values()];
     return { vas, pools: subtreePools };
   },
 
