@@ -99,11 +99,11 @@ interface PoolRow {
 }
 
 /**
- * A pool statement's rows with each product joined in, hydrated once per distinct product. A tree's
- * tens of thousands of pool rows repeat a few hundred products: the product's columns come only on the
- * first row of each product (ROW_NUMBER over the product), not on every row, and figures and ends come
- * as integers (on MySQL/MariaDB, a DATETIME per row is a Date parsed from text and a SUM a decimal string:
- * together three times the client's CPU of the rows themselves, measured in bench/results.md).
+ * A pool statement's rows with each product joined in, hydrated once per distinct product. Figures and
+ * ends come as integers: on MySQL/MariaDB a DATETIME per row is otherwise a Date parsed from text and a
+ * SUM a decimal string, for tens of thousands of rows. (Sending each product's columns on its first row
+ * only, by ROW_NUMBER over the product, cost the database a sort of every row: at 1,000,000 lots the
+ * Tree's statement took longer than the columns it saved.)
  */
 async function withProducts(manager: EntityManager, statement: Sql, withPath: boolean, visit: (row: Readonly<PoolRow>) => void): Promise<void> {
   const mysql = manager.connection.driver.options.type !== "better-sqlite3";
@@ -112,19 +112,16 @@ async function withProducts(manager: EntityManager, statement: Sql, withPath: bo
   const end = mysql ? sql`CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01', g.next_expiry) DIV 1000 AS SIGNED)` : sql`g.next_expiry`;
   const rows = await runSql<Record<string, unknown>>(
     manager,
-    sql`SELECT f.owner_id, f.account_id, f.product_id, f.purchased, f.in_use, f.next_expiry${withPath ? sql`, f.path` : sql.empty},
-               ${selectColumns(manager.connection, Product, "p", "p__", GRAPH_PRODUCT_COLUMNS)} FROM (
-      SELECT g.owner_id, ${withPath ? sql`0` : sql`g.account_id`} AS account_id, g.product_id, ${integer(sql`g.purchased`)} AS purchased,
-             ${integer(sql`g.in_use`)} AS in_use, ${end} AS next_expiry${withPath ? sql`, g.path` : sql.empty},
-             ROW_NUMBER() OVER (PARTITION BY g.product_id) AS first__
-        FROM (${statement}
-        ) g
-    ) f LEFT JOIN products p ON p.id = f.product_id AND f.first__ = 1`,
+    sql`SELECT g.owner_id, ${withPath ? sql`0` : sql`g.account_id`} AS account_id, g.product_id, ${integer(sql`g.purchased`)} AS purchased,
+               ${integer(sql`g.in_use`)} AS in_use, ${end} AS next_expiry${withPath ? sql`, g.path` : sql.empty},
+               ${selectColumns(manager.connection, Product, "p", "p__", GRAPH_PRODUCT_COLUMNS)}
+          FROM (${statement}
+          ) g JOIN products p ON p.id = g.product_id`,
   );
+  // One Product per distinct product, not per row: a tree's pools repeat the same few hundred products.
   const products = new Map<number, Product>();
-  for (const row of rows) {
-    if (row.p__id != null) products.set(Number(row.p__id), hydrate(manager.connection, Product, row, "p__"));
-  }
+  const productOf = (row: Record<string, unknown>): Product =>
+    cached(products, Number(row.product_id), () => hydrate(manager.connection, Product, row, "p__"));
   const ends = new Map<unknown, Date>();
   const endOf = (value: unknown): Date => cached(ends, value, () => (mysql ? new Date(Number(value)) : (toDate(value) as Date)));
   // One object, refilled for each row: the callers copy what they keep (no object per row to collect).
@@ -137,7 +134,7 @@ async function withProducts(manager: EntityManager, statement: Sql, withPath: bo
     current.in_use = Number(row.in_use);
     current.next_expiry = row.next_expiry == null ? null : endOf(row.next_expiry);
     current.path = row.path as string | undefined;
-    current.product = products.get(current.product_id) as Product;
+    current.product = productOf(row);
     visit(current);
   }
 }
